@@ -1,0 +1,120 @@
+// RuntimeEvent — the only type that crosses pipeline stages.
+// One envelope (who/where/when) plus a payload discriminated by `kind`,
+// in the spirit of Tetragon's oneof and Vector's Event.
+
+export const EVENT_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export const FILE_OPS = ['create', 'write', 'rename', 'unlink', 'chmod'] as const;
+export type FileOp = (typeof FILE_OPS)[number];
+
+export type Proto = 'tcp' | 'udp' | 'unix' | 'raw';
+
+export interface Ancestor {
+  pid?: number;
+  exe: string;
+  args?: string[];
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid?: number;
+  /** absolute path of the executable when known, else the comm name */
+  exe: string;
+  /** argv including argv[0]; already redacted once it leaves a source */
+  args: string[];
+  uid?: number;
+  cwd?: string;
+  /** nearest parent first */
+  ancestors?: Ancestor[];
+}
+
+export type ContainerRuntime = 'containerd' | 'cri-o' | 'docker' | 'podman' | 'unknown';
+
+export interface ContainerRef {
+  id: string;
+  runtime: ContainerRuntime;
+  name?: string;
+  image?: string;
+  imageDigest?: string;
+}
+
+export interface WorkloadRef {
+  /** stable key: `namespace/kind/name` in Kubernetes, `host/cgroup/<path>` standalone */
+  id: string;
+  namespace?: string;
+  kind: string;
+  name: string;
+  /** container name within the pod (or container id when no name is known) */
+  container?: string;
+  pod?: string;
+  podUid?: string;
+  image?: string;
+}
+
+export interface CgroupRef {
+  /** cgroup v2 path relative to the unified mount, e.g. /kubepods.slice/... */
+  path?: string;
+  /** kernel cgroup id (inode of the cgroup directory), decimal string */
+  id?: string;
+}
+
+export interface Envelope {
+  /** epoch milliseconds */
+  time: number;
+  node: string;
+  source: string;
+  process: ProcessInfo;
+  cgroup?: CgroupRef;
+  container?: ContainerRef;
+  workload?: WorkloadRef;
+  enrichment: 'complete' | 'partial';
+}
+
+export interface ExecPayload {
+  kind: 'exec';
+}
+export interface FileWritePayload {
+  kind: 'file_write';
+  path: string;
+  op: FileOp;
+  /** rename target */
+  newPath?: string;
+}
+export interface FileOpenPayload {
+  kind: 'file_open';
+  path: string;
+  /** open flags as names, e.g. O_RDONLY */
+  flags?: string[];
+}
+export interface ListenPayload {
+  kind: 'listen';
+  proto: Proto;
+  addr: string;
+  port: number;
+}
+export interface ConnectPayload {
+  kind: 'connect';
+  proto: Proto;
+  dstAddr: string;
+  dstPort: number;
+  /** name the destination was resolved from, when a source knows it */
+  dns?: string;
+}
+export interface SyscallPayload {
+  kind: 'syscall';
+  /** distinct syscall names seen in the interval */
+  names: string[];
+}
+
+export type Payload =
+  | ExecPayload
+  | FileWritePayload
+  | FileOpenPayload
+  | ListenPayload
+  | ConnectPayload
+  | SyscallPayload;
+
+export type RuntimeEvent = Envelope & Payload;
+
+export type EventOf<K extends EventKind> = Envelope & Extract<Payload, { kind: K }>;

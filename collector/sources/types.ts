@@ -1,0 +1,48 @@
+// The contract every source folder implements (collector/sources/<name>/index.ts).
+import type { RuntimeEvent } from '../event.ts';
+import type { Logger } from '../log.ts';
+import type { SourceStats } from '../stats.ts';
+
+/** JSON Schema fragment (draft 2020-12 subset understood by ajv) for a config slice */
+export type JsonSchema = Record<string, unknown>;
+
+/** Small persistent key/value area a source may use (e.g. audit log offsets). */
+export interface SourceState {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+export interface SourceContext {
+  /** node name stamped on every event */
+  node: string;
+  signal: AbortSignal;
+  log: Logger;
+  stats: SourceStats;
+  state: SourceState;
+  /** wall clock in epoch ms; injected so tests can control it */
+  now(): number;
+}
+
+/**
+ * Sources yield batches of events: a batch amortises the per-item cost of async
+ * iteration (which dominates at hundreds of thousands of events per second) and is
+ * the unit of backpressure — a source awaits the consumer before reading more.
+ */
+export type EventBatches = AsyncIterable<RuntimeEvent[]>;
+
+export interface SourceDefinition<C = unknown> {
+  name: string;
+  description: string;
+  configSchema: JsonSchema;
+  defaults: C;
+  /** true when it can run live on this machine, else a human-readable reason */
+  available?(config: C, ctx: Pick<SourceContext, 'log'>): Promise<true | string>;
+  /** follow the node's live activity until ctx.signal aborts */
+  live?(config: C, ctx: SourceContext): EventBatches;
+  /** decode recorded files (replay mode); finishes at end of input */
+  replay?(files: string[], ctx: SourceContext, config?: C): EventBatches;
+}
+
+export function defineSource<C>(def: SourceDefinition<C>): SourceDefinition<C> {
+  return def;
+}

@@ -1,0 +1,91 @@
+// The Alert type: what leaves habitwatch. Schema: docs/alert-schema.md and
+// docs/alert.schema.json (every emitted alert is validated against it in tests).
+import type { Ancestor, EventKind, FileOp, Proto } from '../collector/event.ts';
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export type BaselineState = 'learning' | 'stable' | 'unstable' | 'relearning' | 'locked';
+
+export interface Mitre {
+  /** ATT&CK technique id, e.g. T1059.004 */
+  technique: string;
+  name: string;
+  tactic: string;
+}
+
+export interface AlertWorkload {
+  id: string;
+  namespace: string | null;
+  kind: string;
+  name: string;
+  container: string | null;
+  pod: string | null;
+  node: string;
+  image: string | null;
+}
+
+export interface AlertProcess {
+  pid: number;
+  ppid: number | null;
+  exe: string;
+  args: string[];
+  uid: number | null;
+  cwd: string | null;
+  /** nearest parent first, as far as known */
+  ancestors: Ancestor[];
+}
+
+/** What was observed, by kind. Only the fields of the alert's kind are set. */
+export interface Evidence {
+  exe?: string;
+  args?: string[];
+  parentExe?: string;
+  path?: string;
+  op?: FileOp;
+  proto?: Proto;
+  addr?: string;
+  port?: number;
+  dstAddr?: string;
+  dstPort?: number;
+  dns?: string;
+  syscalls?: string[];
+  /** the generalised baseline item this event maps to */
+  item?: string;
+}
+
+export interface AlertBaseline {
+  state: BaselineState;
+  version: number;
+  /** items of this kind learned so far */
+  items: number;
+  /** the closest known items of the same kind: "expected one of …" */
+  expected: string[];
+}
+
+export interface Alert {
+  id: string;
+  /** ISO 8601, time of the first occurrence */
+  time: string;
+  /** ISO 8601, time of the latest occurrence folded into this alert */
+  lastSeen: string;
+  rule: string;
+  severity: Severity;
+  kind: EventKind;
+  summary: string;
+  /** longer explanation: why this is unusual, what was expected */
+  description: string;
+  source: string;
+  workload: AlertWorkload;
+  process: AlertProcess;
+  evidence: Evidence;
+  baseline: AlertBaseline;
+  mitre: Mitre;
+  dedupKey: string;
+  /** occurrences folded into this alert within the cooldown window */
+  count: number;
+}
