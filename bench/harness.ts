@@ -1,0 +1,38 @@
+// The benchmark contract: each bench/<name>.bench.ts default-exports a Bench.
+// Figures are ratios against a floor measured in the same run wherever possible,
+// because the machines are noisy and only same-run comparisons mean anything.
+
+export interface BenchContext {
+  /** progress line on stderr (overwritten in place on a terminal) */
+  progress(msg: string): void;
+  /** scratch directory, removed after the run */
+  tmp: string;
+  /** smaller inputs for a quick run (BENCH_QUICK=1) */
+  quick: boolean;
+}
+
+export interface Bench {
+  name: string;
+  /** figures by name; names are global across benches, snake_case with unit suffix */
+  run(ctx: BenchContext): Promise<Record<string, number>>;
+  /** optional budgets checked after the run: figure → [op, bound] */
+  budgets?: Record<string, ['>=' | '<=', number]>;
+}
+
+export function defineBench(b: Bench): Bench {
+  return b;
+}
+
+/** Time fn, returning seconds. */
+export async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** best-of-n timing, the usual way to tame noise */
+export async function bestOf(n: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < n; i++) best = Math.min(best, await time(fn));
+  return best;
+}
