@@ -1,0 +1,78 @@
+// Schema migrations, applied in order; PRAGMA user_version records how far a
+// database has come. Append only: never edit a migration that has shipped.
+
+export const migrations: string[] = [
+  // 1: baselines, items, alerts, outbox, source state
+  `
+  CREATE TABLE baselines (
+    key          TEXT PRIMARY KEY,           -- workload id + '#' + container
+    workload_id  TEXT NOT NULL,
+    container    TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    image        TEXT,
+    meta         TEXT NOT NULL,              -- JSON: timings, workload labels, collapsed dirs
+    updated_at   INTEGER NOT NULL
+  );
+  CREATE INDEX baselines_workload ON baselines (workload_id);
+  CREATE TABLE baseline_items (
+    baseline_key TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    item         TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    nodes        TEXT NOT NULL,              -- JSON array
+    detail       TEXT,                       -- JSON: kind-specific (parents, args, ops)
+    PRIMARY KEY (baseline_key, kind, item)
+  ) WITHOUT ROWID;
+  CREATE TABLE baseline_versions (           -- earlier versions, kept for diff and audit
+    baseline_key TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    image        TEXT,
+    snapshot     TEXT NOT NULL,              -- JSON export of the baseline
+    archived_at  INTEGER NOT NULL,
+    PRIMARY KEY (baseline_key, version)
+  );
+  CREATE TABLE alerts (
+    id           TEXT PRIMARY KEY,
+    time         INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    rule         TEXT NOT NULL,
+    severity     TEXT NOT NULL,
+    severity_rank INTEGER NOT NULL,
+    workload_id  TEXT NOT NULL,
+    namespace    TEXT,
+    dedup_key    TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    body         TEXT NOT NULL               -- the Alert JSON
+  );
+  CREATE INDEX alerts_time ON alerts (time);
+  CREATE INDEX alerts_workload ON alerts (workload_id, time);
+  CREATE INDEX alerts_dedup ON alerts (dedup_key, last_seen);
+  CREATE TABLE outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,  -- per-sink order
+    sink            TEXT NOT NULL,
+    alert_id        TEXT NOT NULL,
+    revision        INTEGER NOT NULL DEFAULT 0,         -- alert count at enqueue time
+    enqueued_at     INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT
+  );
+  CREATE INDEX outbox_sink ON outbox (sink, seq);
+  CREATE TABLE source_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE audit_trail (                 -- who changed a baseline, and how
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    baseline_key TEXT,
+    detail     TEXT
+  );
+  `,
+];
