@@ -75,4 +75,10 @@ export const migrations: string[] = [
     detail     TEXT
   );
   `,
+  // 2: outbox — remember whether a row re-delivers an update, and find a pending row
+  // for (sink, alert) quickly so repeats coalesce instead of piling up
+  `
+  ALTER TABLE outbox ADD COLUMN is_update INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX outbox_sink_alert ON outbox (sink, alert_id);
+  `,
 ];
