@@ -1,0 +1,57 @@
+// The `falco` source: Falco JSON alerts, from followed file_output files and from an
+// HTTP endpoint that Falco's http_output posts to; replay decodes recorded files.
+// Alerts are rule hits mapped to RuntimeEvents by evt.type; the rule name and
+// priority are not part of RuntimeEvent (see decode.ts falcoOrigin).
+import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
+import type { RuntimeEvent } from '../../event.ts';
+import { BatchChannel } from '../tetragon/channel.ts';
+import { followJsonLines, replayJsonLines, type JsonDecoder } from '../tetragon/jsonl.ts';
+import { configSchema, defaults, type FalcoConfig } from './config.ts';
+import { decodeFalco, SOURCE } from './decode.ts';
+import { parseListen, startIngest } from './http.ts';
+
+function live(config: FalcoConfig, ctx: SourceContext): EventBatches {
+  const ch = new BatchChannel<RuntimeEvent>(50_000);
+  const decode: JsonDecoder = (v) => decodeFalco(v, { node: ctx.node, nodeFromEvent: config.nodeFromEvent });
+  const run = async () => {
+    const tasks: Promise<unknown>[] = [];
+    if (config.http.enabled) {
+      const srv = await startIngest(config.http, decode, ctx, ch);
+      tasks.push(
+        new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        }).then(() => srv.close()),
+      );
+    }
+    if (config.paths.length > 0) tasks.push(followJsonLines(config, SOURCE, decode, ctx, ch));
+    await Promise.all(tasks);
+  };
+  run()
+    .catch((e: unknown) => ctx.log.error('falco source failed', { err: String(e) }))
+    .finally(() => ch.close());
+  ctx.signal.addEventListener('abort', () => ch.close(), { once: true });
+  return ch;
+}
+
+export default defineSource<FalcoConfig>({
+  name: SOURCE,
+  description: 'Falco JSON alerts (http_output ingest, file follow, replay)',
+  configSchema,
+  defaults,
+  async available(config) {
+    if (!config.http.enabled && config.paths.length === 0) return 'neither http ingest nor alert files configured';
+    if (config.http.enabled) {
+      try {
+        parseListen(config.http.listen);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+    return true;
+  },
+  live,
+  // a recording comes from elsewhere: the alert's own hostname is the best node name
+  replay: (files, ctx) =>
+    replayJsonLines(files, SOURCE, (v) => decodeFalco(v, { node: ctx.node, nodeFromEvent: true }), ctx),
+});

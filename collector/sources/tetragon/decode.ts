@@ -1,0 +1,301 @@
+// Tetragon JSON export (one object per line, one event key per object) → RuntimeEvent.
+// Pod metadata Tetragon already resolved is kept: ev.container and ev.workload are
+// filled here, so enrichment only has to fill what Tetragon did not know.
+import type {
+  Ancestor,
+  ContainerRef,
+  FileOp,
+  Payload,
+  ProcessInfo,
+  Proto,
+  RuntimeEvent,
+  WorkloadRef,
+} from '../../event.ts';
+import { splitArgs } from './argv.ts';
+import { imageDigest, parseContainerUri, podWorkload } from './k8s.ts';
+
+export const SOURCE = 'tetragon';
+
+export type DecodeResult =
+  | { ok: true; events: RuntimeEvent[]; /** rate_limit_info: events Tetragon dropped */ dropped?: number }
+  | { ok: false; reason: string; detail: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const int = (v: unknown): number | undefined => {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  // protojson prints 64-bit integers as strings
+  if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) return Number(v);
+  return undefined;
+};
+
+function fail(reason: string, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+const none: DecodeResult = { ok: true, events: [] };
+
+/** Event keys that carry a process and may turn into RuntimeEvents. */
+const PROCESS_KEYS = ['process_exec', 'process_kprobe', 'process_tracepoint', 'process_lsm', 'process_exit', 'process_uprobe'];
+/** Known keys that carry no runtime activity of interest. */
+const QUIET_KEYS = new Set(['process_throttle', 'process_loader', 'test', 'process_fork']);
+
+export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
+  if (!isObj(v)) return fail('not_an_object', 'line is not a JSON object');
+  let key: string | undefined;
+  for (const k of PROCESS_KEYS) {
+    if (v[k] !== undefined) {
+      key = k;
+      break;
+    }
+  }
+  if (key === undefined) {
+    const rl = v.rate_limit_info;
+    if (isObj(rl)) return { ok: true, events: [], dropped: int(rl.number_of_dropped_process_events) ?? 0 };
+    for (const k of Object.keys(v)) if (QUIET_KEYS.has(k)) return none;
+    return fail('unknown_event', `no known event key in ${Object.keys(v).slice(0, 5).join(',')}`);
+  }
+  const body = v[key];
+  if (!isObj(body)) return fail('bad_value', `${key} is not an object`);
+  const p = body.process;
+  if (!isObj(p)) return fail('missing_field', `${key}.process missing`);
+  let time = typeof v.time === 'string' ? Date.parse(v.time) : NaN;
+  // some exports (tetragon's own testdata) omit `time`: an exec happens at process start
+  if (Number.isNaN(time) && key === 'process_exec' && typeof p.start_time === 'string') time = Date.parse(p.start_time);
+  if (Number.isNaN(time)) return fail('missing_field', 'time missing or not RFC 3339');
+  const proc = decodeProcess(p, body.parent, body.ancestors);
+  if (typeof proc === 'string') return fail('missing_field', proc);
+
+  let payload: Payload | undefined;
+  switch (key) {
+    case 'process_exec':
+      payload = { kind: 'exec' };
+      break;
+    case 'process_exit':
+    case 'process_uprobe':
+      return none; // exits end a process, uprobes are app-specific: nothing to learn here
+    case 'process_kprobe':
+    case 'process_lsm': {
+      const fn = str(body.function_name);
+      if (!fn) return fail('missing_field', `${key}.function_name missing`);
+      const name = key === 'process_lsm' && !fn.startsWith('security_') ? `security_${fn}` : fn;
+      payload = mapCall(name, Array.isArray(body.args) ? body.args : []);
+      break;
+    }
+    case 'process_tracepoint': {
+      const ev = str(body.event);
+      if (!ev) return fail('missing_field', 'process_tracepoint.event missing');
+      const sub = str(body.subsys) ?? '';
+      payload = sub === 'syscalls' && ev.startsWith('sys_enter_')
+        ? { kind: 'syscall', names: [ev.slice(10)] }
+        : sub === 'syscalls' && ev.startsWith('sys_exit_')
+          ? { kind: 'syscall', names: [ev.slice(9)] }
+          : { kind: 'syscall', names: [sub ? `${sub}:${ev}` : ev] };
+      break;
+    }
+  }
+  if (!payload) return none;
+
+  const ev = {
+    time,
+    node: str(v.node_name) ?? defaultNode,
+    source: SOURCE,
+    process: proc,
+    enrichment: 'partial',
+    ...payload,
+  } as RuntimeEvent;
+  attachPod(ev, p);
+  return { ok: true, events: [ev] };
+}
+
+function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo | string {
+  const exe = str(p.binary);
+  if (!exe) return 'process.binary missing';
+  const pid = int(p.pid);
+  if (pid === undefined || pid < 0) return 'process.pid missing';
+  const a = str(p.arguments);
+  const out: ProcessInfo = {
+    pid,
+    exe,
+    args: a ? [exe, ...splitArgs(a)] : [exe],
+    // protojson omits zero values: an absent uid is root
+    uid: int(p.uid) ?? 0,
+  };
+  const cwd = str(p.cwd);
+  if (cwd) out.cwd = cwd;
+  const anc: Ancestor[] = [];
+  if (isObj(parent)) {
+    const pp = int(parent.pid);
+    if (pp !== undefined) out.ppid = pp;
+    const pa = ancestorOf(parent);
+    if (pa) anc.push(pa);
+  }
+  if (Array.isArray(ancestors)) {
+    for (const x of ancestors) {
+      const aa = isObj(x) ? ancestorOf(x) : undefined;
+      if (aa) anc.push(aa);
+    }
+  }
+  if (anc.length > 0) out.ancestors = anc;
+  return out;
+}
+
+function ancestorOf(p: Obj): Ancestor | undefined {
+  const exe = str(p.binary);
+  if (!exe) return undefined;
+  const a: Ancestor = { exe };
+  const pid = int(p.pid);
+  if (pid !== undefined) a.pid = pid;
+  const args = str(p.arguments);
+  a.args = args ? [exe, ...splitArgs(args)] : [exe];
+  return a;
+}
+
+function attachPod(ev: RuntimeEvent, p: Obj): void {
+  const pod = p.pod;
+  let container: ContainerRef | undefined;
+  if (isObj(pod) && isObj(pod.container) && str(pod.container.id)) {
+    const c = pod.container;
+    container = parseContainerUri(c.id as string);
+    const name = str(c.name);
+    if (name) container.name = name;
+    if (isObj(c.image)) {
+      const image = str(c.image.name);
+      if (image) container.image = image;
+      const digest = imageDigest(str(c.image.id));
+      if (digest) container.imageDigest = digest;
+    }
+  } else if (str(p.docker)) {
+    // a 24- or 31-char id prefix (length changed between versions): match by prefix
+    container = { id: p.docker as string, runtime: 'unknown' };
+  }
+  if (container) ev.container = container;
+  if (!isObj(pod)) return;
+  const ns = str(pod.namespace);
+  const name = str(pod.name);
+  if (!ns || !name) return;
+  const labels = isObj(pod.pod_labels) ? (pod.pod_labels as Record<string, string>) : undefined;
+  const { ref, kindKnown } = podWorkload({
+    namespace: ns,
+    pod: name,
+    labels,
+    workload: str(pod.workload),
+    kind: str(pod.workload_kind),
+    container,
+  });
+  const uid = str(pod.uid);
+  if (uid) (ref as WorkloadRef).podUid = uid;
+  ev.workload = ref;
+  // Tetragon resolved the pod itself; only an inferred workload kind leaves room to refine
+  ev.enrichment = kindKnown && container ? 'complete' : 'partial';
+}
+
+// ---- kprobe / lsm function → payload ----
+
+const SYSCALL_PREFIX = /^(?:__x64_|__arm64_|__ia32_|__se_|__do_|ksys_)?sys_/;
+const OPEN_WRITE = 0x1 | 0x2 | 0x40 | 0x200; // O_WRONLY | O_RDWR | O_CREAT | O_TRUNC (x86_64, arm64)
+const MAY_WRITE = 0x2;
+const MAY_APPEND = 0x8;
+
+/** Pick the n-th argument carrying `key` (args are one-of objects). */
+function argOf(args: unknown[], key: string, n = 0): unknown {
+  for (const a of args) {
+    if (isObj(a) && a[key] !== undefined) {
+      if (n === 0) return a[key];
+      n--;
+    }
+  }
+  return undefined;
+}
+
+function pathArg(args: unknown[], n = 0): string | undefined {
+  let seen = 0;
+  for (const a of args) {
+    if (!isObj(a)) continue;
+    let p: string | undefined;
+    if (isObj(a.file_arg)) p = str(a.file_arg.path);
+    else if (isObj(a.path_arg)) p = str(a.path_arg.path);
+    else if (typeof a.string_arg === 'string') p = a.string_arg;
+    else if (isObj(a.linux_binprm_arg)) p = str(a.linux_binprm_arg.path);
+    if (p === undefined || p === '') continue;
+    if (seen++ === n) return p.startsWith('/') ? p : `/${p}`; // old versions drop the leading slash
+  }
+  return undefined;
+}
+
+function protoOf(s: Obj, fn: string): Proto {
+  const pr = str(s.protocol) ?? '';
+  if (pr.includes('UDP')) return 'udp';
+  if (pr.includes('TCP')) return 'tcp';
+  const t = str(s.type) ?? '';
+  if (t.includes('DGRAM')) return 'udp';
+  if (t.includes('RAW')) return 'raw';
+  return fn.includes('udp') ? 'udp' : 'tcp';
+}
+
+function fileWrite(path: string | undefined, op: FileOp, newPath?: string): Payload | undefined {
+  if (!path) return undefined;
+  return newPath ? { kind: 'file_write', path, op, newPath } : { kind: 'file_write', path, op };
+}
+
+function mapCall(fn: string, args: unknown[]): Payload | undefined {
+  const sys = fn.replace(SYSCALL_PREFIX, '');
+  const isSys = sys !== fn;
+
+  if (fn.includes('connect')) {
+    const s = argOf(args, 'sock_arg');
+    if (isObj(s) && str(s.daddr) && int(s.dport) !== undefined)
+      return { kind: 'connect', proto: protoOf(s, fn), dstAddr: s.daddr as string, dstPort: int(s.dport)! };
+    const sa = argOf(args, 'sockaddr_arg');
+    if (isObj(sa) && str(sa.addr) && int(sa.port) !== undefined)
+      return { kind: 'connect', proto: fn.includes('udp') ? 'udp' : 'tcp', dstAddr: sa.addr as string, dstPort: int(sa.port)! };
+  }
+  if (fn.includes('listen') || fn.includes('bind')) {
+    const s = argOf(args, 'sock_arg');
+    if (isObj(s) && int(s.sport) !== undefined)
+      return { kind: 'listen', proto: protoOf(s, fn), addr: str(s.saddr) ?? '0.0.0.0', port: int(s.sport)! };
+    const sa = argOf(args, 'sockaddr_arg');
+    if (isObj(sa) && int(sa.port) !== undefined)
+      return { kind: 'listen', proto: 'tcp', addr: str(sa.addr) ?? '0.0.0.0', port: int(sa.port)! };
+  }
+  if (fn === 'security_file_permission' || fn === 'security_mmap_file') {
+    const mask = int(argOf(args, 'int_arg')) ?? 0;
+    const path = pathArg(args);
+    if (path && fn === 'security_file_permission') {
+      return mask & (MAY_WRITE | MAY_APPEND) ? fileWrite(path, 'write') : { kind: 'file_open', path };
+    }
+  }
+  if (fn === 'fd_install' || fn === 'security_file_open' || fn === 'do_filp_open') {
+    const f = argOf(args, 'file_arg');
+    const path = pathArg(args);
+    if (path) {
+      const flags = isObj(f) ? (str(f.flags) ?? '') : '';
+      return /WRONLY|RDWR|CREAT|TRUNC/.test(flags) ? fileWrite(path, 'write') : { kind: 'file_open', path };
+    }
+  }
+  if (/^(?:open|openat|openat2|creat)$/.test(sys) || fn === 'do_sys_open' || fn === 'do_sys_openat2') {
+    const path = pathArg(args);
+    // flags are the int after the path (openat: dfd, path, flags)
+    const ints = args.filter((a) => isObj(a) && a.int_arg !== undefined).map((a) => int((a as Obj).int_arg) ?? 0);
+    const flags = sys === 'creat' ? 0x41 : sys === 'open' ? (ints[0] ?? 0) : (ints[1] ?? ints[0] ?? 0);
+    if (path) return flags & OPEN_WRITE ? fileWrite(path, 'write') : { kind: 'file_open', path };
+  }
+  if (/^(?:p?writev?|pwrite64|pwritev2)$/.test(sys) || fn === 'vfs_write' || fn === 'security_file_write') {
+    const path = pathArg(args);
+    if (path) return fileWrite(path, 'write');
+  }
+  if (/^unlink(?:at)?$/.test(sys) || fn === 'security_path_unlink' || fn === 'vfs_unlink' || fn === 'do_unlinkat') {
+    const path = pathArg(args);
+    if (path) return fileWrite(path, 'unlink');
+  }
+  if (/^rename(?:at2?)?$/.test(sys) || fn === 'security_path_rename' || fn === 'vfs_rename') {
+    const from = pathArg(args, 0);
+    if (from) return fileWrite(from, 'rename', pathArg(args, 1));
+  }
+  if (/^f?chmod(?:at2?)?$/.test(sys) || fn === 'security_path_chmod') {
+    const path = pathArg(args);
+    if (path) return fileWrite(path, 'chmod');
+  }
+  // everything else is kept as a named call; syscall wrappers lose their arch prefix
+  return { kind: 'syscall', names: [isSys ? sys : fn] };
+}
