@@ -1,9 +1,11 @@
 // The explicit source registry: one line per source.
 import type { SourceDefinition } from './types.ts';
 import events from './events/index.ts';
+import auditd from './auditd/index.ts';
 
 export const sources: SourceDefinition<unknown>[] = [
   events,
+  auditd,
 ];
 
 export function findSource(name: string): SourceDefinition<unknown> | undefined {
