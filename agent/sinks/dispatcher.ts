@@ -1,0 +1,334 @@
+// The outbox worker: enqueues deliveries inside the alert commit (AlertStore.onCommit)
+// and runs one independent loop per sink, so a slow or dead sink only ever delays
+// itself. Per sink: strict seq order, batches, exponential backoff with jitter,
+// Retry-After, bounded queue and age, and resumption of pending rows after a restart.
+import type { AlertUpdate, Alert } from '../../models/alert.ts';
+import { severityRank, type Severity } from '../../models/alert.ts';
+import type { AlertStore } from '../store/alerts.ts';
+import type { Db } from '../store/db.ts';
+import { Outbox, type OutboxRow } from '../store/outbox.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Logger } from '../../collector/log.ts';
+import { DeliveryError, type Delivery, type SinkInstance } from './types.ts';
+
+/** a configured sink with its settings resolved to numbers */
+export interface ResolvedSink {
+  name: string;
+  type: string;
+  instance: SinkInstance;
+  minSeverity?: Severity;
+  namespaces?: string[];
+  rules?: string[];
+  batchSize: number;
+  timeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  maxQueue: number;
+  maxAgeMs: number;
+  wantsUpdates: boolean;
+  resend?: { intervalMs: number; windowMs: number };
+}
+
+/** Retry-After is honoured up to this long; a longer one is taken as this */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+const GAUGE_INTERVAL_MS = 1000;
+
+export function backoffMs(attempt: number, initialMs: number, maxMs: number, rand: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+  // equal jitter: half fixed, half random, so retries of many agents spread out
+  // but a delay never collapses towards zero
+  return Math.max(Math.min(initialMs, maxMs), Math.round(ceiling / 2 + (rand() * ceiling) / 2));
+}
+
+export function matchesFilter(s: Pick<ResolvedSink, 'minSeverity' | 'namespaces' | 'rules'>, a: { severity: Severity; namespace: string | null; rule: string }): boolean {
+  if (s.minSeverity && severityRank(a.severity) < severityRank(s.minSeverity)) return false;
+  if (s.namespaces && s.namespaces.length > 0 && !s.namespaces.includes(a.namespace ?? '')) return false;
+  if (s.rules && s.rules.length > 0 && !s.rules.includes(a.rule)) return false;
+  return true;
+}
+
+class SinkWorker {
+  private depth = 0;
+  private inflightMaxSeq = 0;
+  private failing = 0;
+  private backingOff = false;
+  private wakeFn: (() => void) | undefined;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private idle: (() => void)[] = [];
+  private lastOverflowLog = 0;
+
+  constructor(
+    readonly s: ResolvedSink,
+    private outbox: Outbox,
+    private alerts: AlertStore,
+    private metrics: Metrics,
+    private log: Logger,
+    private now: () => number,
+  ) {
+    this.depth = outbox.depth(s.name);
+  }
+
+  start(): void {
+    this.loop = this.run().catch((e: unknown) => this.log.error('sink worker crashed', { err: String(e) }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake(true);
+    await this.loop;
+    for (const f of this.idle.splice(0)) f();
+    this.s.instance.close?.();
+  }
+
+  /** resolves once this sink's outbox is empty (or the worker stopped) */
+  drained(): Promise<void> {
+    if (this.stopped || this.outbox.depth(this.s.name) === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** called inside the alert commit transaction: keep it cheap and never async */
+  enqueue(u: AlertUpdate, now: number): void {
+    const a = u.alert;
+    if (!matchesFilter(this.s, { severity: a.severity, namespace: a.workload.namespace, rule: a.rule })) return;
+    if (!u.isNew) {
+      if (!this.s.wantsUpdates) return;
+      if (this.outbox.coalesce(this.s.name, a.id, a.count, this.inflightMaxSeq)) return;
+    }
+    this.add(a.id, a.count, !u.isNew, now);
+  }
+
+  /** re-send of a still-firing alert, unless one is already queued */
+  resend(id: string, count: number, now: number): void {
+    if (this.outbox.hasPending(this.s.name, id)) return;
+    this.add(id, count, true, now);
+  }
+
+  private add(id: string, revision: number, update: boolean, now: number): void {
+    this.outbox.enqueue(this.s.name, id, revision, update, now);
+    this.depth++;
+    this.metrics.delivery.outboxEnqueued.inc({ sink: this.s.name });
+    if (this.depth > this.s.maxQueue) {
+      const dropped = this.outbox.dropOldest(this.s.name, this.depth - this.s.maxQueue);
+      this.depth -= dropped.length;
+      this.metrics.delivery.outboxDropped.inc({ sink: this.s.name, reason: 'overflow' }, dropped.length);
+      if (now - this.lastOverflowLog > 10_000) {
+        this.lastOverflowLog = now;
+        this.log.warn('outbox full: dropped oldest deliveries', { sink: this.s.name, maxQueue: this.s.maxQueue, dropped: dropped.length, alerts: dropped.slice(0, 10) });
+      }
+    }
+    this.wake(false);
+  }
+
+  updateGauges(now: number): void {
+    // resync: a rolled-back commit may have counted rows that never landed
+    this.depth = this.outbox.depth(this.s.name);
+    const oldest = this.outbox.oldest(this.s.name);
+    this.metrics.delivery.outboxDepth.set({ sink: this.s.name }, this.depth);
+    this.metrics.delivery.outboxOldestAge.set({ sink: this.s.name }, oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000));
+  }
+
+  private wake(force: boolean): void {
+    // during a backoff new rows must not cut the wait short
+    if (this.backingOff && !force) return;
+    const f = this.wakeFn;
+    this.wakeFn = undefined;
+    f?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeFn = undefined;
+        resolve();
+      }, ms);
+      this.wakeFn = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const now = this.now();
+      this.expire(now);
+      const rows = this.outbox.head(this.s.name, this.s.batchSize);
+      if (rows.length === 0) {
+        for (const f of this.idle.splice(0)) f();
+        await this.sleep(60_000);
+        continue;
+      }
+      const wait = rows[0].nextAttemptAt - now;
+      if (wait > 0) {
+        this.backingOff = true;
+        await this.sleep(wait);
+        this.backingOff = false;
+        continue;
+      }
+      await this.deliver(rows);
+    }
+  }
+
+  private expire(now: number): void {
+    const gone = this.outbox.expire(this.s.name, now - this.s.maxAgeMs);
+    if (gone.length === 0) return;
+    this.depth -= gone.length;
+    this.metrics.delivery.outboxDropped.inc({ sink: this.s.name, reason: 'expired' }, gone.length);
+    this.log.warn('outbox: dropped deliveries older than maxAge', { sink: this.s.name, maxAgeMs: this.s.maxAgeMs, dropped: gone.length, alerts: gone.slice(0, 10) });
+  }
+
+  private async deliver(rows: OutboxRow[]): Promise<void> {
+    const name = this.s.name;
+    const batch: Delivery[] = [];
+    const sent: OutboxRow[] = [];
+    const missing: number[] = [];
+    for (const r of rows) {
+      const alert: Alert | undefined = this.alerts.get(r.alertId);
+      if (!alert) {
+        missing.push(r.seq);
+        continue;
+      }
+      batch.push({ alert, idempotencyKey: alert.id, revision: Math.max(r.revision, alert.count), update: r.update });
+      sent.push(r);
+    }
+    if (missing.length > 0) {
+      this.outbox.remove(missing);
+      this.depth -= missing.length;
+      this.metrics.delivery.outboxDropped.inc({ sink: name, reason: 'alert_missing' }, missing.length);
+      this.log.warn('outbox: alert no longer stored, delivery dropped', { sink: name, dropped: missing.length });
+    }
+    if (batch.length === 0) return;
+    const seqs = sent.map((r) => r.seq);
+    this.inflightMaxSeq = seqs[seqs.length - 1];
+    const endTimer = this.metrics.delivery.requestDuration.startTimer({ sink: name });
+    try {
+      await this.s.instance.send(batch, this.abort.signal);
+      endTimer();
+      const now = this.now();
+      this.outbox.remove(seqs);
+      this.depth -= seqs.length;
+      this.metrics.delivery.deliveries.inc({ sink: name, outcome: 'delivered' }, batch.length);
+      for (const r of sent) this.metrics.delivery.deliveryLatency.observe({ sink: name }, Math.max(0, now - r.enqueuedAt) / 1000);
+      if (this.failing > 0) this.log.info('sink recovered', { sink: name, failedAttempts: this.failing });
+      this.failing = 0;
+    } catch (e) {
+      endTimer();
+      if (this.stopped) return; // rows stay queued; the next start delivers them
+      const err = e instanceof DeliveryError ? e : new DeliveryError('error', String(e), true);
+      const now = this.now();
+      if (err.retryable) {
+        this.failing++;
+        const attempt = sent[0].attempts + 1;
+        let delay = backoffMs(attempt, this.s.retryInitialMs, this.s.retryMaxMs);
+        if (err.retryAfterMs !== undefined) delay = Math.min(Math.max(err.retryAfterMs, 0), MAX_RETRY_AFTER_MS);
+        this.outbox.defer(seqs, now + delay, `${err.reason}: ${err.message}`);
+        this.metrics.delivery.deliveries.inc({ sink: name, outcome: 'retry' }, batch.length);
+        // the first failure and then every 10th, so an outage does not flood the log
+        if (this.failing === 1 || this.failing % 10 === 0) {
+          this.log.warn('delivery failed, will retry', { sink: name, reason: err.reason, error: err.message, attempt, retryInMs: delay, alerts: batch.length });
+        }
+      } else {
+        this.outbox.remove(seqs);
+        this.depth -= seqs.length;
+        this.metrics.delivery.deliveries.inc({ sink: name, outcome: 'rejected' }, batch.length);
+        this.metrics.delivery.outboxDropped.inc({ sink: name, reason: 'rejected' }, batch.length);
+        this.log.error('delivery rejected by sink, giving up', {
+          sink: name,
+          reason: err.reason,
+          error: err.message,
+          alerts: batch.map((d) => d.alert.id).slice(0, 10),
+        });
+      }
+    } finally {
+      this.inflightMaxSeq = 0;
+    }
+  }
+}
+
+export interface DispatcherOptions {
+  db: Db;
+  alerts: AlertStore;
+  metrics: Metrics;
+  log: Logger;
+  sinks: ResolvedSink[];
+  now?: () => number;
+}
+
+export class Dispatcher {
+  private workers: SinkWorker[];
+  private outbox: Outbox;
+  private timers: NodeJS.Timeout[] = [];
+  private now: () => number;
+  private stopped = false;
+
+  constructor(private o: DispatcherOptions) {
+    this.now = o.now ?? Date.now;
+    this.outbox = new Outbox(o.db);
+    this.workers = o.sinks.map((s) => new SinkWorker(s, this.outbox, o.alerts, o.metrics, o.log.child({ sink: s.name }), this.now));
+  }
+
+  start(): void {
+    const names = new Set(this.o.sinks.map((s) => s.name));
+    // rows of sinks no longer configured would never drain: count, log and drop them
+    for (const [sink, n] of this.outbox.sinks()) {
+      if (names.has(sink)) continue;
+      this.outbox.dropSink(sink);
+      this.o.metrics.delivery.outboxDropped.inc({ sink, reason: 'sink_removed' }, n);
+      this.o.log.warn('outbox: dropped deliveries of a sink that is no longer configured', { sink, dropped: n });
+    }
+    this.o.alerts.onCommit((u) => {
+      const now = this.now();
+      if (u.isNew) this.o.metrics.delivery.countAlertWorkload(u.alert.workload.namespace, `${u.alert.workload.kind}/${u.alert.workload.name}`);
+      for (const w of this.workers) w.enqueue(u, now);
+    });
+    for (const w of this.workers) {
+      const pending = this.outbox.depth(w.s.name);
+      if (pending > 0) this.o.log.info('outbox: resuming pending deliveries', { sink: w.s.name, pending });
+      w.start();
+      if (w.s.resend) this.startResend(w, w.s.resend);
+    }
+    this.updateGauges();
+    const g = setInterval(() => this.updateGauges(), GAUGE_INTERVAL_MS);
+    g.unref();
+    this.timers.push(g);
+  }
+
+  private updateGauges(): void {
+    const now = this.now();
+    for (const w of this.workers) w.updateGauges(now);
+  }
+
+  private startResend(w: SinkWorker, r: { intervalMs: number; windowMs: number }): void {
+    const firing = this.o.db.prepare('SELECT id, count, severity, namespace, rule FROM alerts WHERE last_seen >= ?');
+    const t = setInterval(() => {
+      if (this.stopped) return;
+      const now = this.now();
+      try {
+        this.o.db.transaction(() => {
+          for (const a of firing.all(now - r.windowMs) as { id: string; count: number; severity: Severity; namespace: string | null; rule: string }[]) {
+            if (matchesFilter(w.s, a)) w.resend(a.id, a.count, now);
+          }
+        })();
+      } catch (e) {
+        this.o.log.error('re-send of firing alerts failed', { sink: w.s.name, err: String(e) });
+      }
+    }, r.intervalMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** resolves when every sink's outbox is empty */
+  async drain(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.drained()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.workers.map((w) => w.stop()));
+  }
+}

@@ -1,0 +1,122 @@
+// The sink registry (one line per sink type), the `sinks` config schema, and
+// startDelivery(): the one entry point the agent calls to deliver alerts.
+import type { AlertStore } from '../store/alerts.ts';
+import type { Db } from '../store/db.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Logger } from '../../collector/log.ts';
+import { SEVERITIES } from '../../models/alert.ts';
+import { Dispatcher, type ResolvedSink } from './dispatcher.ts';
+import { durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
+import webhook from './webhook/index.ts';
+import alertmanager from './alertmanager/index.ts';
+import slack from './slack/index.ts';
+
+export const sinkTypes: Record<string, SinkType<object>> = {
+  webhook,
+  alertmanager,
+  slack,
+};
+
+/** keys every sink accepts (see CommonSinkConfig) */
+export const commonSinkProperties: Record<string, JsonSchema> = {
+  name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+  minSeverity: { enum: [...SEVERITIES] },
+  namespaces: { type: 'array', items: { type: 'string' } },
+  rules: { type: 'array', items: { type: 'string' } },
+  batchSize: { type: 'integer', minimum: 1, maximum: 1000 },
+  timeout: durationSchema,
+  retry: { type: 'object', additionalProperties: false, properties: { initial: durationSchema, max: durationSchema } },
+  maxQueue: { type: 'integer', minimum: 1 },
+  maxAge: durationSchema,
+};
+
+function typeSchema(t: SinkType<object>): JsonSchema {
+  const own = t.configSchema as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'name', ...(own.required ?? [])],
+    properties: { type: { const: t.type }, ...commonSinkProperties, ...(own.properties ?? {}) },
+  };
+}
+
+/** JSON schema of the agent config key `sinks` */
+export const sinksConfigSchema: JsonSchema = {
+  type: 'array',
+  items: { oneOf: Object.values(sinkTypes).map(typeSchema) },
+};
+
+export const DEFAULTS = {
+  timeoutMs: 10_000,
+  retryInitialMs: 1_000,
+  retryMaxMs: 30_000,
+  maxQueue: 10_000,
+  maxAgeMs: 24 * 3_600_000,
+};
+
+export interface StartDeliveryOptions {
+  db: Db;
+  alerts: AlertStore;
+  metrics: Metrics;
+  log: Logger;
+  /** the validated `sinks` config array */
+  sinks: readonly SinkConfig[];
+  now?: () => number;
+}
+
+export interface DeliveryHandle {
+  /** stop the workers; rows still queued are delivered after the next start */
+  stop(): Promise<void>;
+  /** resolves when every sink's outbox is empty (tests, graceful shutdown with a deadline) */
+  drain(): Promise<void>;
+}
+
+/** Apply defaults and build each sink; throws SinkConfigError on a bad config. */
+export function resolveSinks(configs: readonly SinkConfig[], log: Logger, now: () => number): ResolvedSink[] {
+  const names = new Set<string>();
+  return configs.map((raw) => {
+    const t = sinkTypes[raw.type];
+    if (!t) throw new SinkConfigError(`unknown sink type ${JSON.stringify(raw.type)} (known: ${Object.keys(sinkTypes).join(', ')})`);
+    if (!raw.name) throw new SinkConfigError(`a ${raw.type} sink needs a name`);
+    if (names.has(raw.name)) throw new SinkConfigError(`duplicate sink name ${JSON.stringify(raw.name)}`);
+    names.add(raw.name);
+    const config = { ...t.defaults, ...raw } as object & CommonSinkConfig;
+    const timeoutMs = parseDuration(config.timeout, DEFAULTS.timeoutMs);
+    const retryInitialMs = parseDuration(config.retry?.initial, DEFAULTS.retryInitialMs);
+    const retryMaxMs = Math.max(retryInitialMs, parseDuration(config.retry?.max, DEFAULTS.retryMaxMs));
+    const instance = t.create(config, { log: log.child({ sink: raw.name }), now, timeoutMs });
+    return {
+      name: raw.name,
+      type: t.type,
+      instance,
+      minSeverity: config.minSeverity,
+      namespaces: config.namespaces,
+      rules: config.rules,
+      batchSize: config.batchSize ?? t.defaultBatchSize,
+      timeoutMs,
+      retryInitialMs,
+      retryMaxMs,
+      maxQueue: config.maxQueue ?? DEFAULTS.maxQueue,
+      maxAgeMs: parseDuration(config.maxAge, DEFAULTS.maxAgeMs),
+      wantsUpdates: t.wantsUpdates(config),
+      resend: t.resend?.(config),
+    };
+  });
+}
+
+/**
+ * Registers the outbox enqueue on alerts.onCommit (inside the alert transaction)
+ * and starts one worker per sink. Never blocks: delivery runs on its own loops.
+ */
+export function startDelivery(opts: StartDeliveryOptions): DeliveryHandle {
+  const now = opts.now ?? Date.now;
+  const log = opts.log.child({ component: 'delivery' });
+  const sinks = resolveSinks(opts.sinks, log, now);
+  const d = new Dispatcher({ db: opts.db, alerts: opts.alerts, metrics: opts.metrics, log, sinks, now });
+  d.start();
+  log.info('delivery started', { sinks: sinks.map((s) => `${s.type}:${s.name}`) });
+  return { stop: () => d.stop(), drain: () => d.drain() };
+}
+
+export { SinkConfigError, DeliveryError } from './types.ts';
+export type { SinkConfig } from './types.ts';
