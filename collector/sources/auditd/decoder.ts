@@ -45,6 +45,7 @@ export class AuditDecoder {
 
   private onEvent(ev: AuditEvent): void {
     if (!ev.syscall) {
+      if (ev.invalid) return; // counted as bad_syscall already
       this.o.stats.bad(SOURCE, 'orphan_record', `${ev.stamp}: ${ev.records} record(s) without SYSCALL`);
       return;
     }

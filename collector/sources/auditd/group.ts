@@ -53,6 +53,8 @@ export interface AuditEvent {
   firstSeen: number;
   /** cgroup v2 path, when the live tailer looked it up while the process was alive */
   cgroupPath?: string;
+  /** its SYSCALL record was malformed (already counted as bad) */
+  invalid?: boolean;
   /** split EXECVE args: index → chunks (raw, hex unless quoted) */
   chunks?: Map<number, { parts: string[]; quoted: boolean }>;
 }
@@ -155,6 +157,7 @@ export class Grouper {
       case RecType.SYSCALL:
         if (!this.syscall(ev, f)) {
           this.sink.bad('bad_syscall', line.slice(0, 160));
+          ev.invalid = true;
           return;
         }
         this.sink.syscall?.(ev);
