@@ -284,6 +284,10 @@ function mapCall(fn: string, args: unknown[]): Payload | undefined {
     const path = pathArg(args);
     if (path) return fileWrite(path, 'write');
   }
+  if (/^(?:p?readv?|pread64|preadv2)$/.test(sys) || fn === 'vfs_read') {
+    const path = pathArg(args);
+    if (path) return { kind: 'file_open', path }; // a read of a named file: the sensitive-read signal
+  }
   if (/^unlink(?:at)?$/.test(sys) || fn === 'security_path_unlink' || fn === 'vfs_unlink' || fn === 'do_unlinkat') {
     const path = pathArg(args);
     if (path) return fileWrite(path, 'unlink');

@@ -52,6 +52,7 @@ export async function* followLines(path: string, opts: FollowOptions): AsyncGene
         else if (!opts.fromStart) pos = st.size;
       }
       first = false;
+      opts.state?.set(stateKey(path), `${st.ino}:${pos}`);
       const gen = { reason: undefined as 'rotated' | 'truncated' | undefined };
       for await (const chunk of splitLines(readGrowing(fh, st.ino, pos, path, opts, gen), { startOffset: pos })) {
         opts.state?.set(stateKey(path), `${st.ino}:${chunk.offset}`);
@@ -75,10 +76,15 @@ async function* readGrowing(
 ): AsyncGenerator<Buffer> {
   let pos = start;
   const buf = Buffer.allocUnsafe(256 * 1024);
+  // mtime seen at the previous end-of-file check, and whether bytes came since: a file
+  // truncated and rewritten to exactly our offset shows no size change, only a new mtime
+  let eofMtime: number | undefined;
+  let readSince = false;
   while (!opts.signal.aborted) {
     const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
     if (bytesRead > 0) {
       pos += bytesRead;
+      readSince = true;
       yield Buffer.from(buf.subarray(0, bytesRead));
       continue;
     }
@@ -95,10 +101,12 @@ async function* readGrowing(
       out.reason = 'rotated';
       return;
     }
-    if (cur && cur.size < pos) {
+    if (cur && (cur.size < pos || (cur.size === pos && !readSince && eofMtime !== undefined && cur.mtimeMs !== eofMtime))) {
       out.reason = 'truncated';
       return;
     }
+    eofMtime = cur?.mtimeMs;
+    readSince = false;
     await sleep(opts.pollMs, opts.signal);
   }
 }
