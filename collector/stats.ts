@@ -1,3 +1,5 @@
+import { redactText } from './redact.ts';
+
 // Counters every source reports into. Bad input is counted by reason, never thrown:
 // one malformed record must not stop the records after it.
 
@@ -40,7 +42,8 @@ export class MemoryStats implements SourceStats {
     m[reason] = (m[reason] ?? 0) + 1;
     if (detail !== undefined) {
       const ex = (this.snap.examples[`${source}/${reason}`] ??= []);
-      if (ex.length < 3) ex.push(detail.length > 200 ? detail.slice(0, 200) + '…' : detail);
+      // examples end up in summaries and logs: never keep a secret a bad line carried
+      if (ex.length < 3) ex.push(redactText(detail.length > 200 ? detail.slice(0, 200) + '…' : detail));
     }
     for (const l of this.listeners) l.bad(source, reason, detail);
   }

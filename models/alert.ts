@@ -89,3 +89,9 @@ export interface Alert {
   /** occurrences folded into this alert within the cooldown window */
   count: number;
 }
+
+/** What the engine emits: a new alert, or an existing one whose count grew. */
+export interface AlertUpdate {
+  alert: Alert;
+  isNew: boolean;
+}

@@ -286,6 +286,9 @@ function hexOrLiteral(s: string): string {
   return /^(?:[0-9A-Fa-f]{2})+$/.test(s) ? Buffer.from(s, 'hex').toString('utf8') : s;
 }
 
+const MAX_ARGS = 1 << 16;
+const MAX_CHUNKS = 256;
+
 /** EXECVE: argc=N a0=… a1_len=N a1[0]=… (split args continue on more EXECVE records) */
 function execve(ev: AuditEvent, f: FieldScanner): void {
   const line = f.line;
@@ -293,7 +296,7 @@ function execve(ev: AuditEvent, f: FieldScanner): void {
     if (line.charCodeAt(f.ks) !== 97 /* a */) continue;
     if (f.keyIs('argc')) {
       const n = f.intValue();
-      if (n >= 0 && n < 1 << 20) ev.argc = n;
+      if (n >= 0 && n <= MAX_ARGS) ev.argc = n;
       continue;
     }
     let i = f.ks + 1;
@@ -305,7 +308,8 @@ function execve(ev: AuditEvent, f: FieldScanner): void {
       i++;
       digits++;
     }
-    if (digits === 0 || idx >= 1 << 20) continue;
+    // bounds keep a corrupt index from allocating huge sparse arrays
+    if (digits === 0 || idx >= (ev.argc ?? MAX_ARGS) || idx >= MAX_ARGS) continue;
     if (i === f.ke) {
       const args = (ev.args ??= []);
       args[idx] = f.stringValue() ?? '';
@@ -316,7 +320,8 @@ function execve(ev: AuditEvent, f: FieldScanner): void {
       let j = i + 1;
       let part = 0;
       while (j < f.ke && (c = line.charCodeAt(j)) >= 48 && c <= 57) part = part * 10 + (c - 48), j++;
-      slot.parts[part] = f.rawValue();
+      // an argument is at most 128 KiB (MAX_ARG_STRLEN): ~35 chunks of 7.5 KB hex
+      if (part < MAX_CHUNKS) slot.parts[part] = f.rawValue();
     }
     // aN_len: the total is implied by the chunks
   }

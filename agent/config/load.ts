@@ -1,0 +1,174 @@
+// Load, validate and freeze the agent config. Every problem is reported at once,
+// one readable line each, naming the key: `learning.quietPeriod: must be a duration…`.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { Ajv, type ErrorObject } from 'ajv';
+import { sources } from '../../collector/sources/index.ts';
+import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/baseline.ts';
+import { DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
+import type { Severity } from '../../models/alert.ts';
+import { configSchema } from './schema.ts';
+import { parseDuration } from './duration.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export interface SinkConfig {
+  type: string;
+  name?: string;
+  [k: string]: unknown;
+}
+
+export interface AgentConfig {
+  node: string;
+  dataDir: string;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  api: { enabled: boolean; host: string; port: number; tokens: { name: string; token: string }[] };
+  sources: { enabled: 'auto' | string[]; settings: Record<string, unknown> };
+  learning: LearningConfig;
+  engine: EngineConfig;
+  store: { flushIntervalMs: number };
+  sinks: SinkConfig[];
+}
+
+type Raw = Record<string, Record<string, unknown> | undefined> & { node?: string; dataDir?: string; sinks?: SinkConfig[] };
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+let validate: ReturnType<typeof ajv.compile> | undefined;
+
+function keyPath(e: ErrorObject): string {
+  const p = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return p === '' ? '(top level)' : p;
+}
+
+function describe(e: ErrorObject): string | undefined {
+  const at = keyPath(e);
+  const custom = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      return `${at === '(top level)' ? '' : at + '.'}${extra}: unknown key (known: ${known.join(', ')})`;
+    }
+    case 'anyOf':
+      return `${at}: must be ${custom ?? 'one of the allowed forms'} (got ${JSON.stringify(e.data)})`;
+    case 'enum':
+      return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(e.data)})`;
+    case 'pattern':
+    case 'const':
+    case 'type':
+      // reported through the enclosing anyOf when there is one
+      if (e.schemaPath.includes('/anyOf/')) return undefined;
+      return `${at}: ${custom ? `must be ${custom}` : e.message} (got ${JSON.stringify(e.data)})`;
+    default:
+      return `${at}: ${e.message}`;
+  }
+}
+
+export function validateConfig(raw: unknown): string[] {
+  validate ??= ajv.compile(configSchema());
+  if (validate(raw)) return [];
+  const out = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    const d = describe(e);
+    if (d) out.add(d);
+  }
+  return [...out];
+}
+
+export function loadConfigFile(file: string | undefined, overrides: Partial<Raw> = {}): AgentConfig {
+  let raw: unknown = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError([`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (e) {
+      throw new ConfigError([`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+    }
+  }
+  return buildConfig({ ...(raw as object), ...overrides });
+}
+
+export function buildConfig(raw: unknown): AgentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(['(top level): must be a mapping of keys']);
+  const problems = validateConfig(raw);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const r = raw as Raw;
+  const api = (r.api ?? {}) as { enabled?: boolean; listen?: string; tokens?: { name: string; token: string }[]; tokenFile?: string };
+  const [host, port] = splitListen(api.listen ?? '127.0.0.1:7420');
+  let tokens = api.tokens ?? [];
+  if (api.tokenFile) {
+    try {
+      tokens = [...tokens, { name: 'token-file', token: readFileSync(api.tokenFile, 'utf8').trim() }];
+    } catch (e) {
+      throw new ConfigError([`api.tokenFile: cannot read ${api.tokenFile} (${(e as NodeJS.ErrnoException).code})`]);
+    }
+  }
+  if (tokens.length === 0 && !isLoopback(host)) {
+    throw new ConfigError([`api.tokens: required when api.listen is not loopback (${host})`]);
+  }
+  const l = (r.learning ?? {}) as Record<string, string | number | undefined>;
+  const learning: LearningConfig = {
+    ...DEFAULT_LEARNING,
+    ...(l.minLearning !== undefined ? { minLearningMs: parseDuration(l.minLearning) } : {}),
+    ...(l.quietPeriod !== undefined ? { quietPeriodMs: parseDuration(l.quietPeriod) } : {}),
+    ...(l.maxItems !== undefined ? { maxItems: Number(l.maxItems) } : {}),
+    ...(l.collapseThreshold !== undefined ? { collapseThreshold: Number(l.collapseThreshold) } : {}),
+    ...(l.connectCollapseThreshold !== undefined ? { connectCollapseThreshold: Number(l.connectCollapseThreshold) } : {}),
+  };
+  const d = (r.detection ?? {}) as { cooldown?: string | number; rules?: Record<string, { enabled?: boolean; severity?: Severity }> };
+  const engine: EngineConfig = {
+    ...DEFAULT_ENGINE,
+    ...(d.cooldown !== undefined ? { cooldownMs: parseDuration(d.cooldown) } : {}),
+    rules: d.rules ?? {},
+  };
+  const s = (r.sources ?? {}) as Record<string, unknown> & { enabled?: 'auto' | string[] };
+  const settings: Record<string, unknown> = {};
+  for (const def of sources) settings[def.name] = { ...(def.defaults as object), ...((s[def.name] as object) ?? {}) };
+  const st = (r.store ?? {}) as { flushInterval?: string | number };
+  const cfg: AgentConfig = {
+    node: r.node ?? process.env.NODE_NAME ?? hostname(),
+    dataDir: r.dataDir ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
+    log: { level: ((r.log as { level?: AgentConfig['log']['level'] } | undefined)?.level ?? 'info') },
+    api: { enabled: api.enabled ?? true, host, port, tokens },
+    sources: { enabled: s.enabled ?? 'auto', settings },
+    learning,
+    engine,
+    store: { flushIntervalMs: st.flushInterval !== undefined ? parseDuration(st.flushInterval) : 500 },
+    sinks: r.sinks ?? [],
+  };
+  if (cfg.store.flushIntervalMs > 1000) throw new ConfigError(['store.flushInterval: at most 1s (the crash-loss budget)']);
+  return deepFreeze(cfg);
+}
+
+function splitListen(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  let host = listen.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  const port = Number(listen.slice(i + 1));
+  if (port > 65535) throw new ConfigError([`api.listen: port ${port} out of range`]);
+  return [host, port];
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,222 @@
+// The pipeline: sources → redact → enrich → profile/detect → commit alerts → fan out.
+// Stages are bounded: sources push into a queue of fixed capacity and wait when it
+// is full (backpressure reaches the source, which counts what its kernel buffer
+// drops). Alerts are committed per batch; baselines are flushed on an interval.
+import type { RuntimeEvent } from '../collector/event.ts';
+import type { EventBatches } from '../collector/sources/types.ts';
+import type { Enricher } from '../collector/enrich/index.ts';
+import type { Logger } from '../collector/log.ts';
+import { redactEvent } from '../collector/redact-event.ts';
+import type { AlertUpdate } from '../models/alert.ts';
+import type { Engine } from '../models/engine.ts';
+import type { AlertStore } from './store/alerts.ts';
+import type { BaselineStore } from './store/baselines.ts';
+import type { Metrics } from './metrics.ts';
+import type { Bus } from './bus.ts';
+
+export interface PipelineDeps {
+  engine: Engine;
+  enricher: Enricher;
+  log: Logger;
+  now: () => number;
+  alerts?: AlertStore;
+  baselines?: BaselineStore;
+  metrics?: Metrics;
+  bus?: Bus;
+  /** baselines are written at least this often (≤ 1 s: the crash-loss budget) */
+  flushIntervalMs?: number;
+  /** events buffered between sources and detection */
+  queueCapacity?: number;
+  /** called with every alert update (replay prints them) */
+  onAlert?: (u: AlertUpdate) => void;
+}
+
+export class Pipeline {
+  events = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private deps: PipelineDeps) {}
+
+  /** Redact, enrich and judge one batch. Synchronous: the hot path has no awaits. */
+  processBatch(batch: RuntimeEvent[]): AlertUpdate[] {
+    const { engine, enricher } = this.deps;
+    for (let i = 0; i < batch.length; i++) redactEvent(batch[i]);
+    enricher.enrich(batch);
+    const out: AlertUpdate[] = [];
+    for (let i = 0; i < batch.length; i++) engine.process(batch[i], batch[i].time, out);
+    this.events += batch.length;
+    return out;
+  }
+
+  /** Judge a batch and commit what it raised. */
+  handle(batch: RuntimeEvent[], acceptedAt = performance.now()): AlertUpdate[] {
+    const updates = this.processBatch(batch);
+    if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
+    if (updates.length === 0) return updates;
+    const merged = coalesce(updates);
+    this.deps.alerts?.commit(merged);
+    const m = this.deps.metrics;
+    const latency = (performance.now() - acceptedAt) / 1000;
+    for (const u of merged) {
+      if (m) {
+        if (u.isNew) m.alerts.inc({ rule: u.alert.rule, severity: u.alert.severity, namespace: u.alert.workload.namespace ?? '' });
+        else m.alertRepeats.inc({ rule: u.alert.rule });
+        m.pipelineLatency.observe(latency);
+      }
+      this.deps.bus?.emit('alert', u);
+      this.deps.onAlert?.(u);
+    }
+    return merged;
+  }
+
+  /** Persist changed baselines now. */
+  flush(): void {
+    const bs = this.deps.baselines;
+    if (!bs) return;
+    const t0 = performance.now();
+    const n = bs.flush(this.deps.engine.profiler.baselines.values(), this.deps.now());
+    if (n > 0) this.deps.metrics?.storeFlushSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  /** Periodic work: learning-state ticks, baseline flush, gauges. */
+  periodic(): void {
+    const now = this.deps.now();
+    this.deps.engine.profiler.tickAll(now);
+    try {
+      this.flush();
+    } catch (e) {
+      this.deps.log.error('baseline flush failed', { err: String(e) });
+    }
+    const m = this.deps.metrics;
+    if (m) {
+      const byState: Record<string, number> = { learning: 0, stable: 0, unstable: 0, relearning: 0, locked: 0 };
+      const byKind: Record<string, number> = {};
+      for (const b of this.deps.engine.profiler.baselines.values()) {
+        byState[b.meta.state] = (byState[b.meta.state] ?? 0) + 1;
+        for (const [k, items] of b.items) byKind[k] = (byKind[k] ?? 0) + items.size;
+      }
+      for (const [s, n] of Object.entries(byState)) m.baselines.set({ state: s }, n);
+      for (const [k, n] of Object.entries(byKind)) m.baselineItems.set({ kind: k }, n);
+    }
+  }
+
+  /** Run live sources until they end or the signal aborts. */
+  async run(inputs: { name: string; batches: EventBatches }[], signal: AbortSignal): Promise<void> {
+    const interval = this.deps.flushIntervalMs ?? 500;
+    this.flushTimer = setInterval(() => this.periodic(), interval);
+    this.flushTimer.unref();
+    const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number }>(this.deps.queueCapacity ?? 65536);
+    const gauge = this.deps.metrics?.queueDepth;
+    let live = inputs.length;
+    const pumps = inputs.map(async ({ name, batches }) => {
+      try {
+        for await (const batch of batches) {
+          if (signal.aborted) break;
+          await queue.push({ batch, at: performance.now() }, batch.length);
+        }
+      } catch (e) {
+        if (!signal.aborted) this.deps.log.error('source failed', { source: name, err: String(e) });
+      } finally {
+        live--;
+        if (live === 0) queue.close();
+      }
+    });
+    if (inputs.length === 0) queue.close();
+    const onAbort = (): void => queue.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const item = await queue.pop();
+        if (item === undefined) break;
+        gauge?.set({ stage: 'detect' }, queue.size);
+        try {
+          this.handle(item.batch, item.at);
+        } catch (e) {
+          // one bad batch must not stop the agent; count it and go on
+          this.deps.log.error('batch failed', { err: String(e), events: item.batch.length });
+          this.deps.metrics?.eventsDropped.inc({ source: item.batch[0]?.source ?? 'unknown', reason: 'pipeline_error' }, item.batch.length);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await Promise.allSettled(pumps);
+      this.stop();
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.periodic();
+  }
+}
+
+/** Several updates of one alert within a batch become one (the latest). */
+export function coalesce(updates: AlertUpdate[]): AlertUpdate[] {
+  if (updates.length < 2) return updates;
+  const byId = new Map<string, AlertUpdate>();
+  for (const u of updates) {
+    const prev = byId.get(u.alert.id);
+    byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew } : u);
+  }
+  return [...byId.values()];
+}
+
+/** A FIFO bounded by total weight (events), with async push/pop. */
+export class BoundedQueue<T> {
+  private items: { v: T; w: number }[] = [];
+  private head = 0;
+  private weight = 0;
+  private closed = false;
+  private waitingPop: ((v: T | undefined) => void) | undefined;
+  private waitingPush: (() => void)[] = [];
+
+  constructor(private capacity: number) {}
+
+  get size(): number {
+    return this.weight;
+  }
+
+  async push(v: T, w = 1): Promise<void> {
+    while (!this.closed && this.weight > 0 && this.weight + w > this.capacity) {
+      await new Promise<void>((r) => this.waitingPush.push(r));
+    }
+    if (this.closed) return;
+    if (this.waitingPop) {
+      const p = this.waitingPop;
+      this.waitingPop = undefined;
+      p(v);
+      return;
+    }
+    this.items.push({ v, w });
+    this.weight += w;
+  }
+
+  pop(): Promise<T | undefined> {
+    if (this.head < this.items.length) {
+      const it = this.items[this.head++];
+      this.weight -= it.w;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      const wake = this.waitingPush.shift();
+      wake?.();
+      return Promise.resolve(it.v);
+    }
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((r) => (this.waitingPop = r));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waitingPush.splice(0)) w();
+    if (this.waitingPop && this.head >= this.items.length) {
+      const p = this.waitingPop;
+      this.waitingPop = undefined;
+      p(undefined);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// Baselines table: load at start, flush what changed in one transaction per
+// interval (≤ 1 s), so a SIGKILL loses at most the last interval.
+import { Baseline, type BaselineMeta, type BaselineSnapshot } from '../../models/baseline/baseline.ts';
+import type { BaselineKind, Item } from '../../models/baseline/items.ts';
+import type { Db } from './db.ts';
+
+interface ItemRow {
+  baseline_key: string;
+  kind: BaselineKind;
+  item: string;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+  nodes: string;
+  detail: string | null;
+}
+
+export class BaselineStore {
+  private upsertBaseline;
+  private upsertItem;
+  private deleteItem;
+  private archive;
+
+  constructor(private db: Db) {
+    this.upsertBaseline = db.prepare(
+      `INSERT INTO baselines (key, workload_id, container, version, state, image, meta, updated_at)
+       VALUES (@key, @workload, @container, @version, @state, @image, @meta, @now)
+       ON CONFLICT(key) DO UPDATE SET version = excluded.version, state = excluded.state, image = excluded.image,
+         meta = excluded.meta, updated_at = excluded.updated_at`,
+    );
+    this.upsertItem = db.prepare(
+      `INSERT INTO baseline_items (baseline_key, kind, item, count, first_seen, last_seen, nodes, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(baseline_key, kind, item) DO UPDATE SET count = excluded.count, first_seen = excluded.first_seen,
+         last_seen = excluded.last_seen, nodes = excluded.nodes, detail = excluded.detail`,
+    );
+    this.deleteItem = db.prepare('DELETE FROM baseline_items WHERE baseline_key = ? AND kind = ? AND item = ?');
+    this.archive = db.prepare(
+      `INSERT OR REPLACE INTO baseline_versions (baseline_key, version, state, image, snapshot, archived_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  loadAll(): Baseline[] {
+    const rows = this.db.prepare('SELECT key, meta FROM baselines').all() as { key: string; meta: string }[];
+    const items = this.db.prepare('SELECT * FROM baseline_items').all() as ItemRow[];
+    const byKey = new Map<string, BaselineSnapshot>();
+    for (const r of rows) byKey.set(r.key, { key: r.key, meta: JSON.parse(r.meta) as BaselineMeta, items: {} });
+    for (const it of items) {
+      const s = byKey.get(it.baseline_key);
+      if (!s) continue;
+      (s.items[it.kind] ??= []).push(rowToItem(it));
+    }
+    return [...byKey.values()].map((s) => Baseline.fromSnapshot(s));
+  }
+
+  /** Write every change since the last flush. Returns the number of rows written. */
+  flush(baselines: Iterable<Baseline>, now: number): number {
+    let n = 0;
+    this.db.transaction(() => {
+      for (const b of baselines) {
+        for (const snap of b.archived) {
+          this.archive.run(b.key, snap.meta.version, snap.meta.state, snap.meta.image, JSON.stringify(snap), now);
+          n++;
+        }
+        b.archived.length = 0;
+        if (b.metaDirty) {
+          const m = b.meta;
+          this.upsertBaseline.run({ key: b.key, workload: m.workloadId, container: m.container, version: m.version, state: m.state, image: m.image, meta: JSON.stringify(m), now });
+          b.metaDirty = false;
+          n++;
+        }
+        for (const k of b.removed) {
+          const [kind, key] = k.split('\u0000') as [BaselineKind, string];
+          this.deleteItem.run(b.key, kind, key);
+          n++;
+        }
+        b.removed.clear();
+        for (const k of b.dirty) {
+          const sep = k.indexOf('\u0000');
+          const kind = k.slice(0, sep) as BaselineKind;
+          const it = b.items.get(kind)?.get(k.slice(sep + 1));
+          if (!it) continue;
+          this.upsertItem.run(b.key, kind, it.key, it.count, it.firstSeen, it.lastSeen, JSON.stringify(it.nodes), it.detail ? JSON.stringify(it.detail) : null);
+          n++;
+        }
+        b.dirty.clear();
+      }
+    })();
+    return n;
+  }
+
+  versions(key: string): { version: number; state: string; image: string | null; archivedAt: number; snapshot: BaselineSnapshot }[] {
+    return (
+      this.db.prepare('SELECT version, state, image, archived_at, snapshot FROM baseline_versions WHERE baseline_key = ? ORDER BY version').all(key) as {
+        version: number;
+        state: string;
+        image: string | null;
+        archived_at: number;
+        snapshot: string;
+      }[]
+    ).map((r) => ({ version: r.version, state: r.state, image: r.image, archivedAt: r.archived_at, snapshot: JSON.parse(r.snapshot) as BaselineSnapshot }));
+  }
+
+  audit(actor: string, action: string, baselineKey: string | null, detail: unknown, now: number): void {
+    this.db.prepare('INSERT INTO audit_trail (time, actor, action, baseline_key, detail) VALUES (?, ?, ?, ?, ?)').run(now, actor, action, baselineKey, JSON.stringify(detail ?? null));
+  }
+}
+
+function rowToItem(r: ItemRow): Item {
+  return {
+    key: r.item,
+    count: r.count,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    nodes: JSON.parse(r.nodes) as string[],
+    ...(r.detail ? { detail: JSON.parse(r.detail) as Item['detail'] } : {}),
+  };
+}

@@ -1,0 +1,165 @@
+// Process cache: pid → {exe, args, ppid, cgroup path}, filled from exec events (which
+// carry everything, so short-lived processes are known even after /proc is gone) and
+// from /proc/PID on a miss. Bounded (least recently used out), so it cannot grow with
+// the pid space. Gives the ancestry chain (exe lineage) alerts show.
+import { readFileSync, readlinkSync } from 'node:fs';
+import type { Ancestor } from '../event.ts';
+import { cgroupPathFromProc } from './proc-cgroup.ts';
+
+export interface ProcEntry {
+  pid: number;
+  ppid?: number;
+  exe: string;
+  args: string[];
+  uid?: number;
+  cgroupPath?: string;
+  /** raw /proc/PID/cgroup text when read from procfs (for v1 container lookups) */
+  cgroupText?: string;
+  /** where the entry came from */
+  from: 'exec' | 'procfs';
+}
+
+export interface ProcReader {
+  read(pid: number): Omit<ProcEntry, 'from'> | undefined;
+}
+
+/** reads /proc/PID/{exe,cmdline,status,cgroup}; undefined when the process is gone */
+export function procfsReader(root = '/proc'): ProcReader {
+  return {
+    read(pid) {
+      const dir = `${root}/${pid}`;
+      let status: string;
+      try {
+        status = readFileSync(`${dir}/status`, 'utf8');
+      } catch {
+        return undefined;
+      }
+      const ppidM = /^PPid:\s+(\d+)/m.exec(status);
+      const uidM = /^Uid:\s+(\d+)/m.exec(status);
+      const nameM = /^Name:\s+(.*)$/m.exec(status);
+      let exe = '';
+      try {
+        exe = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
+      } catch {
+        exe = nameM ? nameM[1] : ''; // kernel threads and unreadable exe: comm instead
+      }
+      let args: string[] = [];
+      try {
+        const raw = readFileSync(`${dir}/cmdline`, 'utf8');
+        args = raw.split('\0');
+        if (args.length > 0 && args[args.length - 1] === '') args.pop();
+      } catch {
+        /* gone or not permitted */
+      }
+      let cgroupText: string | undefined;
+      let cgroupPath: string | undefined;
+      try {
+        cgroupText = readFileSync(`${dir}/cgroup`, 'utf8');
+        cgroupPath = cgroupPathFromProc(cgroupText);
+      } catch {
+        /* gone */
+      }
+      return {
+        pid,
+        exe,
+        args,
+        ...(ppidM ? { ppid: Number(ppidM[1]) } : {}),
+        ...(uidM ? { uid: Number(uidM[1]) } : {}),
+        ...(cgroupPath !== undefined ? { cgroupPath } : {}),
+        ...(cgroupText !== undefined ? { cgroupText } : {}),
+      };
+    },
+  };
+}
+
+export interface ProcessCacheOptions {
+  max?: number;
+  reader?: ProcReader;
+  /** ancestry depth limit */
+  maxDepth?: number;
+}
+
+export class ProcessCache {
+  private entries = new Map<number, ProcEntry>();
+  private readonly max: number;
+  private readonly reader: ProcReader;
+  private readonly maxDepth: number;
+  procReads = 0;
+
+  constructor(opts: ProcessCacheOptions = {}) {
+    this.max = opts.max ?? 16384;
+    this.reader = opts.reader ?? procfsReader();
+    this.maxDepth = opts.maxDepth ?? 8;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** an exec replaces whatever was known for the pid (pid reuse, or a new image) */
+  recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string }): void {
+    const prev = this.entries.get(p.pid);
+    this.entries.delete(p.pid);
+    this.entries.set(p.pid, {
+      pid: p.pid,
+      exe: p.exe,
+      args: p.args,
+      from: 'exec',
+      ...(p.ppid !== undefined ? { ppid: p.ppid } : prev?.ppid !== undefined ? { ppid: prev.ppid } : {}),
+      ...(p.uid !== undefined ? { uid: p.uid } : {}),
+      ...(p.cgroupPath !== undefined ? { cgroupPath: p.cgroupPath } : prev?.cgroupPath ? { cgroupPath: prev.cgroupPath } : {}),
+    });
+    this.trim();
+  }
+
+  /** cached entry, else read from /proc (and cached); undefined when the process is gone */
+  get(pid: number): ProcEntry | undefined {
+    const hit = this.entries.get(pid);
+    if (hit) {
+      // refresh recency
+      this.entries.delete(pid);
+      this.entries.set(pid, hit);
+      return hit;
+    }
+    if (pid <= 0) return undefined;
+    this.procReads++;
+    const r = this.reader.read(pid);
+    if (!r) return undefined;
+    const e: ProcEntry = { ...r, from: 'procfs' };
+    this.entries.set(pid, e);
+    this.trim();
+    return e;
+  }
+
+  /** only what is cached, never touching /proc */
+  peek(pid: number): ProcEntry | undefined {
+    return this.entries.get(pid);
+  }
+
+  /** nearest parent first, following ppid; stops at pid 1, a loop, or maxDepth */
+  ancestors(pid: number, ppid?: number): Ancestor[] {
+    const out: Ancestor[] = [];
+    const seen = new Set<number>([pid]);
+    let next = ppid ?? this.get(pid)?.ppid;
+    while (next !== undefined && next > 0 && out.length < this.maxDepth && !seen.has(next)) {
+      seen.add(next);
+      const e = this.get(next);
+      if (!e) break; // exited before we saw it: the chain ends here
+      out.push({ pid: next, exe: e.exe, args: e.args });
+      if (next === 1) break;
+      next = e.ppid;
+    }
+    return out;
+  }
+
+  private trim(): void {
+    while (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** the process-wide cache the bpftrace source and procfsAttribution share */
+export const defaultProcessCache = new ProcessCache();

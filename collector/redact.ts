@@ -1,0 +1,99 @@
+// Secret redaction for command lines and free text. Applied to every event as it
+// leaves its source (before enrichment, storage, logs, alerts or export), so no
+// later stage ever holds the secret. Redaction keeps the shape of the argument
+// (`--password=<redacted>`) so responders still see what was run and baselines
+// generalise over the value.
+
+export const REDACTED = '<redacted>';
+
+// option names whose value is a secret: --password=x, --db-password x, --api_key=x …
+const SECRET_OPT =
+  /^(--?(?:[a-z0-9]+[-_])*(?:password|passwd|pass|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|secret[-_]?key|private[-_]?key|client[-_]?secret|auth[-_]?token|credentials?|cred))(=)(.+)$/i;
+const SECRET_OPT_BARE =
+  /^--?(?:[a-z0-9]+[-_])*(?:password|passwd|pass|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|secret[-_]?key|private[-_]?key|client[-_]?secret|auth[-_]?token|credentials?)$/i;
+// NAME=value environment-style assignments: AWS_SECRET_ACCESS_KEY=…, DB_PASSWORD=…, GITHUB_TOKEN=…
+const SECRET_ENV =
+  /\b([A-Za-z_][A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|CREDENTIALS?)[A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s&;]+)/gi;
+// Authorization headers and bare bearer/basic credentials
+const AUTH_HEADER = /\b(authorization|proxy-authorization|x-api-key|x-auth-token|api-key|cookie)(\s*[:=]\s*)(?:(bearer|basic|token|digest)\s+)?([^\s"',;]+)/gi;
+const BEARER = /\b(bearer|basic)\s+([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+// scheme://user:password@host
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s/@]+)@/gi;
+// query-string secrets: ?token=…&password=…
+const QUERY_SECRET =
+  /([?&;](?:access_token|token|password|passwd|pwd|secret|api_key|apikey|key|sig|signature|client_secret|auth)=)([^&\s#]+)/gi;
+// JSON Web Tokens
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b/g;
+// PEM private keys (complete or truncated)
+const PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+// well-known token shapes: AWS access key ids, GitHub, Slack, Google API keys, Stripe
+const KNOWN_TOKENS =
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}\b|\bxox[abposr]-[A-Za-z0-9-]{10,}\b|\bAIza[0-9A-Za-z_-]{35}\b|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b|\bglpat-[A-Za-z0-9_-]{20,}\b/g;
+
+// programs whose -pSECRET / -p SECRET is a password (elsewhere -p is a port or a flag)
+const P_IS_PASSWORD = /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb[a-z-]*|sshpass)$/;
+// programs whose -u/--user value may be user:password
+const USER_COLON_PASS = /(?:^|\/)(?:curl|wget|http|lftp)$/;
+
+/** Redact secrets inside one free-form string. */
+export function redactText(s: string): string {
+  if (s.length < 6) return s;
+  let out = s;
+  if (out.includes('PRIVATE KEY')) out = out.replace(PRIVATE_KEY, '<redacted-private-key>');
+  if (out.includes('eyJ')) out = out.replace(JWT, '<redacted-jwt>');
+  if (out.includes('@')) out = out.replace(URL_USERINFO, `$1:${REDACTED}@`);
+  if (out.includes('=')) {
+    out = out.replace(SECRET_ENV, `$1=${REDACTED}`);
+    out = out.replace(QUERY_SECRET, `$1${REDACTED}`);
+  }
+  out = out.replace(AUTH_HEADER, (_m, name: string, sep: string, scheme: string | undefined) =>
+    scheme ? `${name}${sep}${scheme} ${REDACTED}` : `${name}${sep}${REDACTED}`,
+  );
+  out = out.replace(BEARER, `$1 ${REDACTED}`);
+  out = out.replace(KNOWN_TOKENS, REDACTED);
+  return out;
+}
+
+// Fast pre-check: most arguments contain none of these and skip the regexes entirely.
+const MAYBE_SECRET = /pass|pwd|secret|token|key|auth|cred|bearer|basic|eyj|@|-----|akia|asia|gh[pousr]_|github_pat|xox|aiza|sk_|rk_|glpat|cookie|sig/i;
+
+/**
+ * Redact an argv. Handles `--password=x`, `--password x`, `-pSECRET` for database
+ * clients, `-u user:pass` for HTTP clients, and secrets inside any single argument.
+ */
+export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
+  let out: string[] | undefined;
+  const set = (i: number, v: string): void => {
+    if (v === args[i]) return;
+    out ??= args.slice();
+    out[i] = v;
+  };
+  const isP = P_IS_PASSWORD.test(exe) || P_IS_PASSWORD.test(args[0] ?? '');
+  const isUser = USER_COLON_PASS.test(exe) || USER_COLON_PASS.test(args[0] ?? '');
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (i > 0) {
+      const prev = args[i - 1];
+      if (SECRET_OPT_BARE.test(prev) || (isP && prev === '-p') || (isUser && (prev === '-u' || prev === '--user') && a.includes(':'))) {
+        set(i, isUser && a.includes(':') && !SECRET_OPT_BARE.test(prev) ? a.replace(/:.*$/, `:${REDACTED}`) : REDACTED);
+        continue;
+      }
+    }
+    if (isP && a.length > 2 && a.startsWith('-p') && a[2] !== '-' && !/^\d+$/.test(a.slice(2))) {
+      set(i, `-p${REDACTED}`);
+      continue;
+    }
+    if (isUser && a.startsWith('--user=') && a.includes(':')) {
+      set(i, a.replace(/:.*$/, `:${REDACTED}`));
+      continue;
+    }
+    if (!MAYBE_SECRET.test(a)) continue;
+    const m = SECRET_OPT.exec(a);
+    if (m) {
+      set(i, `${m[1]}=${REDACTED}`);
+      continue;
+    }
+    set(i, redactText(a));
+  }
+  return out ?? args;
+}

@@ -1,0 +1,50 @@
+// Configuration slice of the bpftrace source: JSON schema + production defaults.
+import type { JsonSchema } from '../types.ts';
+
+export interface BpftraceConfig {
+  /** bpftrace binary (name on PATH or absolute path) */
+  bpftracePath: string;
+  /** seconds per in-kernel syscall aggregation interval */
+  intervalS: number;
+  /** keep only events whose cgroup path starts with one of these (e.g. /kubepods); empty = all */
+  cgroupPrefixes: string[];
+  /** aggregate raw_syscalls per cgroup (the costliest probe: it runs on every syscall) */
+  syscalls: boolean;
+  /** perf ring buffer pages per CPU (BPFTRACE_PERF_RB_PAGES); more pages, fewer lost events */
+  perfRbPages: number;
+  /** BPF map size (BPFTRACE_MAP_KEYS_MAX): cgroups × syscalls for @sc */
+  mapKeysMax: number;
+  /** mount tracefs/debugfs when missing */
+  mountTracefs: boolean;
+  /** restart backoff after the child dies: doubles from min up to max */
+  restartMinMs: number;
+  restartMaxMs: number;
+}
+
+export const defaults: BpftraceConfig = {
+  bpftracePath: 'bpftrace',
+  intervalS: 10,
+  cgroupPrefixes: [],
+  syscalls: true,
+  perfRbPages: 256,
+  mapKeysMax: 65536,
+  mountTracefs: true,
+  restartMinMs: 1000,
+  restartMaxMs: 30000,
+};
+
+export const configSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    bpftracePath: { type: 'string', minLength: 1 },
+    intervalS: { type: 'integer', minimum: 1, maximum: 3600 },
+    cgroupPrefixes: { type: 'array', items: { type: 'string', pattern: '^/' } },
+    syscalls: { type: 'boolean' },
+    perfRbPages: { type: 'integer', minimum: 8, maximum: 65536 },
+    mapKeysMax: { type: 'integer', minimum: 1024, maximum: 4194304 },
+    mountTracefs: { type: 'boolean' },
+    restartMinMs: { type: 'integer', minimum: 10 },
+    restartMaxMs: { type: 'integer', minimum: 10 },
+  },
+};

@@ -1,0 +1,253 @@
+// The bpftrace source: runs the shipped habitwatch.bt (tracepoints only) as a child
+// process in JSON output mode, parses its records into RuntimeEvents, and restarts it
+// with backoff when it dies. The default live source on a node with root.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
+import { openInput, splitLines } from '../../lines.ts';
+import type { RuntimeEvent } from '../../event.ts';
+import { sharedCgroupIdMap } from '../../enrich/attribution.ts';
+import { defaultProcessCache, type ProcessCache } from '../../enrich/procs.ts';
+import type { CgroupIdMap } from '../../enrich/cgroupid.ts';
+import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
+import { buildProgram } from './program.ts';
+import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
+import { configSchema, defaults, type BpftraceConfig } from './config.ts';
+
+const run = promisify(execFile);
+
+/** absolute path of a relative one, seen from pid's cwd or dfd (best effort: racy by nature) */
+export function resolveFromProc(pid: number, dfd: number, path: string): string | undefined {
+  try {
+    const base = readlinkSync(dfd === -100 ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dfd}`);
+    return isAbsolute(base) ? resolve(base, path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function prefixFilter(prefixes: string[]): ParserDeps['accept'] {
+  if (prefixes.length === 0) return undefined;
+  return (_id, path) => path !== undefined && prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : p + '/') || path.startsWith(p));
+}
+
+interface Wiring {
+  procs: ProcessCache;
+  ids: CgroupIdMap | undefined;
+}
+
+/** parser deps shared by live and replay; fills process details from the cache */
+export function parserDeps(ctx: SourceContext, config: BpftraceConfig, w: Wiring, toEpochMs: (ns: number) => number): ParserDeps {
+  const { procs, ids } = w;
+  return {
+    node: ctx.node,
+    stats: ctx.stats,
+    toEpochMs,
+    ...(ids ? { cgroupPath: (id: string) => ids.lookup(id) } : {}),
+    accept: prefixFilter(config.cgroupPrefixes),
+    resolvePath: resolveFromProc,
+    processOf: (pid) => procs.get(pid),
+    onExec: (ev) => {
+      const p = ev.process;
+      procs.recordExec({
+        pid: p.pid,
+        exe: p.exe,
+        args: p.args,
+        ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
+        ...(p.uid !== undefined ? { uid: p.uid } : {}),
+        ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
+      });
+    },
+  };
+}
+
+function withAncestors(batch: RuntimeEvent[], procs: ProcessCache): void {
+  for (const ev of batch) {
+    if (ev.process.pid > 0 && ev.process.ancestors === undefined) {
+      const a = procs.ancestors(ev.process.pid, ev.process.ppid);
+      if (a.length > 0) ev.process.ancestors = a;
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((res) => {
+    if (signal.aborted) return res();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      res();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function stopChild(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM'); // bpftrace detaches its probes on SIGTERM/SIGINT
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  t.unref();
+  child.once('exit', () => clearTimeout(t));
+}
+
+export interface LiveHooks {
+  /** the spawned child, for tests and the bench (CPU accounting) */
+  onChild?(child: ChildProcess): void;
+  procs?: ProcessCache;
+  ids?: CgroupIdMap;
+}
+
+export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, hooks: LiveHooks = {}): EventBatches {
+  const log = ctx.log.child({ source: SOURCE });
+  if (config.mountTracefs && !tracefsReady()) {
+    const r = await ensureTraceMounts();
+    if (r.mounted.length > 0) log.info('mounted tracing filesystems', { mounted: r.mounted });
+    for (const f of r.failed) log.warn('could not mount tracing filesystem', f);
+  }
+  let source: string | undefined;
+  if (!config.syscalls) {
+    const { readFileSync } = await import('node:fs');
+    const { PROGRAM_FILE } = await import('./program.ts');
+    source = readFileSync(PROGRAM_FILE, 'utf8').replace(/\/\/ @needs: raw_syscalls\/sys_enter[\s\S]*?(?=\/\/ @needs:|$)/, '');
+  }
+  const prog = buildProgram({ intervalS: config.intervalS, ...(source !== undefined ? { source } : {}) });
+  if (prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
+  const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
+  const file = join(dir, 'habitwatch.bt');
+  writeFileSync(file, prog.text);
+  const w: Wiring = { procs: hooks.procs ?? defaultProcessCache, ids: hooks.ids ?? sharedCgroupIdMap() };
+  let backoff = config.restartMinMs;
+  try {
+    while (!ctx.signal.aborted) {
+      // CLOCK_MONOTONIC (bpftrace nsecs) → epoch ms, anchored at each start
+      const anchor = ctx.now() - Number(process.hrtime.bigint()) / 1e6;
+      const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());
+      const child = spawn(config.bpftracePath, ['-f', 'json', file], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          BPFTRACE_STRLEN: String(STRLEN),
+          BPFTRACE_PERF_RB_PAGES: String(config.perfRbPages),
+          BPFTRACE_MAP_KEYS_MAX: String(config.mapKeysMax),
+        },
+      });
+      hooks.onChild?.(child);
+      const startedAt = Date.now();
+      const onAbort = () => stopChild(child);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let spawnError: Error | undefined;
+      child.on('error', (e) => (spawnError = e));
+      const exited = new Promise<string>((res) =>
+        child.on('close', (code, sig) => res(sig ? `signal ${sig}` : `exit ${code}`)),
+      );
+      let stderrTail = '';
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (d: string) => {
+        for (const l of d.split('\n')) {
+          if (!l.trim()) continue;
+          stderrTail = (stderrTail + '\n' + l).slice(-2000);
+          // harmless on kernels that account BPF memory to the memcg
+          if (l.includes('RLIMIT_MEMLOCK')) log.debug('bpftrace', { stderr: l });
+          else log.warn('bpftrace stderr', { stderr: l.slice(0, 500) });
+        }
+      });
+      const deps = parserDeps(ctx, config, w, toEpochMs);
+      deps.ignorePid = (pid) => pid === child.pid;
+      deps.onAttached = (n) => log.info('bpftrace attached', { probes: n, pid: child.pid });
+      const parser = new BpftraceParser(deps);
+      try {
+        for await (const chunk of splitLines(child.stdout!)) {
+          for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
+          const out: RuntimeEvent[] = [];
+          for (const l of chunk.lines) parser.line(l, out);
+          if (out.length > 0) {
+            withAncestors(out, w.procs);
+            ctx.stats.received(SOURCE, out.length);
+            yield out;
+          }
+          if (ctx.signal.aborted) break;
+        }
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        stopChild(child);
+      }
+      const reason = spawnError ? `spawn failed: ${spawnError.message}` : await exited;
+      const tail: RuntimeEvent[] = [];
+      parser.flush(tail);
+      if (tail.length > 0) {
+        ctx.stats.received(SOURCE, tail.length);
+        yield tail;
+      }
+      if (ctx.signal.aborted) break;
+      if (Date.now() - startedAt > 60000) backoff = config.restartMinMs; // it ran fine for a while
+      log.warn('bpftrace exited; restarting', { reason, backoffMs: backoff, stderr: stderrTail.slice(-500) });
+      ctx.stats.restarted(SOURCE, spawnError ? 'spawn_failed' : 'exited');
+      await sleep(backoff, ctx.signal);
+      backoff = Math.min(backoff * 2, config.restartMaxMs);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** recorded `bpftrace -f json` output of habitwatch.bt (e.g. test/fixtures/bpftrace) */
+export async function* replayEvents(files: string[], ctx: SourceContext, config: BpftraceConfig = defaults): EventBatches {
+  for (const f of files) {
+    // recorded nsecs are from another boot: keep their spacing, anchor the first at now
+    let anchor: number | undefined;
+    const toEpochMs = (ns: number): number => {
+      if (!Number.isFinite(ns)) return ctx.now();
+      anchor ??= ctx.now() - ns / 1e6;
+      return anchor + ns / 1e6;
+    };
+    const deps = parserDeps(ctx, config, { procs: defaultProcessCache, ids: undefined }, toEpochMs);
+    deps.resolvePath = undefined; // the recording's processes are not ours
+    deps.processOf = undefined;
+    deps.onExec = undefined;
+    const parser = new BpftraceParser(deps);
+    const input = openInput(f);
+    try {
+      for await (const chunk of splitLines(input)) {
+        if (ctx.signal.aborted) return;
+        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
+        const out: RuntimeEvent[] = [];
+        for (const l of chunk.lines) parser.line(l, out);
+        if (out.length > 0) {
+          ctx.stats.received(SOURCE, out.length);
+          yield out;
+        }
+      }
+      const tail: RuntimeEvent[] = [];
+      parser.flush(tail);
+      if (tail.length > 0) {
+        ctx.stats.received(SOURCE, tail.length);
+        yield tail;
+      }
+    } finally {
+      if (f !== '-') input.destroy();
+    }
+  }
+}
+
+export default defineSource<BpftraceConfig>({
+  name: SOURCE,
+  description: 'eBPF via bpftrace (tracepoints only): exec, file writes, listen/connect, per-cgroup syscall sets',
+  configSchema,
+  defaults,
+  async available(config) {
+    if (typeof process.geteuid === 'function' && process.geteuid() !== 0) return 'bpftrace needs root';
+    try {
+      await run(config.bpftracePath, ['--version'], { timeout: 10000 });
+    } catch {
+      return `bpftrace not runnable (${config.bpftracePath})`;
+    }
+    if (!tracefsReady() && !config.mountTracefs) return 'tracefs not mounted at /sys/kernel/tracing and mountTracefs is off';
+    return true;
+  },
+  live: (config, ctx) => liveEvents(config, ctx),
+  replay: (files, ctx, config) => replayEvents(files, ctx, config ?? defaults),
+});

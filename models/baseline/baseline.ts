@@ -1,0 +1,381 @@
+// One workload container's learned behaviour: items by kind, plus the collapse
+// rules that keep it small. Pure data + logic; persistence is the store's job
+// (it reads the dirty sets after each batch).
+import type { BaselineState } from '../alert.ts';
+import { BASELINE_KINDS, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
+import { WILDCARD } from './generalize.ts';
+
+export interface LearningConfig {
+  /** learn at least this long before a baseline may become stable */
+  minLearningMs: number;
+  /** …and no new item for this long */
+  quietPeriodMs: number;
+  /** size budget: past it the baseline is `unstable` (novelty off, built-in rules on) */
+  maxItems: number;
+  /** a directory with more distinct children than this collapses to dir/* */
+  collapseThreshold: number;
+  /** more distinct destinations than this on one port collapse to *:port */
+  connectCollapseThreshold: number;
+  maxArgPatterns: number;
+  maxParents: number;
+  maxNodes: number;
+}
+
+export const DEFAULT_LEARNING: LearningConfig = {
+  minLearningMs: 10 * 60_000,
+  quietPeriodMs: 5 * 60_000,
+  maxItems: 5000,
+  collapseThreshold: 24,
+  connectCollapseThreshold: 16,
+  maxArgPatterns: 16,
+  maxParents: 16,
+  maxNodes: 32,
+};
+
+export interface BaselineMeta {
+  workloadId: string;
+  container: string;
+  namespace: string | null;
+  workloadKind: string;
+  workloadName: string;
+  image: string | null;
+  version: number;
+  state: BaselineState;
+  createdAt: number;
+  /** start of the current learning phase (creation, relearn or new image) */
+  learningSince: number;
+  lastNewItemAt: number;
+  stableSince: number | null;
+  lockedBy: string | null;
+  unstableReason: string | null;
+  /** per kind: directories (or "proto port" pairs for connect) whose children collapsed */
+  collapsed: Partial<Record<BaselineKind, string[]>>;
+}
+
+export interface BaselineSnapshot {
+  key: string;
+  meta: BaselineMeta;
+  items: Partial<Record<BaselineKind, Item[]>>;
+}
+
+export function baselineKey(workloadId: string, container: string): string {
+  return `${workloadId}#${container}`;
+}
+
+const FILE_KINDS = new Set<BaselineKind>(['file_write', 'file_open', 'exec']);
+
+export class Baseline {
+  readonly key: string;
+  meta: BaselineMeta;
+  readonly items = new Map<BaselineKind, Map<string, Item>>();
+  /** collapsed dirs (file kinds) or "proto port" (connect) per kind */
+  private collapsed = new Map<BaselineKind, Set<string>>();
+  /** items containing wildcards, compiled, checked only on an exact miss */
+  private patterns = new Map<BaselineKind, { key: string; re: RegExp }[]>();
+  /** distinct children per parent, only while learning (drives collapse) */
+  private children = new Map<string, Set<string>>();
+  size = 0;
+  /** `${kind}\u0000${key}` of items changed since the store last flushed */
+  readonly dirty = new Set<string>();
+  readonly removed = new Set<string>();
+  metaDirty = true;
+  /** snapshots of versions replaced since the last flush (kept for diff and audit) */
+  readonly archived: BaselineSnapshot[] = [];
+
+  constructor(meta: BaselineMeta) {
+    this.key = baselineKey(meta.workloadId, meta.container);
+    this.meta = meta;
+    for (const k of BASELINE_KINDS) this.items.set(k, new Map());
+    for (const [k, dirs] of Object.entries(meta.collapsed) as [BaselineKind, string[]][]) {
+      this.collapsed.set(k, new Set(dirs));
+    }
+  }
+
+  static fromSnapshot(s: BaselineSnapshot): Baseline {
+    const b = new Baseline({ ...s.meta, collapsed: { ...s.meta.collapsed } });
+    for (const [kind, items] of Object.entries(s.items) as [BaselineKind, Item[]][]) {
+      for (const it of items) b.putItem(kind, { ...it, nodes: [...it.nodes] });
+    }
+    b.dirty.clear();
+    b.metaDirty = false;
+    return b;
+  }
+
+  snapshot(): BaselineSnapshot {
+    const items: Partial<Record<BaselineKind, Item[]>> = {};
+    for (const [kind, m] of this.items) if (m.size > 0) items[kind] = [...m.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    return { key: this.key, meta: { ...this.meta }, items };
+  }
+
+  learning(): boolean {
+    return this.meta.state === 'learning' || this.meta.state === 'relearning';
+  }
+
+  /** novelty detection applies */
+  enforcing(): boolean {
+    return this.meta.state === 'stable' || this.meta.state === 'locked';
+  }
+
+  /** Map a generalised key through the collapse rules of this baseline. */
+  canonical(kind: BaselineKind, key: string): string {
+    const c = this.collapsed.get(kind);
+    if (!c || c.size === 0) return key;
+    if (kind === 'connect') {
+      const p = splitNetKey(key);
+      if (p && c.has(`${p[0]} ${p[2]}`)) return `${p[0]} ${WILDCARD}:${p[2]}`;
+      return key;
+    }
+    if (!FILE_KINDS.has(kind) || !key.startsWith('/')) return key;
+    // walk prefixes shortest first: /a, /a/b, … and wildcard the child of a collapsed dir
+    let out = key;
+    let i = 0;
+    while ((i = out.indexOf('/', i + 1)) !== -1) {
+      const dir = out.slice(0, i);
+      if (c.has(dir)) {
+        const end = out.indexOf('/', i + 1);
+        out = out.slice(0, i + 1) + WILDCARD + (end === -1 ? '' : out.slice(end));
+      }
+    }
+    if (c.has('') && out.startsWith('/')) {
+      const end = out.indexOf('/', 1);
+      out = '/' + WILDCARD + (end === -1 ? '' : out.slice(end));
+    }
+    return out;
+  }
+
+  get(kind: BaselineKind, key: string): Item | undefined {
+    const m = this.items.get(kind)!;
+    const exact = m.get(key);
+    if (exact) return exact;
+    const pats = this.patterns.get(kind);
+    if (pats) for (const p of pats) if (p.re.test(key)) return m.get(p.key);
+    return undefined;
+  }
+
+  has(kind: BaselineKind, key: string): boolean {
+    return this.get(kind, key) !== undefined;
+  }
+
+  /**
+   * Record an observation. Learns it when the baseline is learning; otherwise only
+   * bumps counters of a known item. Returns whether the item was unknown.
+   */
+  observe(
+    kind: BaselineKind,
+    key: string,
+    now: number,
+    node: string,
+    cfg: LearningConfig,
+    detail?: { parent?: string; args?: string; op?: string },
+  ): { novel: boolean; lineageNovel: boolean } {
+    let item = this.get(kind, key);
+    const novel = item === undefined;
+    let lineageNovel = false;
+    if (item === undefined) {
+      if (!this.learning()) return { novel: true, lineageNovel: false };
+      if (this.size >= cfg.maxItems) {
+        this.meta.state = 'unstable';
+        this.meta.unstableReason = `more than ${cfg.maxItems} items (size budget); learning stopped`;
+        this.metaDirty = true;
+        return { novel: true, lineageNovel: false };
+      }
+      item = { key, count: 0, firstSeen: now, lastSeen: now, nodes: [node] };
+      this.putItem(kind, item);
+      this.meta.lastNewItemAt = now;
+      this.metaDirty = true;
+      this.trackChild(kind, key, cfg);
+      item = this.get(kind, key) ?? item; // collapse may have merged it
+    }
+    item.count++;
+    if (now > item.lastSeen) item.lastSeen = now;
+    if (!item.nodes.includes(node) && item.nodes.length < cfg.maxNodes) item.nodes.push(node);
+    if (detail) lineageNovel = this.addDetail(item, kind, detail, cfg);
+    this.dirty.add(kind + '\u0000' + item.key);
+    return { novel, lineageNovel };
+  }
+
+  private addDetail(item: Item, kind: BaselineKind, d: { parent?: string; args?: string; op?: string }, cfg: LearningConfig): boolean {
+    const learn = this.learning();
+    let lineageNovel = false;
+    if (d.parent !== undefined) {
+      const parents = item.detail?.parents;
+      if (!parents?.includes(d.parent) && !parents?.includes(WILDCARD)) {
+        lineageNovel = !learn && parents !== undefined && parents.length > 0;
+        if (learn) {
+          item.detail ??= {};
+          const p = (item.detail.parents ??= []);
+          // too many distinct parents: lineage carries no signal for this binary
+          if (p.length >= cfg.maxParents) item.detail.parents = [WILDCARD];
+          else p.push(d.parent);
+        }
+      }
+    }
+    if (learn && d.args !== undefined) {
+      item.detail ??= {};
+      const a = (item.detail.args ??= []);
+      if (!a.includes(d.args) && a.length < cfg.maxArgPatterns) a.push(d.args);
+    }
+    if (learn && d.op !== undefined && kind === 'file_write') {
+      item.detail ??= {};
+      const o = (item.detail.ops ??= []);
+      if (!o.includes(d.op)) o.push(d.op);
+    }
+    return lineageNovel;
+  }
+
+  /** Insert or replace an item (store load, approve, merge). */
+  putItem(kind: BaselineKind, item: Item): void {
+    const m = this.items.get(kind)!;
+    if (!m.has(item.key)) {
+      this.size++;
+      if (item.key.includes(WILDCARD)) this.addPattern(kind, item.key);
+    }
+    m.set(item.key, item);
+    this.removed.delete(kind + '\u0000' + item.key);
+    this.dirty.add(kind + '\u0000' + item.key);
+  }
+
+  removeItem(kind: BaselineKind, key: string): boolean {
+    const m = this.items.get(kind)!;
+    if (!m.delete(key)) return false;
+    this.size--;
+    const pats = this.patterns.get(kind);
+    if (pats) this.patterns.set(kind, pats.filter((p) => p.key !== key));
+    this.dirty.delete(kind + '\u0000' + key);
+    this.removed.add(kind + '\u0000' + key);
+    return true;
+  }
+
+  private addPattern(kind: BaselineKind, key: string): void {
+    const re = globToRegExp(key, kind);
+    const list = this.patterns.get(kind) ?? [];
+    list.push({ key, re });
+    // most specific (longest) first, so closest match explains best
+    list.sort((a, b) => b.key.length - a.key.length);
+    this.patterns.set(kind, list);
+  }
+
+  // --- collapse ----------------------------------------------------------------
+
+  private trackChild(kind: BaselineKind, key: string, cfg: LearningConfig): void {
+    if (kind === 'connect') {
+      const p = splitNetKey(key);
+      if (!p || p[1] === WILDCARD) return;
+      const group = `${p[0]} ${p[2]}`;
+      const set = this.childSet(kind, group);
+      set.add(p[1]);
+      if (set.size > cfg.connectCollapseThreshold) this.collapse(kind, group);
+      return;
+    }
+    if (!FILE_KINDS.has(kind) || !key.startsWith('/')) return;
+    const slash = key.lastIndexOf('/');
+    const dir = key.slice(0, slash);
+    const child = key.slice(slash + 1);
+    if (child === WILDCARD) return;
+    const set = this.childSet(kind, dir);
+    set.add(child);
+    if (set.size > cfg.collapseThreshold) this.collapse(kind, dir);
+  }
+
+  private childSet(kind: BaselineKind, parent: string): Set<string> {
+    const k = kind + '\u0000' + parent;
+    let s = this.children.get(k);
+    if (!s) this.children.set(k, (s = new Set()));
+    return s;
+  }
+
+  /** Collapse a directory (or connect port group): merge its children into one wildcard item. */
+  collapse(kind: BaselineKind, parent: string): void {
+    let c = this.collapsed.get(kind);
+    if (!c) this.collapsed.set(kind, (c = new Set()));
+    if (c.has(parent)) return;
+    c.add(parent);
+    this.meta.collapsed[kind] = [...c].sort();
+    this.metaDirty = true;
+    this.children.delete(kind + '\u0000' + parent);
+    const m = this.items.get(kind)!;
+    for (const it of [...m.values()]) {
+      const canon = this.canonical(kind, it.key);
+      if (canon === it.key) continue;
+      this.removeItem(kind, it.key);
+      const target = m.get(canon);
+      if (target) mergeInto(target, it);
+      else this.putItem(kind, { ...it, key: canon });
+      this.dirty.add(kind + '\u0000' + canon);
+    }
+  }
+
+  /** Drop every item and collapse rule (relearn from scratch). */
+  clear(): void {
+    for (const [kind, m] of this.items) for (const key of [...m.keys()]) this.removeItem(kind, key);
+    this.collapsed.clear();
+    this.patterns.clear();
+    this.children.clear();
+    this.meta.collapsed = {};
+    this.metaDirty = true;
+  }
+
+  /** The closest known items of a kind to a key, for "expected one of …". */
+  closest(kind: BaselineKind, key: string, n = 5): string[] {
+    const m = this.items.get(kind)!;
+    if (m.size === 0) return [];
+    const scored: { k: string; s: number }[] = [];
+    for (const k of m.keys()) scored.push({ k, s: similarity(kind, key, k) });
+    scored.sort((a, b) => b.s - a.s || (m.get(b.k)!.count - m.get(a.k)!.count));
+    return scored.slice(0, n).map((x) => x.k);
+  }
+}
+
+function mergeInto(target: Item, src: Item): void {
+  target.count += src.count;
+  target.firstSeen = Math.min(target.firstSeen, src.firstSeen);
+  target.lastSeen = Math.max(target.lastSeen, src.lastSeen);
+  for (const n of src.nodes) if (!target.nodes.includes(n)) target.nodes.push(n);
+  if (src.detail) {
+    target.detail ??= {};
+    for (const f of ['parents', 'args', 'ops'] as const) {
+      const s = src.detail[f];
+      if (!s) continue;
+      const t = (target.detail[f] ??= []);
+      for (const v of s) if (!t.includes(v) && t.length < 32) t.push(v);
+    }
+  }
+}
+
+/** `*` matches one path segment (or one host), `**` any number of segments. */
+export function globToRegExp(glob: string, kind: BaselineKind): RegExp {
+  const sep = kind === 'connect' || kind === 'listen' ? '[^:\\s]*' : '[^/]*';
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += sep;
+    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$');
+}
+
+function similarity(kind: BaselineKind, a: string, b: string): number {
+  if (kind === 'connect' || kind === 'listen') {
+    const pa = splitNetKey(a);
+    const pb = splitNetKey(b);
+    if (!pa || !pb) return 0;
+    return (pa[0] === pb[0] ? 1 : 0) + (pa[2] === pb[2] ? 4 : 0) + commonPrefix(pa[1], pb[1]) / 4;
+  }
+  if (kind === 'syscall') return commonPrefix(a, b);
+  // paths: shared leading directories count most, then the same file name
+  const sa = a.split('/');
+  const sb = b.split('/');
+  let s = 0;
+  for (let i = 0; i < Math.min(sa.length, sb.length) && sa[i] === sb[i]; i++) s += 2;
+  if (sa[sa.length - 1] === sb[sb.length - 1]) s += 3;
+  return s;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}

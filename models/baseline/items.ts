@@ -1,0 +1,60 @@
+// Item keys: the one string a baseline stores per observed behaviour, by kind.
+import type { RuntimeEvent } from '../../collector/event.ts';
+import { generalizePath, normalizeAddr } from './generalize.ts';
+
+/** Kinds a baseline learns. file_open is learned only for paths a source reports reads of. */
+export const BASELINE_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
+
+export interface ItemDetail {
+  /** exec: generalised parent executables seen (lineage) */
+  parents?: string[];
+  /** exec: generalised argument patterns seen (bounded) */
+  args?: string[];
+  /** file_write: operations seen */
+  ops?: string[];
+}
+
+export interface Item {
+  key: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+  nodes: string[];
+  detail?: ItemDetail;
+}
+
+/**
+ * The generalised item key(s) of an event, before directory/address collapse.
+ * exec → exe path; file_* → path; listen → "tcp *:8080"; connect → "tcp 10.0.0.5:5432"
+ * (or the DNS name when known); syscall → one key per name.
+ */
+export function itemKeys(ev: RuntimeEvent): string[] {
+  switch (ev.kind) {
+    case 'exec':
+      return [generalizePath(ev.process.exe)];
+    case 'file_write':
+    case 'file_open':
+      return [generalizePath(ev.path)];
+    case 'listen':
+      return [`${ev.proto} ${hostPort(normalizeAddr(ev.addr), ev.port)}`];
+    case 'connect':
+      return [`${ev.proto} ${hostPort(ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort)}`];
+    case 'syscall':
+      return ev.names;
+  }
+}
+
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** split "tcp 10.0.0.5:5432" → ["tcp", "10.0.0.5", "5432"] */
+export function splitNetKey(key: string): [string, string, string] | undefined {
+  const sp = key.indexOf(' ');
+  const colon = key.lastIndexOf(':');
+  if (sp < 0 || colon < sp) return undefined;
+  let host = key.slice(sp + 1, colon);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return [key.slice(0, sp), host, key.slice(colon + 1)];
+}

@@ -1,0 +1,116 @@
+// The profiler: finds (or creates) the baseline of an event's workload container,
+// maps the event to its item(s), learns or compares. Pure: time is an argument.
+import type { RuntimeEvent } from '../../collector/event.ts';
+import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
+import { generalizeArgs, generalizePath } from './generalize.ts';
+import { itemKeys, type BaselineKind } from './items.ts';
+import { newImage, tick } from './learning.ts';
+
+export interface Observation {
+  baseline: Baseline;
+  kind: BaselineKind;
+  /** canonical item keys of the event (one, or several for a syscall set) */
+  items: string[];
+  /** the subset of items not in the baseline before this event */
+  novel: string[];
+  /** exec of a known binary from a parent it was never seen with */
+  lineageNovel: boolean;
+}
+
+export class Profiler {
+  readonly baselines = new Map<string, Baseline>();
+  /** frozen: nothing is learned, every baseline compares (replay after the learning cut) */
+  frozen = false;
+
+  constructor(public cfg: LearningConfig) {}
+
+  load(b: Baseline): void {
+    this.baselines.set(b.key, b);
+  }
+
+  baselineFor(ev: RuntimeEvent, now: number): Baseline {
+    const w = ev.workload!;
+    const container = w.container ?? ev.container?.name ?? ev.container?.id ?? 'main';
+    const key = baselineKey(w.id, container);
+    let b = this.baselines.get(key);
+    const image = ev.container?.imageDigest ?? ev.container?.image ?? w.image ?? null;
+    if (!b) {
+      b = new Baseline({
+        workloadId: w.id,
+        container,
+        namespace: w.namespace ?? null,
+        workloadKind: w.kind,
+        workloadName: w.name,
+        image,
+        version: 1,
+        state: this.frozen ? 'stable' : 'learning',
+        createdAt: now,
+        learningSince: now,
+        lastNewItemAt: now,
+        stableSince: this.frozen ? now : null,
+        lockedBy: null,
+        unstableReason: null,
+        collapsed: {},
+      });
+      this.baselines.set(key, b);
+    } else if (image !== null && b.meta.image !== image) {
+      if (b.meta.image === null) {
+        b.meta.image = image;
+        b.metaDirty = true;
+      } else if (!this.frozen) newImage(b, image, now);
+    }
+    return b;
+  }
+
+  observe(ev: RuntimeEvent, now: number): Observation {
+    const b = this.baselineFor(ev, now);
+    const kind = ev.kind as BaselineKind;
+    const raw = itemKeys(ev);
+    const items: string[] = [];
+    const novel: string[] = [];
+    let lineageNovel = false;
+    const learning = b.learning() && !this.frozen;
+    const detail =
+      ev.kind === 'exec'
+        ? {
+            parent: ev.process.ancestors?.[0]?.exe !== undefined ? generalizePath(ev.process.ancestors[0].exe) : undefined,
+            args: learning ? generalizeArgs(ev.process.args) : undefined,
+          }
+        : ev.kind === 'file_write'
+          ? { op: ev.op }
+          : undefined;
+    for (const r of raw) {
+      const key = b.canonical(kind, r);
+      items.push(key);
+      if (this.frozen) {
+        const it = b.get(kind, key);
+        if (!it) novel.push(key);
+        else if (detail?.parent !== undefined && it.detail?.parents && !it.detail.parents.includes(detail.parent) && !it.detail.parents.includes('*')) lineageNovel = true;
+        continue;
+      }
+      const o = b.observe(kind, key, now, ev.node, this.cfg, detail);
+      if (o.novel) novel.push(key);
+      if (o.lineageNovel) lineageNovel = true;
+    }
+    if (learning) tick(b, now, this.cfg);
+    return { baseline: b, kind, items, novel, lineageNovel };
+  }
+
+  /** advance every baseline's state machine (called periodically, and at end of replay) */
+  tickAll(now: number): void {
+    if (this.frozen) return;
+    for (const b of this.baselines.values()) tick(b, now, this.cfg);
+  }
+
+  /** replay: stop learning and judge everything from here on against what was learned */
+  freeze(now: number): void {
+    this.frozen = true;
+    for (const b of this.baselines.values()) {
+      if (b.learning()) {
+        b.meta.state = 'stable';
+        b.meta.stableSince = now;
+        b.metaDirty = true;
+      }
+    }
+  }
+}

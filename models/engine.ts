@@ -1,0 +1,195 @@
+// The detection engine: profile each event against its baseline, run the rules
+// that care about its kind, and fold repeats inside the cooldown window into the
+// open alert's count. Pure: time comes in as an argument; ids are content hashes.
+import { createHash } from 'node:crypto';
+import type { EventKind, RuntimeEvent } from '../collector/event.ts';
+import type { Alert, AlertUpdate, Evidence, Severity } from './alert.ts';
+import type { Profiler, Observation } from './baseline/profiler.ts';
+import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
+
+export interface RuleSettings {
+  enabled?: boolean;
+  severity?: Severity;
+}
+
+export interface EngineConfig {
+  /** repeats of one dedup key within this window increment the open alert */
+  cooldownMs: number;
+  rules: Record<string, RuleSettings>;
+  /** bound on open-alert dedup state; oldest are forgotten first */
+  maxOpenAlerts: number;
+  /** written paths remembered per container for drift detection */
+  maxWrittenPerContainer: number;
+}
+
+export const DEFAULT_ENGINE: EngineConfig = {
+  cooldownMs: 10 * 60_000,
+  rules: {},
+  maxOpenAlerts: 100_000,
+  maxWrittenPerContainer: 4096,
+};
+
+export class Engine {
+  private byKind = new Map<EventKind, Rule[]>();
+  private open = new Map<string, Alert>();
+  private written = new Map<string, Set<string>>();
+  /** raised alerts per rule, for summaries */
+  readonly raised = new Map<string, number>();
+
+  constructor(
+    readonly profiler: Profiler,
+    rules: Rule[],
+    readonly cfg: EngineConfig,
+  ) {
+    for (const r of rules) {
+      if (cfg.rules[r.id]?.enabled === false) continue;
+      for (const k of r.kinds) {
+        const list = this.byKind.get(k) ?? [];
+        list.push(r);
+        this.byKind.set(k, list);
+      }
+    }
+  }
+
+  /** restore open alerts (after a restart) so repeats keep folding */
+  restoreOpen(alerts: Alert[]): void {
+    for (const a of alerts) this.open.set(a.dedupKey, a);
+  }
+
+  /** Process one enriched event; returns the alerts it created or updated. */
+  process(ev: RuntimeEvent, now: number, out: AlertUpdate[] = []): AlertUpdate[] {
+    const obs = this.profiler.observe(ev, now);
+    const rules = this.byKind.get(ev.kind);
+    if (rules !== undefined) {
+      const ctx: RuleContext = {
+        obs,
+        now,
+        containerWrote: (p) => this.written.get(obs.baseline.key)?.has(p) ?? false,
+      };
+      // One event, one alert: a specific built-in rule explains better than
+      // "not in baseline", so novelty hits give way when a built-in rule fired.
+      let builtIn = false;
+      let novelty: [Rule, RuleHit] | undefined;
+      for (const rule of rules) {
+        const hit = rule.evaluate(ev, ctx);
+        if (hit === undefined) continue;
+        if (rule.novelty) novelty = [rule, hit];
+        else {
+          builtIn = true;
+          out.push(this.raise(rule, hit, ev, obs, now));
+        }
+      }
+      if (novelty !== undefined && !builtIn) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
+    }
+    if (ev.kind === 'file_write' && ev.op !== 'unlink') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
+    return out;
+  }
+
+  private rememberWrite(key: string, path: string): void {
+    let s = this.written.get(key);
+    if (!s) this.written.set(key, (s = new Set()));
+    if (s.size >= this.cfg.maxWrittenPerContainer) s.delete(s.values().next().value as string);
+    s.add(path);
+  }
+
+  private raise(rule: Rule, hit: RuleHit, ev: RuntimeEvent, obs: Observation, now: number): AlertUpdate {
+    const b = obs.baseline;
+    const dedupKey = `${rule.id}|${b.key}|${hit.dedupOn}`;
+    const open = this.open.get(dedupKey);
+    const iso = new Date(now).toISOString();
+    if (open && now - Date.parse(open.lastSeen) < this.cfg.cooldownMs) {
+      open.count++;
+      if (iso > open.lastSeen) open.lastSeen = iso;
+      return { alert: open, isNew: false };
+    }
+    const severity = this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
+    const w = ev.workload!;
+    const expected = hit.expected ?? (obs.novel.length > 0 ? b.closest(obs.kind, obs.novel[0]) : []);
+    const itemsOfKind = b.items.get(obs.kind)?.size ?? 0;
+    const alert: Alert = {
+      id: alertId(dedupKey, now, ev.node),
+      time: iso,
+      lastSeen: iso,
+      rule: rule.id,
+      severity,
+      kind: ev.kind,
+      summary: hit.summary,
+      description: describe(rule, hit, obs, expected),
+      source: ev.source,
+      workload: {
+        id: w.id,
+        namespace: w.namespace ?? null,
+        kind: w.kind,
+        name: w.name,
+        container: w.container ?? ev.container?.name ?? null,
+        pod: w.pod ?? null,
+        node: ev.node,
+        image: ev.container?.image ?? w.image ?? null,
+      },
+      process: {
+        pid: ev.process.pid,
+        ppid: ev.process.ppid ?? null,
+        exe: ev.process.exe,
+        args: ev.process.args,
+        uid: ev.process.uid ?? null,
+        cwd: ev.process.cwd ?? null,
+        ancestors: ev.process.ancestors ?? [],
+      },
+      evidence: { ...evidenceOf(ev, obs), ...hit.evidence },
+      baseline: { state: b.meta.state, version: b.meta.version, items: itemsOfKind, expected },
+      mitre: hit.mitre ?? rule.mitre,
+      dedupKey,
+      count: 1,
+    };
+    this.open.set(dedupKey, alert);
+    if (this.open.size > this.cfg.maxOpenAlerts) this.evict(now);
+    this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
+    return { alert, isNew: true };
+  }
+
+  private evict(now: number): void {
+    for (const [k, a] of this.open) {
+      if (now - Date.parse(a.lastSeen) >= this.cfg.cooldownMs || this.open.size > this.cfg.maxOpenAlerts) this.open.delete(k);
+      if (this.open.size <= this.cfg.maxOpenAlerts * 0.9) break;
+    }
+  }
+}
+
+function evidenceOf(ev: RuntimeEvent, obs: Observation): Evidence {
+  const item = obs.novel[0] ?? obs.items[0];
+  switch (ev.kind) {
+    case 'exec': {
+      const parent = ev.process.ancestors?.[0]?.exe;
+      return { exe: ev.process.exe, args: ev.process.args, ...(parent ? { parentExe: parent } : {}), item };
+    }
+    case 'file_write':
+      return { path: ev.path, op: ev.op, item };
+    case 'file_open':
+      return { path: ev.path, item };
+    case 'listen':
+      return { proto: ev.proto, addr: ev.addr, port: ev.port, item };
+    case 'connect':
+      return { proto: ev.proto, dstAddr: ev.dstAddr, dstPort: ev.dstPort, ...(ev.dns ? { dns: ev.dns } : {}), item };
+    case 'syscall':
+      return { syscalls: obs.novel.length > 0 ? obs.novel : ev.names, item };
+  }
+}
+
+function describe(rule: Rule, hit: RuleHit, obs: Observation, expected: string[]): string {
+  const b = obs.baseline;
+  const parts: string[] = [];
+  parts.push(hit.description ?? `${rule.title}.`);
+  const n = b.items.get(obs.kind)?.size ?? 0;
+  const since = b.meta.stableSince !== null ? ` since ${new Date(b.meta.stableSince).toISOString()}` : '';
+  parts.push(`Baseline ${b.meta.workloadId} container ${b.meta.container} v${b.meta.version} is ${b.meta.state}${since} with ${n} ${obs.kind} item(s).`);
+  if (obs.novel.length > 0 && b.enforcing()) parts.push(`Not in baseline: ${obs.novel.join(', ')}.`);
+  if (expected.length > 0) parts.push(`Expected one of: ${expected.join(', ')}.`);
+  return parts.join(' ');
+}
+
+/** deterministic id: same dedup key at the same instant on the same node → same id */
+function alertId(dedupKey: string, now: number, node: string): string {
+  const h = createHash('sha256').update(`${dedupKey}\u0000${now}\u0000${node}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+

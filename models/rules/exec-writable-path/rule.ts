@@ -1,0 +1,28 @@
+// Binaries belong to the image; one run from a writable, temporary location was
+// usually dropped there at run time.
+import { defineRule } from '../types.ts';
+
+export const WRITABLE_DIRS = ['/tmp/', '/var/tmp/', '/dev/shm/', '/run/user/', '/var/run/user/', '/dev/mqueue/'];
+
+export function inWritableDir(path: string): boolean {
+  return WRITABLE_DIRS.some((d) => path.startsWith(d));
+}
+
+export default defineRule({
+  id: 'exec-writable-path',
+  title: 'Execution from a writable or temporary path',
+  kinds: ['exec'],
+  severity: 'high',
+  mitre: { technique: 'T1105', name: 'Ingress Tool Transfer', tactic: 'command-and-control' },
+  novelty: false,
+  evaluate(ev, ctx) {
+    if (!inWritableDir(ev.process.exe)) return undefined;
+    // a binary the baseline learned from this very path is the workload's own habit
+    if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0) return undefined;
+    return {
+      summary: `${ev.process.exe} executed from a writable temporary directory`,
+      description: 'Images ship their binaries; an executable under /tmp, /var/tmp or /dev/shm was most likely written at run time.',
+      dedupOn: ctx.obs.items[0],
+    };
+  },
+});

@@ -1,0 +1,37 @@
+// The rule registry: one line per rule.
+import type { Rule } from './types.ts';
+import unexpectedExec from './unexpected-exec/rule.ts';
+import unexpectedFileWrite from './unexpected-file-write/rule.ts';
+import unexpectedFileOpen from './unexpected-file-open/rule.ts';
+import unexpectedListen from './unexpected-listen/rule.ts';
+import unexpectedConnect from './unexpected-connect/rule.ts';
+import unexpectedSyscall from './unexpected-syscall/rule.ts';
+import execWritablePath from './exec-writable-path/rule.ts';
+import driftExec from './drift-exec/rule.ts';
+import writeSystemPath from './write-system-path/rule.ts';
+import shellSpawned from './shell-spawned/rule.ts';
+import packageManager from './package-manager/rule.ts';
+import listenerByTool from './listener-by-tool/rule.ts';
+import minerPortEgress from './miner-port-egress/rule.ts';
+import filelessExec from './fileless-exec/rule.ts';
+import dangerousSyscall from './dangerous-syscall/rule.ts';
+import saTokenRead from './sa-token-read/rule.ts';
+
+export const rules: Rule[] = [
+  unexpectedExec,
+  unexpectedFileWrite,
+  unexpectedFileOpen,
+  unexpectedListen,
+  unexpectedConnect,
+  unexpectedSyscall,
+  execWritablePath,
+  driftExec,
+  writeSystemPath,
+  shellSpawned,
+  packageManager,
+  listenerByTool,
+  minerPortEgress,
+  filelessExec,
+  dangerousSyscall,
+  saTokenRead,
+];

@@ -1,0 +1,28 @@
+// Reads of the Kubernetes service-account token by something other than the
+// workload's own habit: stealing it is the first step to the API server.
+import { base, defineRule, SHELLS } from '../types.ts';
+
+const TOKEN = /^\/(?:var\/)?run\/secrets\/(?:kubernetes\.io\/serviceaccount|eks\.amazonaws\.com\/serviceaccount|tokens)\//;
+const TOOLS = new Set([...SHELLS, 'cat', 'curl', 'wget', 'head', 'tail', 'less', 'more', 'base64', 'cp', 'tar', 'nc', 'python', 'python3', 'perl', 'kubectl']);
+
+export default defineRule({
+  id: 'sa-token-read',
+  title: 'Service-account token read',
+  kinds: ['file_open'],
+  severity: 'high',
+  mitre: { technique: 'T1528', name: 'Steal Application Access Token', tactic: 'credential-access' },
+  novelty: false,
+  evaluate(ev, ctx) {
+    if (ev.kind !== 'file_open' || !TOKEN.test(ev.path)) return undefined;
+    const tool = TOOLS.has(base(ev.process.exe));
+    const novelWhileStable = ctx.obs.baseline.enforcing() && ctx.obs.novel.length > 0;
+    if (!tool && !novelWhileStable) return undefined;
+    return {
+      summary: `${ev.process.exe} read the service-account token ${ev.path}`,
+      description: tool
+        ? `${base(ev.process.exe)} is an interactive tool, not the application: reading the token this way is credential theft.`
+        : 'This workload never read its service-account token before.',
+      dedupOn: base(ev.process.exe),
+    };
+  },
+});

@@ -1,0 +1,48 @@
+// The rule contract. One folder per rule under models/rules/<id>/rule.ts; the
+// engine indexes rules by event kind so an event only meets the rules that care.
+import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
+import type { Evidence, Mitre, Severity } from '../alert.ts';
+import type { Observation } from '../baseline/profiler.ts';
+
+export interface RuleContext {
+  obs: Observation;
+  now: number;
+  /** did this container write (create/modify/rename-to) this exact path earlier? */
+  containerWrote(path: string): boolean;
+}
+
+export interface RuleHit {
+  summary: string;
+  /** why this is unusual; the engine appends baseline context */
+  description?: string;
+  /** separates distinct alerts of one rule in one workload (e.g. the item) */
+  dedupOn: string;
+  evidence?: Evidence;
+  severity?: Severity;
+  mitre?: Mitre;
+  /** closest known items, when the rule knows better than the baseline */
+  expected?: string[];
+}
+
+export interface Rule {
+  id: string;
+  title: string;
+  kinds: readonly EventKind[];
+  severity: Severity;
+  mitre: Mitre;
+  /** novelty rules compare against a stable baseline; built-ins run in every state */
+  novelty: boolean;
+  evaluate(ev: RuntimeEvent, ctx: RuleContext): RuleHit | undefined;
+}
+
+export function defineRule(r: Rule): Rule {
+  return r;
+}
+
+/** basename of a path */
+export function base(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'busybox']);

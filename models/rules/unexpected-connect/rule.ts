@@ -1,0 +1,10 @@
+import { noveltyRule } from '../novelty.ts';
+
+export default noveltyRule({
+  id: 'unexpected-connect',
+  kind: 'connect',
+  title: 'Connection to a destination not in the workload baseline',
+  severity: 'medium',
+  mitre: { technique: 'T1071', name: 'Application Layer Protocol', tactic: 'command-and-control' },
+  describe: (ev, item) => `${ev.process.exe} connected to ${item}, a destination this workload never used`,
+});

@@ -1,0 +1,24 @@
+import { noveltyRule } from '../novelty.ts';
+import { generalizePath } from '../../baseline/generalize.ts';
+
+export default noveltyRule({
+  id: 'unexpected-exec',
+  kind: 'exec',
+  title: 'Binary not in the workload baseline',
+  severity: 'high',
+  mitre: { technique: 'T1059', name: 'Command and Scripting Interpreter', tactic: 'execution' },
+  describe: (ev, item) => `${item} executed, never seen in this workload's baseline`,
+  // a known binary started by a parent it never had is a weaker, still useful signal
+  known(ev, ctx) {
+    if (!ctx.obs.lineageNovel) return undefined;
+    const parent = ev.process.ancestors?.[0]?.exe;
+    const item = ctx.obs.items[0];
+    const it = ctx.obs.baseline.get('exec', item);
+    return {
+      summary: `${item} executed by ${parent ?? 'an unknown parent'}, a parent it never had in the baseline`,
+      dedupOn: `${item}<-${parent !== undefined ? generalizePath(parent) : '?'}`,
+      severity: 'medium',
+      expected: (it?.detail?.parents ?? []).map((p) => `${item} <- ${p}`),
+    };
+  },
+});
