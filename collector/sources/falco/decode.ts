@@ -31,6 +31,14 @@ const num = (v: unknown): number | undefined => {
   if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) return Number(v);
   return undefined;
 };
+const int = (v: unknown): number | undefined => {
+  const n = num(v);
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+};
+const port = (v: unknown): number | undefined => {
+  const n = int(v);
+  return n !== undefined && n >= 0 && n <= 65535 ? n : undefined;
+};
 const fail = (reason: string, detail: string): JsonDecodeResult => ({ ok: false, reason, detail });
 const none: JsonDecodeResult = { ok: true, events: [] };
 
@@ -99,10 +107,10 @@ function decodeProcess(f: Obj): ProcessInfo | undefined {
   const a = str(f['proc.args']);
   if (a !== undefined) args = [name ?? exe, ...a.split(' ').filter((w) => w !== '')];
   else args = words.length > 0 ? words : [exe];
-  const p: ProcessInfo = { pid: num(f['proc.pid']) ?? num(f['thread.tid']) ?? 0, exe, args };
-  const ppid = num(f['proc.ppid']);
+  const p: ProcessInfo = { pid: int(f['proc.pid']) ?? int(f['thread.tid']) ?? 0, exe, args };
+  const ppid = int(f['proc.ppid']);
   if (ppid !== undefined) p.ppid = ppid;
-  const uid = num(f['user.uid']);
+  const uid = int(f['user.uid']);
   if (uid !== undefined && uid >= 0) p.uid = uid;
   const cwd = str(f['proc.cwd']);
   if (cwd) p.cwd = cwd;
@@ -119,7 +127,7 @@ function decodeProcess(f: Obj): ProcessInfo | undefined {
     const n = str(f[`proc.aname[${i}]`]);
     if (!n) break;
     const x: Ancestor = { exe: n };
-    const pid = num(f[`proc.apid[${i}]`]);
+    const pid = int(f[`proc.apid[${i}]`]);
     if (pid !== undefined) x.pid = pid;
     anc.push(x);
   }
@@ -228,15 +236,15 @@ function connectPayload(f: Obj): Payload | undefined {
     return fdName ? { kind: 'connect', proto: 'unix', dstAddr: fdName, dstPort: 0 } : undefined;
   }
   const rip = str(f['fd.rip']) ?? str(f['fd.sip']);
-  const rport = num(f['fd.rport']) ?? num(f['fd.sport']);
+  const rport = port(f['fd.rport']) ?? port(f['fd.sport']);
   const ep = rip && rport !== undefined ? { addr: rip, port: rport } : serverSide(fdName);
   return ep ? { kind: 'connect', proto, dstAddr: ep.addr, dstPort: ep.port } : undefined;
 }
 
 function listenPayload(f: Obj): Payload | undefined {
   const ip = str(f['fd.lip']) ?? str(f['fd.sip']);
-  const port = num(f['fd.lport']) ?? num(f['fd.sport']);
-  const ep = ip && port !== undefined ? { addr: ip, port } : serverSide(str(f['fd.name']));
+  const lport = port(f['fd.lport']) ?? port(f['fd.sport']);
+  const ep = ip && lport !== undefined ? { addr: ip, port: lport } : serverSide(str(f['fd.name']));
   return ep ? { kind: 'listen', proto: protoOf(f), addr: ep.addr, port: ep.port } : undefined;
 }
 

@@ -7,22 +7,8 @@ import { join } from 'node:path';
 import tetragon from '../../../../collector/sources/tetragon/index.ts';
 import { defaults } from '../../../../collector/sources/tetragon/config.ts';
 import type { RuntimeEvent } from '../../../../collector/event.ts';
-import { MemoryStats } from '../../../../collector/stats.ts';
-import { silentLogger } from '../../../../collector/log.ts';
-import type { SourceContext } from '../../../../collector/sources/types.ts';
+import { testContext } from './context.ts';
 import { SHARED_FIXTURES, requireSharedFixtures, waitFor } from '../../../support/env.ts';
-
-export function testContext(signal = new AbortController().signal): SourceContext & { stats: MemoryStats } {
-  const kv = new Map<string, string>();
-  return {
-    node: 'test-node',
-    signal,
-    log: silentLogger,
-    stats: new MemoryStats(),
-    state: { get: (k) => kv.get(k), set: (k, v) => void kv.set(k, v) },
-    now: () => Date.now(),
-  };
-}
 
 const exec = (pid: number, bin: string) =>
   JSON.stringify({ process_exec: { process: { pid, binary: bin, arguments: `-n ${pid}` } }, time: '2025-01-01T00:00:00Z' });
