@@ -97,6 +97,8 @@ function stopChild(child: ChildProcess): void {
 export interface LiveHooks {
   /** the spawned child, for tests and the bench (CPU accounting) */
   onChild?(child: ChildProcess): void;
+  /** every probe is attached: events from now on are seen */
+  onReady?(child: ChildProcess): void;
   procs?: ProcessCache;
   ids?: CgroupIdMap;
 }
@@ -145,9 +147,12 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
         child.on('close', (code, sig) => res(sig ? `signal ${sig}` : `exit ${code}`)),
       );
       let stderrTail = '';
+      let stderrCarry = '';
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d: string) => {
-        for (const l of d.split('\n')) {
+        const parts = (stderrCarry + d).split('\n');
+        stderrCarry = parts.pop()!.slice(-4000);
+        for (const l of parts) {
           if (!l.trim()) continue;
           stderrTail = (stderrTail + '\n' + l).slice(-2000);
           // harmless on kernels that account BPF memory to the memcg
@@ -157,7 +162,11 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       });
       const deps = parserDeps(ctx, config, w, toEpochMs);
       deps.ignorePid = (pid) => pid === child.pid;
-      deps.onAttached = (n) => log.info('bpftrace attached', { probes: n, pid: child.pid });
+      deps.onAttached = (n) => log.debug('bpftrace attaching', { probes: n, pid: child.pid });
+      deps.onReady = () => {
+        log.info('bpftrace ready', { pid: child.pid });
+        hooks.onReady?.(child);
+      };
       const parser = new BpftraceParser(deps);
       try {
         for await (const chunk of splitLines(child.stdout!)) {

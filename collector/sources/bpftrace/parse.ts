@@ -10,7 +10,7 @@
 // escapes non-printables as \xNN.
 //
 // Records (see habitwatch.bt): A argv chunk, X exec, W file write, N rename target,
-// L listen, C connect, T interval mark followed by the `@sc` syscall map.
+// L listen, C connect, T interval mark followed by the `@sc` syscall map, R ready.
 import type { Envelope, FileOp, Proto, RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
@@ -39,8 +39,10 @@ export interface ParserDeps {
   resolvePath?(pid: number, dfd: number, path: string): string | undefined;
   /** exe and argv known for a pid (process cache), for non-exec records */
   processOf?(pid: number): { exe: string; args: string[]; ppid?: number } | undefined;
-  /** called once per `attached_probes` record */
+  /** called once per `attached_probes` record (printed before attaching) */
   onAttached?(probes: number): void;
+  /** the program's BEGIN ran: every probe is attached */
+  onReady?(): void;
   /** an exec was decoded (feeds the process cache) */
   onExec?(ev: RuntimeEvent): void;
 }
@@ -186,6 +188,9 @@ export class BpftraceParser {
         return this.listen(f, out);
       case 'C':
         return this.connect(f, out);
+      case 'R':
+        this.d.onReady?.();
+        return;
       case 'T':
         if (isUint(f[1])) this.lastIntervalNs = Number(f[1]);
         else this.d.stats.bad(SOURCE, 'bad_value', text.slice(0, 120));
