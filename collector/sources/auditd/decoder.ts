@@ -32,8 +32,11 @@ export class AuditDecoder {
         ...(proc
           ? {
               syscall: (ev: AuditEvent) => {
-                // as early as possible: the process may exit any moment
-                const p = proc.cgroupPath(ev.syscall!.pid);
+                // as early as possible: the process may exit any moment. When it is
+                // already gone, its parent is the best guess: a child starts in its
+                // parent's cgroup and processes rarely move (runc's init aside)
+                const sc = ev.syscall!;
+                const p = proc.cgroupPath(sc.pid) ?? (sc.ppid > 1 ? proc.cgroupPath(sc.ppid) : undefined);
                 if (p !== undefined) ev.cgroupPath = p;
               },
             }

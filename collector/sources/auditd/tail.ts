@@ -149,6 +149,7 @@ export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
       }
       if (!cur) await sleep(o.pollMs, o.signal);
     }
+    save();
   }
 
   try {

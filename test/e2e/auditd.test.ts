@@ -1,0 +1,243 @@
+// Real-kernel test of the auditd source: a private auditd (own config dir, log in a
+// temp dir, no plugins), the shipped rules narrowed to this test's processes with
+// `-F auid=<random>` (processes in the test container set that loginuid) and keyed
+// `habitwatch-test`, and the live source following the log. Audit rules are
+// kernel-global: only ours are added, exactly they are deleted, the daemon is
+// stopped and the kernel enabled flag restored afterwards.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
+import { REPO, isRoot, requireComponent, waitFor } from '../support/env.ts';
+import { findSource } from '../../collector/sources/index.ts';
+import { defaults, type AuditdConfig } from '../../collector/sources/auditd/config.ts';
+import { createEnricher } from '../../collector/enrich/index.ts';
+import type { RuntimeEvent } from '../../collector/event.ts';
+import { testContext, type TestContext } from '../collector/sources/auditd/helpers.ts';
+
+const KEY = 'habitwatch-test';
+
+function auditctl(...args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync('auditctl', args, { encoding: 'utf8' });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+function auditStatus(): Record<string, string> | string {
+  const r = auditctl('-s');
+  if (!r.ok) return r.out.trim();
+  const out: Record<string, string> = {};
+  for (const line of r.out.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/, 2);
+    if (k) out[k] = v ?? '';
+  }
+  return out;
+}
+
+const alive = (pid: number): boolean => pid > 0 && existsSync(`/proc/${pid}`);
+
+/** the shipped rules, narrowed to one loginuid and re-keyed for the test */
+function testRules(auid: number): string {
+  const shipped = readFileSync(join(REPO, 'collector/sources/auditd/habitwatch.rules'), 'utf8');
+  return shipped
+    .split('\n')
+    .filter((l) => l.startsWith('-a '))
+    .map((l) => l.replace(/-k \S+/, `-F auid=${auid} -k ${KEY}`))
+    .join('\n');
+}
+
+describe('e2e: auditd source on the real kernel audit subsystem', function () {
+  this.timeout(60000);
+  let dir = '';
+  let daemon: ChildProcess | undefined;
+  let daemonLog = '';
+  let initialEnabled: string | undefined;
+  let rulesLoaded = false;
+  let container: TestContainer | undefined;
+  let keepAlive: ChildProcess | undefined;
+  let listener: Server | undefined;
+  let ctx: TestContext | undefined;
+  let running: Promise<void> | undefined;
+  const events: RuntimeEvent[] = [];
+
+  before(async function () {
+    requireComponent(this, isRoot(), 'root (audit control needs CAP_AUDIT_CONTROL)');
+    requireComponent(this, cgroup2Available(), 'a cgroup v2 mount for the test container');
+    const hasTools = spawnSync('sh', ['-c', 'command -v auditd && command -v auditctl']).status === 0;
+    requireComponent(this, hasTools, 'auditd and auditctl (Debian package auditd)');
+    const st = auditStatus();
+    // e.g. in a container without CAP_AUDIT_CONTROL or with audit=0 on the kernel cmdline
+    requireComponent(this, typeof st !== 'string', `kernel audit subsystem (auditctl -s failed: ${String(st)})`);
+    const status = st as Record<string, string>;
+    initialEnabled = status.enabled;
+    requireComponent(this, status.enabled !== '2', 'audit configuration not locked (enabled=2 needs a reboot to change)');
+
+    dir = mkdtempSync(join(tmpdir(), 'hw-auditd-e2e-'));
+    mkdirSync(join(dir, 'plugins.d'));
+    mkdirSync(join(dir, 'work'));
+    let logFile = join(dir, 'audit.log');
+    const owner = Number(status.pid ?? '0');
+    if (alive(owner)) {
+      // a system auditd already owns the audit socket: follow its log instead
+      const conf = existsSync('/etc/audit/auditd.conf') ? readFileSync('/etc/audit/auditd.conf', 'utf8') : '';
+      logFile = /^\s*log_file\s*=\s*(\S+)/m.exec(conf)?.[1] ?? '/var/log/audit/audit.log';
+    } else {
+      writeFileSync(
+        join(dir, 'auditd.conf'),
+        [
+          `log_file = ${logFile}`,
+          'log_format = ENRICHED',
+          'local_events = yes',
+          'write_logs = yes',
+          'flush = INCREMENTAL_ASYNC',
+          'freq = 1',
+          'max_log_file = 50',
+          'num_logs = 2',
+          'max_log_file_action = ROTATE',
+          'space_left = 2',
+          'space_left_action = IGNORE',
+          'admin_space_left = 1',
+          'admin_space_left_action = IGNORE',
+          'disk_full_action = IGNORE',
+          'disk_error_action = IGNORE',
+          'name_format = NONE',
+          `plugin_dir = ${join(dir, 'plugins.d')}`,
+          'q_depth = 2000',
+          'overflow_action = IGNORE',
+          'end_of_event_timeout = 2',
+          '',
+        ].join('\n'),
+      );
+      daemon = spawn('auditd', ['-n', '-c', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      daemon.stdout?.on('data', (d) => (daemonLog += d));
+      daemon.stderr?.on('data', (d) => (daemonLog += d));
+      const pid = daemon.pid ?? -1;
+      await waitFor(
+        () => {
+          if (daemon?.exitCode !== null) throw new Error(`auditd exited (${daemon?.exitCode}): ${daemonLog}`);
+          const s = auditStatus();
+          return typeof s !== 'string' && s.pid === String(pid) && existsSync(logFile);
+        },
+        { timeoutMs: 10000, what: 'private auditd registered with the kernel' },
+      );
+    }
+
+    const auid = randomInt(1_000_000_000, 4_000_000_000);
+    writeFileSync(join(dir, 'test.rules'), testRules(auid) + '\n');
+    const loaded = auditctl('-R', join(dir, 'test.rules'));
+    rulesLoaded = true;
+    assert.ok(loaded.ok, `auditctl -R: ${loaded.out}`);
+
+    listener = createServer((s) => s.destroy());
+    await new Promise<void>((res, rej) => listener!.once('error', rej).listen(0, '127.66.6.6', () => res()));
+
+    ctx = testContext();
+    const config: AuditdConfig = { ...defaults, path: logFile, pollMs: 20, startAt: 'end', eventTimeoutMs: 500, procLookup: true };
+    const src = findSource('auditd')!;
+    const enricher = createEnricher();
+    const c = ctx;
+    running = (async () => {
+      for await (const batch of src.live!(config, c)) {
+        enricher.enrich(batch);
+        events.push(...batch);
+      }
+    })();
+    // the tailer is positioned at the end before the workload runs
+    await waitFor(() => c.store.has('position'), { what: 'tailer positioned' });
+
+    container = createTestContainer();
+    workload.auid = auid;
+  });
+
+  const workload = { auid: 0 };
+
+  after(async function () {
+    keepAlive?.stdin?.end();
+    keepAlive?.kill('SIGKILL');
+    if (container) await container.remove();
+    ctx?.abort();
+    await running?.catch(() => undefined);
+    listener?.close();
+    if (rulesLoaded) {
+      const del = auditctl('-D', '-k', KEY);
+      assert.ok(del.ok || /No rules/.test(del.out), `auditctl -D -k ${KEY}: ${del.out}`);
+    }
+    if (daemon && daemon.exitCode === null) {
+      const d = daemon;
+      d.kill('SIGTERM');
+      await waitFor(() => d.exitCode !== null || d.signalCode !== null, { timeoutMs: 10000, what: 'auditd exit' });
+    }
+    if (initialEnabled === '0' || initialEnabled === '1') auditctl('-e', initialEnabled);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    // the machine is left as found: none of our rules remain
+    if (rulesLoaded) assert.ok(!auditctl('-l').out.includes(KEY), 'test rules removed');
+  });
+
+  it('exec, file write, listen and connect from a test container arrive attributed to it', async () => {
+    const c = container!;
+    const marker = randomBytes(6).toString('hex');
+    const file = join(dir, 'work', `file-${marker}`);
+    const listenPort = await freePort();
+    const dstPort = (listener!.address() as { port: number }).port;
+    const js =
+      `const net=require('net');const s=net.createServer().listen(${listenPort},'127.0.0.1',()=>{` +
+      `const k=net.connect(${dstPort},'127.66.6.6',()=>{k.destroy();s.close();});k.on('error',()=>s.close());});`;
+    // loginuid first (children inherit it, the rules match on it); the shell then
+    // stays alive (exec cat on our stdin pipe) so pids can be attributed via /proc
+    const script = [
+      `echo ${workload.auid} > /proc/self/loginuid`,
+      `/bin/true exec-${marker}`,
+      `echo hello > '${file}'`,
+      `'${process.execPath}' -e "${js}"`,
+      'exec cat > /dev/null',
+    ].join('\n');
+    keepAlive = c.spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    keepAlive.stderr?.on('data', (d) => (stderr += d));
+
+    const ours = (e: RuntimeEvent): boolean => e.cgroup?.path === c.path;
+    const exec = await waitFor(
+      () => events.find((e) => e.kind === 'exec' && e.process.args[1] === `exec-${marker}`),
+      { timeoutMs: 10000, what: `exec event (stderr: ${stderr})` },
+    );
+    assert.equal(exec.process.exe, '/usr/bin/true');
+    assert.ok(ours(exec), `exec attributed to the test cgroup, got ${JSON.stringify(exec.cgroup)}`);
+    assert.equal(exec.container?.id, c.containerId);
+    assert.equal(exec.process.uid, 0);
+
+    const fw = await waitFor(() => events.find((e) => e.kind === 'file_write' && e.path === file), {
+      timeoutMs: 10000,
+      what: 'file_write event',
+    });
+    assert.ok(fw.kind === 'file_write' && fw.op === 'create');
+    assert.ok(ours(fw));
+    assert.equal(fw.container?.id, c.containerId);
+
+    const listen = await waitFor(
+      () => events.find((e) => e.kind === 'listen' && e.port === listenPort && ours(e)),
+      { timeoutMs: 10000, what: `listen event on 127.0.0.1:${listenPort} (stderr: ${stderr})` },
+    );
+    assert.ok(listen.kind === 'listen' && listen.addr === '127.0.0.1' && listen.proto === 'tcp');
+    assert.equal(listen.process.exe, process.execPath);
+
+    const conn = await waitFor(
+      () => events.find((e) => e.kind === 'connect' && e.dstAddr === '127.66.6.6' && e.dstPort === dstPort && ours(e)),
+      { timeoutMs: 10000, what: 'connect event to 127.66.6.6' },
+    );
+    assert.equal(conn.container?.id, c.containerId);
+
+    // with our private daemon, nothing outside the test's loginuid matched the rules
+    if (daemon) for (const e of events.filter((x) => x.kind !== 'syscall')) assert.ok(ours(e), `foreign event ${JSON.stringify(e).slice(0, 300)}`);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((res) => s.close(() => res()));
+  return port;
+}
