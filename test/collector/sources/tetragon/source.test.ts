@@ -8,7 +8,7 @@ import tetragon from '../../../../collector/sources/tetragon/index.ts';
 import { defaults } from '../../../../collector/sources/tetragon/config.ts';
 import type { RuntimeEvent } from '../../../../collector/event.ts';
 import { testContext } from './context.ts';
-import { SHARED_FIXTURES, requireSharedFixtures, waitFor } from '../../../support/env.ts';
+import { REPO, SHARED_FIXTURES, requireSharedFixtures, waitFor } from '../../../support/env.ts';
 
 const exec = (pid: number, bin: string) =>
   JSON.stringify({ process_exec: { process: { pid, binary: bin, arguments: `-n ${pid}` } }, time: '2025-01-01T00:00:00Z' });
@@ -33,6 +33,16 @@ describe('tetragon source', () => {
     // 17 docs lines minus 1 exit and 2 throttles, plus 3 execs
     assert.equal(out.length, 17);
     assert.ok(out.every((e) => e.source === 'tetragon'));
+  });
+
+  it('replays our synthetic kprobe lines: connect, listen, writes, rate-limit drops', async () => {
+    const ctx = testContext();
+    const out: RuntimeEvent[] = [];
+    const file = join(REPO, 'test', 'fixtures', 'tetragon', 'synthetic-kprobes.jsonl');
+    for await (const b of tetragon.replay!([file], ctx)) out.push(...b);
+    assert.deepEqual(out.map((e) => e.kind), ['exec', 'connect', 'listen', 'file_write', 'file_write']);
+    assert.ok(out.every((e) => e.workload?.id === 'shop/Deployment/api' && e.container?.name === 'api'));
+    assert.equal(ctx.stats.snap.dropped.tetragon.upstream_rate_limit, 17);
   });
 
   it('follows a growing file across rotation and truncation', async () => {
