@@ -31,7 +31,8 @@ export function resolveFromProc(pid: number, dfd: number, path: string): string 
 
 export function prefixFilter(prefixes: string[]): ParserDeps['accept'] {
   if (prefixes.length === 0) return undefined;
-  return (_id, path) => path !== undefined && prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : p + '/') || path.startsWith(p));
+  // plain string prefix: `/kubepods` keeps both /kubepods/… (cgroupfs) and /kubepods.slice/…
+  return (_id, path) => path !== undefined && prefixes.some((p) => path.startsWith(p));
 }
 
 interface Wiring {

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpftraceParser, decodeR, decodeArgv, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
+import { MemoryStats } from '../../../../collector/stats.ts';
+import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
+import { REPO } from '../../../support/env.ts';
+
+const FIXTURE = join(REPO, 'test', 'fixtures', 'bpftrace', 'workload.ndjson');
+const CG = '1108';
+
+function parseAll(lines: string[], over: Partial<ParserDeps> = {}) {
+  const stats = new MemoryStats();
+  const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => (Number.isFinite(ns) ? ns / 1e6 : 42), ...over });
+  const out: RuntimeEvent[] = [];
+  for (const l of lines) p.line(l, out);
+  p.flush(out);
+  return { out, stats, p };
+}
+
+const fixtureLines = (): string[] => readFileSync(FIXTURE, 'utf8').split('\n');
+const of = <K extends RuntimeEvent['kind']>(evs: RuntimeEvent[], k: K) => evs.filter((e) => e.kind === k) as EventOf<K>[];
+
+describe('bpftrace parser on recorded real output', () => {
+  it('decodes the exec records with argv, ppid, uid and cgroup id', () => {
+    const { out, stats } = parseAll(fixtureLines(), { cgroupPath: (id) => (id === CG ? '/kubepods.slice/x' : undefined) });
+    const execs = of(out, 'exec');
+    const t = execs.find((e) => e.process.exe === '/bin/true');
+    assert.ok(t, 'exec of /bin/true');
+    assert.deepEqual(t.process.args, ['/bin/true']);
+    assert.equal(t.cgroup?.id, CG);
+    assert.equal(t.cgroup?.path, '/kubepods.slice/x');
+    assert.equal(t.process.uid, 0);
+    assert.ok((t.process.ppid ?? 0) > 0);
+    assert.equal(t.enrichment, 'complete');
+    assert.equal(t.source, 'bpftrace');
+    // argv with tab, newline, quote, UTF-8 and backslash, spread over two chunks
+    const p = execs.find((e) => e.process.exe === '/usr/bin/printf');
+    assert.ok(p);
+    assert.deepEqual(p.process.args.slice(0, 6), ['printf', '%s', 'tab\there', 'new\nline', 'q"uote', 'bäck\\slash']);
+    assert.equal(p.process.args[6], 'x'.repeat(300));
+    assert.equal(p.process.args.length, 7);
+    // the orphan argv of the helper shell (exec'd before it joined the cgroup)
+    assert.ok((stats.snap.dropped.bpftrace?.unpaired_argv ?? 0) >= 1);
+    assert.equal(stats.totalBad(), 0, JSON.stringify(stats.snap.bad));
+  });
+
+  it('joins a long argv (1098 bytes, 7 chunks) into the shell script', () => {
+    const { out } = parseAll(fixtureLines());
+    const sh = of(out, 'exec').find((e) => e.process.exe === '/bin/sh');
+    assert.ok(sh);
+    assert.equal(sh.process.args[0], '/bin/sh');
+    assert.equal(sh.process.args[1], '-c');
+    assert.match(sh.process.args[2], /^\n\/bin\/true\n/);
+    assert.match(sh.process.args[2], /u6\.sendto\(b"x", \("::1", 5355\)\)\n'\n$/);
+    assert.equal(sh.enrichment, 'complete');
+  });
+
+  it('decodes file writes: create, rename with target, chmod, unlink; resolves relative paths', () => {
+    const resolvePath = (_pid: number, dfd: number, p: string) => (dfd === -100 ? `/tmp/hw-rec/${p}` : undefined);
+    const { out } = parseAll(fixtureLines(), { resolvePath });
+    const fw = of(out, 'file_write');
+    const find = (op: string, path: string) => fw.find((e) => e.op === op && e.path === path);
+    assert.ok(find('create', '/tmp/hw-rec/created.txt'));
+    const mv = find('rename', '/tmp/hw-rec/created.txt');
+    assert.ok(mv);
+    assert.equal(mv.newPath, '/tmp/hw-rec/renamed.txt');
+    assert.equal(mv.process.exe, 'mv'); // comm until a process cache says more
+    assert.ok(find('chmod', '/tmp/hw-rec/renamed.txt'));
+    assert.ok(find('unlink', '/tmp/hw-rec/renamed.txt'));
+    assert.ok(find('create', '/tmp/hw-rec/abs.txt'));
+    assert.ok(find('unlink', '/tmp/hw-rec/abs.txt'));
+  });
+
+  it('keeps unresolvable relative paths as they are, marked partial', () => {
+    const { out } = parseAll(fixtureLines());
+    const ul = of(out, 'file_write').find((e) => e.op === 'unlink' && e.path === 'renamed.txt');
+    assert.ok(ul);
+    assert.equal(ul.enrichment, 'partial');
+  });
+
+  it('decodes listen and connect (TCP v4/v6, UDP connect and deduplicated sendto)', () => {
+    const { out } = parseAll(fixtureLines());
+    const ls = of(out, 'listen').map((e) => `${e.proto} ${e.addr} ${e.port}`);
+    assert.deepEqual(ls, ['tcp 127.0.0.1 40123', 'tcp ::1 40124']);
+    const cs = of(out, 'connect').map((e) => `${e.proto} ${e.dstAddr} ${e.dstPort}`);
+    assert.deepEqual(cs, ['tcp 127.0.0.1 40123', 'tcp ::1 40124', 'udp 127.66.6.6 5353', 'udp 127.66.6.6 5354', 'udp ::1 5355']);
+    assert.ok(of(out, 'connect').every((e) => e.process.exe === 'python3' && e.cgroup?.id === CG));
+  });
+
+  it('turns the @sc map into one syscall-set event per cgroup, timed by the T mark', () => {
+    const { out } = parseAll(fixtureLines());
+    const sc = of(out, 'syscall');
+    assert.equal(sc.length, 1);
+    assert.equal(sc[0].cgroup?.id, CG);
+    for (const n of ['execve', 'openat', 'bind', 'listen', 'connect', 'sendto', 'renameat2', 'unlinkat', 'fchmodat']) {
+      assert.ok(sc[0].names.includes(n), `${n} in ${sc[0].names.join(',')}`);
+    }
+    assert.deepEqual(sc[0].names, [...sc[0].names].sort());
+    assert.equal(sc[0].time, 1173294673548 / 1e6);
+  });
+
+  it('filters by cgroup and ignores its own pid', () => {
+    const { out, p } = parseAll(fixtureLines(), { accept: () => false });
+    assert.equal(out.length, 0);
+    assert.ok(p.counts.filtered > 10);
+    const { out: o2 } = parseAll(fixtureLines(), { ignorePid: () => true });
+    assert.ok(o2.every((e) => e.kind === 'syscall'));
+  });
+
+  it('signals ready on R and counts attached probes', () => {
+    let ready = 0;
+    let probes = 0;
+    parseAll(fixtureLines(), { onReady: () => ready++, onAttached: (n) => (probes = n) });
+    assert.equal(ready, 1);
+    assert.equal(probes, 20);
+  });
+});
+
+describe('bpftrace parser: bpftrace messages and bad input', () => {
+  it('counts lost events in every known shape as dropped', () => {
+    const { stats, p } = parseAll([
+      '{"type": "lost_events", "data": {"events": 7}}',
+      '{"type": "lost_events", "count": 3, "data": {"events": 3}}',
+      'Lost 5 events',
+    ]);
+    assert.equal(stats.snap.dropped.bpftrace?.lost_events, 15);
+    assert.equal(p.counts.lost, 15);
+  });
+
+  it('counts malformed records by reason and keeps going', () => {
+    const good = '{"type": "printf", "data": "L\\t1\\t2\\t2\\t5\\t0\\t2\\tnc\\\\x00\\t0.0.0.0\\t80\\n"}';
+    const { out, stats } = parseAll([
+      'garbage',
+      '{"type": "printf", "data": "L\\t1\\t2\\n"}',
+      '{"type": "printf"',
+      '{"type": "printf", "data": "Q\\tx\\n"}',
+      '{"type": "printf", "data": "C\\t1\\t2\\t2\\t5\\t0\\tsctp\\t2\\tx\\t1.2.3.4\\t80\\n"}',
+      '{"type": "printf", "data": "W\\t1\\t2\\t2\\t1\\t5\\t0\\tlink\\t0\\t-100\\tx\\t/a\\n"}',
+      '{"type": "printf", "data": "X\\tnope\\n"}',
+      '{"type": "map", "data": {"@sc": {"a,b": 1}}}',
+      '{"type": "time", "data": "10:00:00\\n"}',
+      '[1,2]',
+      good,
+    ]);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].kind, 'listen');
+    const bad = stats.snap.bad.bpftrace;
+    assert.deepEqual(Object.keys(bad).sort(), [
+      'bad_exec_record', 'bad_map', 'bad_net_record', 'bad_value', 'invalid_json', 'not_json', 'unexpected_record', 'unknown_record',
+    ]);
+  });
+
+  it('a tab inside a path stays in the path (last field)', () => {
+    const { out } = parseAll(['{"type": "printf", "data": "W\\t1\\t2\\t2\\t1\\t5\\t0\\topen\\t65\\t-100\\tsh\\\\x00\\t/tmp/a\\tb\\n"}']);
+    assert.equal(out.length, 1);
+    assert.equal((out[0] as EventOf<'file_write'>).path, '/tmp/a\tb');
+  });
+
+  it('a rename whose target record was lost still comes out, partial', () => {
+    const { out } = parseAll(['{"type": "printf", "data": "W\\t1\\t2\\t2\\t1\\t5\\t0\\trename\\t0\\t-100\\tmv\\t/a\\n"}']);
+    assert.equal(out.length, 1);
+    assert.equal((out[0] as EventOf<'file_write'>).newPath, undefined);
+  });
+
+  it('an exec whose argv records were lost comes out partial without args', () => {
+    const { out } = parseAll(['{"type": "printf", "data": "X\\t1\\t9\\t9\\t1\\t5\\t0\\t777\\t10\\t/bin/true\\n"}']);
+    assert.equal(out.length, 1);
+    assert.deepEqual(out[0].process.args, []);
+    assert.equal(out[0].enrichment, 'partial');
+  });
+
+  it('an argv longer than the 8 captured chunks is marked as cut', () => {
+    const chunk = 'a'.repeat(180);
+    const lines = [];
+    for (let i = 0; i < 8; i++) lines.push(JSON.stringify({ type: 'printf', data: `A\t9\t777\t${i}\t${chunk}\n` }));
+    lines.push(JSON.stringify({ type: 'printf', data: 'X\t1\t9\t9\t1\t5\t0\t777\t5000\t/bin/x\n' }));
+    const { out } = parseAll(lines);
+    assert.equal(out[0].enrichment, 'partial');
+    assert.equal(out[0].process.args.length, 1);
+    assert.ok(out[0].process.args[0].endsWith('…'));
+  });
+
+  it('decodes %r escapes to UTF-8', () => {
+    assert.equal(decodeR('b\\xc3\\xa4r\\x09x'), 'bär\tx');
+    assert.equal(decodeR('plain\\path'), 'plain\\path');
+    assert.deepEqual(decodeArgv('a\\x00b c\\x00', true), ['a', 'b c']);
+  });
+});
