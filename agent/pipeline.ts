@@ -3,7 +3,7 @@
 // is full (backpressure reaches the source, which counts what its kernel buffer
 // drops). Alerts are committed per batch; baselines are flushed on an interval.
 import type { RuntimeEvent } from '../collector/event.ts';
-import type { EventBatches } from '../collector/sources/types.ts';
+import { BATCH_ACK, type AckableBatch, type EventBatches } from '../collector/sources/types.ts';
 import type { Enricher } from '../collector/enrich/index.ts';
 import type { Logger } from '../collector/log.ts';
 import { redactEvent } from '../collector/redact-event.ts';
@@ -132,6 +132,7 @@ export class Pipeline {
         gauge?.set({ stage: 'detect' }, queue.size);
         try {
           this.handle(item.batch, item.at);
+          (item.batch as AckableBatch)[BATCH_ACK]?.();
         } catch (e) {
           // one bad batch must not stop the agent; count it and go on
           this.deps.log.error('batch failed', { err: String(e), events: item.batch.length });

@@ -16,11 +16,12 @@ export interface LineChunk {
 /**
  * Yields the complete lines of a stream, batched per read chunk. A line over
  * maxBytes is skipped (counted in tooLong) without being buffered whole.
- * A final line without a trailing newline is yielded at end of input.
+ * A final line without a trailing newline is yielded at end of input unless
+ * emitPartial is false (a tailer re-reads it once its newline arrives).
  */
 export async function* splitLines(
   input: AsyncIterable<Buffer | string>,
-  opts: { maxBytes?: number; startOffset?: number } = {},
+  opts: { maxBytes?: number; startOffset?: number; emitPartial?: boolean } = {},
 ): AsyncGenerator<LineChunk> {
   const max = opts.maxBytes ?? MAX_LINE_BYTES;
   let carry: Buffer[] = [];
@@ -68,7 +69,7 @@ export async function* splitLines(
     // offset stays at the last complete line, so a resumed reader re-reads a partial one
     if (lines.length > 0 || tooLong > 0) yield { lines, tooLong, offset };
   }
-  if (carryLen > 0 && !skipping) {
+  if (carryLen > 0 && !skipping && opts.emitPartial !== false) {
     yield { lines: [stripCR(Buffer.concat(carry).toString('utf8'))], tooLong: 0, offset: consumed };
   }
 }

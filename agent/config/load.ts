@@ -36,7 +36,7 @@ export interface AgentConfig {
   sinks: SinkConfig[];
 }
 
-type Raw = Record<string, Record<string, unknown> | undefined> & { node?: string; dataDir?: string; sinks?: SinkConfig[] };
+type Raw = Record<string, unknown>;
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
@@ -138,15 +138,15 @@ export function buildConfig(raw: unknown): AgentConfig {
   for (const def of sources) settings[def.name] = { ...(def.defaults as object), ...((s[def.name] as object) ?? {}) };
   const st = (r.store ?? {}) as { flushInterval?: string | number };
   const cfg: AgentConfig = {
-    node: r.node ?? process.env.NODE_NAME ?? hostname(),
-    dataDir: r.dataDir ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
+    node: (r.node as string | undefined) ?? process.env.NODE_NAME ?? hostname(),
+    dataDir: (r.dataDir as string | undefined) ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
     log: { level: ((r.log as { level?: AgentConfig['log']['level'] } | undefined)?.level ?? 'info') },
     api: { enabled: api.enabled ?? true, host, port, tokens },
     sources: { enabled: s.enabled ?? 'auto', settings },
     learning,
     engine,
     store: { flushIntervalMs: st.flushInterval !== undefined ? parseDuration(st.flushInterval) : 500 },
-    sinks: r.sinks ?? [],
+    sinks: (r.sinks as SinkConfig[] | undefined) ?? [],
   };
   if (cfg.store.flushIntervalMs > 1000) throw new ConfigError(['store.flushInterval: at most 1s (the crash-loss budget)']);
   return deepFreeze(cfg);

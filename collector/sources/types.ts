@@ -46,3 +46,15 @@ export interface SourceDefinition<C = unknown> {
 export function defineSource<C>(def: SourceDefinition<C>): SourceDefinition<C> {
   return def;
 }
+
+/**
+ * A source may attach an acknowledgement to a batch: the pipeline calls it once the
+ * batch's alerts are committed. Sources store resume offsets there, so a crash
+ * replays (at least once) rather than skips what was read but not yet judged.
+ */
+export const BATCH_ACK: unique symbol = Symbol('habitwatch.batchAck');
+export type AckableBatch = RuntimeEvent[] & { [BATCH_ACK]?: () => void };
+
+export function withAck(batch: RuntimeEvent[], ack: () => void): AckableBatch {
+  return Object.assign(batch, { [BATCH_ACK]: ack });
+}

@@ -46,7 +46,7 @@ export interface Header {
   serial: number;
   /** index of the first field after `): ` */
   body: number;
-  /** end of the raw part: the `\x1d` separator of ENRICHED lines, or the line length */
+  /** end of the line; the raw part also ends at the `\x1d` of ENRICHED lines (see FieldScanner) */
   end: number;
 }
 
@@ -60,7 +60,7 @@ const C_COLON = 58;
 const C_DOT = 46;
 const C_0 = 48;
 const C_9 = 57;
-const GS = '\x1d';
+const C_GS = 0x1d;
 
 /**
  * Parse the header into `h`. Returns undefined on success or a reason token.
@@ -124,8 +124,9 @@ export function parseHeader(line: string, h: Header): HeaderError | undefined {
   let b = close + 1;
   if (line.charCodeAt(b) === C_COLON) b++;
   h.body = b;
-  const gs = line.indexOf(GS, b);
-  h.end = gs < 0 ? line.length : gs;
+  // the ENRICHED part after \x1d is found by the field scanner, which stops there:
+  // searching for it here would scan every line, also the ones we skip
+  h.end = line.length;
   return undefined;
 }
 
@@ -159,17 +160,19 @@ export class FieldScanner {
     let p = this.pos;
     for (;;) {
       while (p < end && line.charCodeAt(p) === C_SPACE) p++;
-      if (p >= end) {
-        this.pos = p;
+      if (p >= end || line.charCodeAt(p) === C_GS) {
+        // end of the raw fields (ENRICHED lines continue with interpreted ones)
+        this.pos = this.end = p;
         return false;
       }
       const ks = p;
+      let c = 0;
       while (p < end) {
-        const c = line.charCodeAt(p);
-        if (c === C_EQ || c === C_SPACE) break;
+        c = line.charCodeAt(p);
+        if (c === C_EQ || c === C_SPACE || c === C_GS) break;
         p++;
       }
-      if (p >= end || line.charCodeAt(p) !== C_EQ) {
+      if (p >= end || c !== C_EQ) {
         // a bare word (e.g. AVC text "denied { read }"): skip it
         continue;
       }
@@ -187,7 +190,11 @@ export class FieldScanner {
         return true;
       }
       const vs = p;
-      while (p < end && line.charCodeAt(p) !== C_SPACE) p++;
+      while (p < end) {
+        const v = line.charCodeAt(p);
+        if (v === C_SPACE || v === C_GS) break;
+        p++;
+      }
       this.vs = vs;
       this.ve = p;
       this.quoted = false;

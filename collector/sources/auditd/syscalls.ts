@@ -24,7 +24,7 @@ const TABLES: Record<string, string[]> = {
 
 /** the syscall's name, or `syscall_<nr>` when the arch or number is not in the tables */
 export function syscallName(arch: string, nr: number): string {
-  const t = TABLES[arch.toLowerCase()];
+  const t = TABLES[arch] ?? TABLES[arch.toLowerCase()];
   return t?.[nr] ?? `syscall_${nr}`;
 }
 

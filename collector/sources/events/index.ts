@@ -1,13 +1,37 @@
 // The `events` source: normalised JSON lines (docs/events.md) from files or stdin,
-// so any tool can feed habitwatch.
-import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
+// so any tool can feed habitwatch. Live mode can follow files as they grow
+// (`follow: true`), resuming from the stored offset after a restart.
+import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
+import { tailFile, type TailPosition } from '../../tail.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { decodeEvent } from './decode.ts';
 
 export interface EventsConfig {
   /** files to read in live mode; `-` is stdin */
   paths: string[];
+  /** keep reading as files grow (tail -F) instead of stopping at their end */
+  follow: boolean;
+}
+
+function decodeLines(lines: string[], tooLong: number, where: string, ctx: SourceContext): RuntimeEvent[] {
+  for (let i = 0; i < tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${where}: line over 1 MiB`);
+  const out: RuntimeEvent[] = [];
+  for (const line of lines) {
+    if (line.length === 0 || line.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      ctx.stats.bad('events', 'invalid_json', line.slice(0, 120));
+      continue;
+    }
+    const r = decodeEvent(parsed, { node: ctx.node });
+    if (r.ok) out.push(r.event);
+    else ctx.stats.bad('events', r.reason, r.detail);
+  }
+  if (out.length > 0) ctx.stats.received('events', out.length);
+  return out;
 }
 
 async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
@@ -16,29 +40,40 @@ async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
     try {
       for await (const chunk of splitLines(input)) {
         if (ctx.signal.aborted) return;
-        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${file}: line over 1 MiB`);
-        const out: RuntimeEvent[] = [];
-        for (const line of chunk.lines) {
-          if (line.length === 0 || line.trim() === '') continue;
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(line);
-          } catch {
-            ctx.stats.bad('events', 'invalid_json', line.slice(0, 120));
-            continue;
-          }
-          const r = decodeEvent(parsed, { node: ctx.node });
-          if (r.ok) out.push(r.event);
-          else ctx.stats.bad('events', r.reason, r.detail);
-        }
-        if (out.length > 0) {
-          ctx.stats.received('events', out.length);
-          yield out;
-        }
+        const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx);
+        if (out.length > 0) yield out;
       }
     } finally {
       if (file !== '-') input.destroy();
     }
+  }
+}
+
+async function* followFile(file: string, ctx: SourceContext): EventBatches {
+  const key = `offset:${file}`;
+  const saved = ctx.state.get(key);
+  const from = saved ? (JSON.parse(saved) as TailPosition) : undefined;
+  for await (const chunk of tailFile(file, { signal: ctx.signal, from })) {
+    const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx);
+    const pos = JSON.stringify({ ino: chunk.ino, offset: chunk.offset });
+    // the offset is stored once the pipeline has committed this batch: at-least-once on restart
+    yield withAck(out, () => ctx.state.set(key, pos));
+  }
+}
+
+async function* followAll(files: string[], ctx: SourceContext): EventBatches {
+  if (files.length === 1) return yield* followFile(files[0], ctx);
+  // several files: merge by polling each follower in turn
+  const its = files.map((f) => followFile(f, ctx)[Symbol.asyncIterator]());
+  const pending = new Map(its.map((it, i) => [i, it.next().then((r) => ({ i, r }))]));
+  while (pending.size > 0) {
+    const { i, r } = await Promise.race(pending.values());
+    if (r.done) {
+      pending.delete(i);
+      continue;
+    }
+    pending.set(i, its[i].next().then((r2) => ({ i, r: r2 })));
+    yield r.value;
   }
 }
 
@@ -48,12 +83,12 @@ export default defineSource<EventsConfig>({
   configSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { paths: { type: 'array', items: { type: 'string' } } },
+    properties: { paths: { type: 'array', items: { type: 'string' } }, follow: { type: 'boolean' } },
   },
-  defaults: { paths: [] },
+  defaults: { paths: [], follow: false },
   async available(config) {
     return config.paths.length > 0 ? true : 'no paths configured';
   },
-  live: (config, ctx) => readFiles(config.paths, ctx),
+  live: (config, ctx) => (config.follow ? followAll(config.paths.filter((p) => p !== '-'), ctx) : readFiles(config.paths, ctx)),
   replay: (files, ctx) => readFiles(files, ctx),
 });

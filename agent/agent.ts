@@ -1,0 +1,155 @@
+// Assembles the long-lived agent from a validated config: store, models, sources,
+// pipeline, API, delivery. Start order: store → models → API → sinks → sources;
+// stop order is the reverse, and baselines are flushed last.
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../collector/log.ts';
+import { MemoryStats } from '../collector/stats.ts';
+import { createEnricher, type EnrichStep } from '../collector/enrich/index.ts';
+import { sources as registry } from '../collector/sources/index.ts';
+import type { EventBatches, SourceDefinition } from '../collector/sources/types.ts';
+import { Profiler } from '../models/baseline/profiler.ts';
+import { Engine } from '../models/engine.ts';
+import { rules } from '../models/rules/index.ts';
+import type { AgentConfig } from './config/load.ts';
+import { openDatabase, type Db } from './store/db.ts';
+import { AlertStore } from './store/alerts.ts';
+import { BaselineStore } from './store/baselines.ts';
+import { sqliteSourceState } from './store/source-state.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { Bus } from './bus.ts';
+import { Pipeline } from './pipeline.ts';
+import { ApiServer } from './api/server.ts';
+import { registerRoutes } from './api/routes.ts';
+import { BaselineService } from './service.ts';
+import { wireOptional } from './wiring.ts';
+
+/** live sources tried in this order when sources.enabled is "auto" */
+export const AUTO_ORDER = ['bpftrace', 'auditd', 'procfs'];
+
+export interface AgentHandle {
+  config: AgentConfig;
+  db: Db;
+  metrics: Metrics;
+  bus: Bus;
+  profiler: Profiler;
+  alerts: AlertStore;
+  service: BaselineService;
+  api?: ApiServer;
+  apiPort?: number;
+  sources: string[];
+  /** resolves when the pipeline has stopped (sources ended or stop() called) */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?: () => number; enrichSteps?: EnrichStep[] } = {}): Promise<AgentHandle> {
+  const log = opts.log ?? createLogger({ level: config.log.level, base: { node: config.node } });
+  const now = opts.now ?? Date.now;
+  const db = openDatabase(join(config.dataDir, 'habitwatch.db'));
+  const metrics = createMetrics();
+  const stats = new MemoryStats();
+  stats.forward(metrics.sourceStats);
+  const bus = new Bus();
+
+  const baselineStore = new BaselineStore(db);
+  const profiler = new Profiler(config.learning);
+  const loaded = baselineStore.loadAll();
+  for (const b of loaded) profiler.load(b);
+  const engine = new Engine(profiler, rules, config.engine);
+  const alerts = new AlertStore(db);
+  engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs));
+  const service = new BaselineService(profiler, baselineStore, alerts, config.learning, now);
+  log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
+
+  const optional = await wireOptional({ config, db, alerts, metrics, bus, log });
+  const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])]);
+
+  let api: ApiServer | undefined;
+  let apiPort: number | undefined;
+  let ready = false;
+  if (config.api.enabled) {
+    api = new ApiServer({
+      host: config.api.host,
+      port: config.api.port,
+      tokens: new Map(config.api.tokens.map((t) => [t.token, t.name])),
+      log: log.child({ component: 'api' }),
+      ready: () => ready,
+    });
+    registerRoutes(api, { service, alerts, registry: metrics.registry });
+    optional.registerApi?.(api);
+    const addr = await api.listen();
+    apiPort = addr.port;
+    log.info('api listening', { host: addr.host, port: addr.port, auth: config.api.tokens.length > 0 });
+  }
+
+  const ac = new AbortController();
+  const chosen = await chooseSources(config, log);
+  const inputs: { name: string; batches: EventBatches }[] = chosen.map((def) => ({
+    name: def.name,
+    batches: def.live!(config.sources.settings[def.name], {
+      node: config.node,
+      signal: ac.signal,
+      log: log.child({ source: def.name }),
+      stats,
+      state: sqliteSourceState(db, def.name),
+      now,
+    }),
+  }));
+  const pipeline = new Pipeline({
+    engine,
+    enricher,
+    log,
+    now,
+    alerts,
+    baselines: baselineStore,
+    metrics,
+    bus,
+    flushIntervalMs: config.store.flushIntervalMs,
+  });
+  log.info('sources started', { sources: chosen.map((s) => s.name) });
+  ready = true;
+  const done = pipeline.run(inputs, ac.signal).catch((e) => log.error('pipeline failed', { err: String(e) }));
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      ready = false;
+      ac.abort();
+      await done;
+      await optional.stop();
+      await api?.close();
+      pipeline.flush();
+      enricher.close();
+      db.close();
+      log.info('agent stopped');
+    })());
+  return { config, db, metrics, bus, profiler, alerts, service, api, apiPort, sources: chosen.map((s) => s.name), done, stop };
+}
+
+async function chooseSources(config: AgentConfig, log: Logger): Promise<SourceDefinition<unknown>[]> {
+  const byName = new Map(registry.map((s) => [s.name, s]));
+  const enabled = config.sources.enabled;
+  if (enabled !== 'auto') {
+    const out: SourceDefinition<unknown>[] = [];
+    for (const name of enabled) {
+      const def = byName.get(name)!;
+      if (!def.live) throw new Error(`source ${name} has no live mode`);
+      const ok = (await def.available?.(config.sources.settings[name], { log })) ?? true;
+      if (ok !== true) log.warn('source may not work here', { source: name, reason: ok });
+      out.push(def);
+    }
+    return out;
+  }
+  for (const name of AUTO_ORDER) {
+    const def = byName.get(name);
+    if (!def?.live) continue;
+    const ok = (await def.available?.(config.sources.settings[name], { log })) ?? true;
+    if (ok === true) {
+      log.info('source selected automatically', { source: name });
+      return [def];
+    }
+    log.info('source not available', { source: name, reason: ok });
+  }
+  log.warn('no live source available: the agent serves its API and stored baselines only');
+  return [];
+}

@@ -1,0 +1,30 @@
+// `habitwatch agent [--config FILE]`: run until SIGTERM/SIGINT, then stop cleanly.
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load.ts';
+import { startAgent } from '../agent.ts';
+
+const HELP = `usage: habitwatch agent [--config FILE]
+  Without --config: standalone mode, data in ./.habitwatch, API on 127.0.0.1:7420,
+  the best live source available (bpftrace, then auditd, then procfs).`;
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const config = loadConfigFile(values.config);
+  const agent = await startAgent(config);
+  let signals = 0;
+  const onSignal = (sig: string): void => {
+    signals++;
+    if (signals > 1) process.exit(130); // second signal: the operator means it
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal: sig }) + '\n');
+    void agent.stop();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  await agent.done;
+  await agent.stop();
+  return 0;
+}

@@ -1,0 +1,87 @@
+// How CLI commands reach baselines and alerts: a running agent's API, or (with
+// --db) the database file directly while the agent is stopped.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { HttpError } from '../api/server.ts';
+import { UsageError } from './errors.ts';
+
+export interface ClientOptions {
+  api?: string;
+  token?: string;
+  db?: string;
+}
+
+export interface Client {
+  get(path: string): Promise<unknown>;
+  post(path: string, body: unknown): Promise<unknown>;
+  close(): void;
+}
+
+export const clientOptionSpec = {
+  api: { type: 'string' },
+  token: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function connect(o: ClientOptions): Promise<Client> {
+  if (o.db !== undefined) return dbClient(o.db);
+  const base = (o.api ?? process.env.HABITWATCH_API ?? 'http://127.0.0.1:7420').replace(/\/$/, '');
+  const token = o.token ?? process.env.HABITWATCH_TOKEN;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(base + path, {
+        method,
+        headers: body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {
+      throw new UsageError(`cannot reach the agent API at ${base} (${(e as Error).cause ?? (e as Error).message}); is the agent running? (--api URL, or --db FILE when it is stopped)`);
+    }
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) throw new UsageError(`${method} ${path}: ${res.status} ${(json as { error?: string } | undefined)?.error ?? text}`);
+    return json;
+  };
+  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), close() {} };
+}
+
+/** Serve the same routes in-process over the database file (no agent running). */
+async function dbClient(file: string): Promise<Client> {
+  const path = existsSync(file) && !file.endsWith('.db') ? join(file, 'habitwatch.db') : file;
+  if (!existsSync(path)) throw new UsageError(`database ${path} does not exist`);
+  const { openDatabase } = await import('../store/db.ts');
+  const { BaselineStore } = await import('../store/baselines.ts');
+  const { AlertStore } = await import('../store/alerts.ts');
+  const { Profiler } = await import('../../models/baseline/profiler.ts');
+  const { DEFAULT_LEARNING } = await import('../../models/baseline/baseline.ts');
+  const { BaselineService } = await import('../service.ts');
+  const { ApiServer } = await import('../api/server.ts');
+  const { registerRoutes } = await import('../api/routes.ts');
+  const { createMetrics } = await import('../metrics.ts');
+  const { silentLogger } = await import('../../collector/log.ts');
+  const db = openDatabase(path);
+  const store = new BaselineStore(db);
+  const profiler = new Profiler(DEFAULT_LEARNING);
+  for (const b of store.loadAll()) profiler.load(b);
+  const alerts = new AlertStore(db);
+  const service = new BaselineService(profiler, store, alerts, DEFAULT_LEARNING, Date.now);
+  const api = new ApiServer({ host: '127.0.0.1', port: 0, tokens: new Map(), log: silentLogger });
+  registerRoutes(api, { service, alerts, registry: createMetrics({ defaultMetrics: false }).registry });
+  const { port } = await api.listen();
+  const http = await connect({ api: `http://127.0.0.1:${port}` });
+  return {
+    get: http.get,
+    post: http.post,
+    close() {
+      void api.close();
+      db.close();
+    },
+  };
+}
+
+export { HttpError };
