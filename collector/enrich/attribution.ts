@@ -27,6 +27,21 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
     name: 'procfs-attribution',
     enrich(ev: RuntimeEvent) {
       const p = ev.process;
+      if (ev.cgroup?.id && ev.cgroup.path === undefined) {
+        const path = (ids ??= sharedCgroupIdMap()).lookup(ev.cgroup.id);
+        if (path !== undefined) ev.cgroup.path = path;
+      }
+      // before recording an exec: its cgroup is the one /proc shows for the pid (exec
+      // does not change cgroups), and the record must keep that for later events
+      if (ev.cgroup?.path === undefined && p.pid > 0) {
+        const e = procs.get(p.pid);
+        if (e?.cgroupPath !== undefined) ev.cgroup = { ...ev.cgroup, path: e.cgroupPath };
+        // hybrid/v1 hosts: the container may only show in a v1 hierarchy
+        if (!ev.container && e?.cgroupText) {
+          const c = containerFromProcCgroup(e.cgroupText);
+          if (c) ev.container = { id: c.id, runtime: c.runtime };
+        }
+      }
       if (ev.kind === 'exec' && p.pid > 0 && procs.peek(p.pid)?.exe !== p.exe) {
         procs.recordExec({
           pid: p.pid,
@@ -36,19 +51,6 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
           ...(p.uid !== undefined ? { uid: p.uid } : {}),
           ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
         });
-      }
-      if (ev.cgroup?.id && ev.cgroup.path === undefined) {
-        const path = (ids ??= sharedCgroupIdMap()).lookup(ev.cgroup.id);
-        if (path !== undefined) ev.cgroup.path = path;
-      }
-      if (ev.cgroup?.path === undefined && p.pid > 0) {
-        const e = procs.get(p.pid);
-        if (e?.cgroupPath !== undefined) ev.cgroup = { ...ev.cgroup, path: e.cgroupPath };
-        // hybrid/v1 hosts: the container may only show in a v1 hierarchy
-        if (!ev.container && e?.cgroupText) {
-          const c = containerFromProcCgroup(e.cgroupText);
-          if (c) ev.container = { id: c.id, runtime: c.runtime };
-        }
       }
       if (p.pid > 0 && (p.exe === '' || p.args.length === 0) && ev.kind !== 'syscall') {
         const e = procs.get(p.pid);

@@ -108,6 +108,7 @@ export class ProcessCache {
       ...(p.ppid !== undefined ? { ppid: p.ppid } : prev?.ppid !== undefined ? { ppid: prev.ppid } : {}),
       ...(p.uid !== undefined ? { uid: p.uid } : {}),
       ...(p.cgroupPath !== undefined ? { cgroupPath: p.cgroupPath } : prev?.cgroupPath ? { cgroupPath: prev.cgroupPath } : {}),
+      ...(prev?.cgroupText !== undefined ? { cgroupText: prev.cgroupText } : {}),
     });
     this.trim();
   }
