@@ -75,7 +75,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       log: log.child({ component: 'api' }),
       ready: () => ready,
     });
-    registerRoutes(api, { service, alerts, registry: metrics.registry });
+    registerRoutes(api, { service, alerts, registry: metrics.registry, openMetrics: config.api.openMetrics });
     optional.registerApi?.(api);
     const addr = await api.listen();
     apiPort = addr.port;

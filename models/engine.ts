@@ -3,7 +3,7 @@
 // open alert's count. Pure: time comes in as an argument; ids are content hashes.
 import { createHash } from 'node:crypto';
 import type { EventKind, RuntimeEvent } from '../collector/event.ts';
-import type { Alert, AlertUpdate, Evidence, Severity } from './alert.ts';
+import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severity } from './alert.ts';
 import type { Profiler, Observation } from './baseline/profiler.ts';
 import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
 
@@ -66,20 +66,26 @@ export class Engine {
         now,
         containerWrote: (p) => this.written.get(obs.baseline.key)?.has(p) ?? false,
       };
-      // One event, one alert: a specific built-in rule explains better than
-      // "not in baseline", so novelty hits give way when a built-in rule fired.
-      let builtIn = false;
+      // One event, one alert: the most severe specific (built-in) rule speaks for the
+      // event and names the others it also matched; "not in baseline" novelty only
+      // speaks when no built-in rule did.
+      let best: [Rule, RuleHit] | undefined;
       let novelty: [Rule, RuleHit] | undefined;
+      const also: string[] = [];
       for (const rule of rules) {
         const hit = rule.evaluate(ev, ctx);
         if (hit === undefined) continue;
         if (rule.novelty) novelty = [rule, hit];
-        else {
-          builtIn = true;
-          out.push(this.raise(rule, hit, ev, obs, now));
-        }
+        else if (best === undefined || severityRank(hit.severity ?? rule.severity) > severityRank(best[1].severity ?? best[0].severity)) {
+          if (best) also.push(best[0].id);
+          best = [rule, hit];
+        } else also.push(rule.id);
       }
-      if (novelty !== undefined && !builtIn) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
+      if (best !== undefined) {
+        if (novelty) also.push(novelty[0].id);
+        const hit = also.length > 0 ? { ...best[1], description: `${best[1].description ?? best[0].title + '.'} Also matched: ${also.join(', ')}.` } : best[1];
+        out.push(this.raise(best[0], hit, ev, obs, now));
+      } else if (novelty !== undefined) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
     }
     if (ev.kind === 'file_write' && ev.op !== 'unlink') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
     return out;

@@ -37,9 +37,15 @@ function container(req: Request): string | undefined {
   return c ?? undefined;
 }
 
-export function registerRoutes(api: ApiServer, deps: { service: BaselineService; alerts: AlertStore; registry: Registry }): void {
+export function registerRoutes(
+  api: ApiServer,
+  deps: { service: BaselineService; alerts: AlertStore; registry: Registry; openMetrics?: boolean },
+): void {
   const { service, alerts } = deps;
-  api.route('GET', '/metrics', async () => ({ text: await deps.registry.metrics(), contentType: deps.registry.contentType }));
+  // metrics carry no secrets and bounded labels; open by default so Prometheus needs no token
+  api.route('GET', '/metrics', async () => ({ text: await deps.registry.metrics(), contentType: deps.registry.contentType }), {
+    open: deps.openMetrics ?? true,
+  });
 
   api.route('GET', '/v1/workloads', (req) => ({
     json: { workloads: service.list({ namespace: req.query.get('namespace') ?? undefined, state: req.query.get('state') ?? undefined }) },

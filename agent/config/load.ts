@@ -28,7 +28,7 @@ export interface AgentConfig {
   node: string;
   dataDir: string;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  api: { enabled: boolean; host: string; port: number; tokens: { name: string; token: string }[] };
+  api: { enabled: boolean; host: string; port: number; tokens: { name: string; token: string }[]; openMetrics: boolean };
   sources: { enabled: 'auto' | string[]; settings: Record<string, unknown> };
   learning: LearningConfig;
   engine: EngineConfig;
@@ -105,7 +105,7 @@ export function buildConfig(raw: unknown): AgentConfig {
   const problems = validateConfig(raw);
   if (problems.length > 0) throw new ConfigError(problems);
   const r = raw as Raw;
-  const api = (r.api ?? {}) as { enabled?: boolean; listen?: string; tokens?: { name: string; token: string }[]; tokenFile?: string };
+  const api = (r.api ?? {}) as { enabled?: boolean; listen?: string; tokens?: { name: string; token: string }[]; tokenFile?: string; openMetrics?: boolean };
   const [host, port] = splitListen(api.listen ?? '127.0.0.1:7420');
   let tokens = api.tokens ?? [];
   if (api.tokenFile) {
@@ -141,7 +141,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     node: (r.node as string | undefined) ?? process.env.NODE_NAME ?? hostname(),
     dataDir: (r.dataDir as string | undefined) ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
     log: { level: ((r.log as { level?: AgentConfig['log']['level'] } | undefined)?.level ?? 'info') },
-    api: { enabled: api.enabled ?? true, host, port, tokens },
+    api: { enabled: api.enabled ?? true, host, port, tokens, openMetrics: api.openMetrics ?? true },
     sources: { enabled: s.enabled ?? 'auto', settings },
     learning,
     engine,

@@ -46,6 +46,7 @@ export function configSchema(): JsonSchema {
             },
           },
           tokenFile: { type: 'string' },
+          openMetrics: { type: 'boolean' },
         },
       },
       sources: { type: 'object', additionalProperties: false, properties: sourceProps },
