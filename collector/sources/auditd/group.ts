@@ -109,9 +109,11 @@ export class Grouper {
       return;
     }
     if (h.type === RecType.DAEMON) return;
+    const before = this.maxSerial.get(h.node ?? '');
     this.trackSerial(h);
     if (h.type !== RecType.OTHER) this.record(line, h, now);
-    this.flushBehind();
+    // the window only moves when the serial does: once per event, not per record
+    if (this.maxSerial.get(h.node ?? '') !== before) this.flushBehind();
   }
 
   private trackSerial(h: Header): void {

@@ -3,7 +3,7 @@
 // creat, rename, unlink, chmod → file_write; read-opens → file_open; anything else
 // → syscall. Failed calls are dropped, except connect's EINPROGRESS.
 import { posix } from 'node:path';
-import type { Envelope, EventOf, FileOp, ProcessInfo, RuntimeEvent } from '../../event.ts';
+import type { Envelope, FileOp, FileWritePayload, Payload, ProcessInfo, RuntimeEvent } from '../../event.ts';
 import type { AuditEvent, AuditPath } from './group.ts';
 import { parseHexInt } from './parse.ts';
 import { decodeSockaddr, type SockAddr } from './sockaddr.ts';
@@ -47,17 +47,17 @@ export class Mapper {
     switch (name) {
       case 'execve':
       case 'execveat':
-        out.push({ ...env, kind: 'exec' });
+        out.push(withPayload(env, { kind: 'exec' }));
         return 'ok';
       case 'connect': {
         const sa = ev.saddr ? decodeSockaddr(ev.saddr) : undefined;
         if (!sa) return pushSyscall(env, name, out);
         if (sa.family === 'inet' || sa.family === 'inet6') {
-          out.push({ ...env, kind: 'connect', proto: 'tcp', dstAddr: sa.addr, dstPort: sa.port });
+          out.push(withPayload(env, { kind: 'connect', proto: 'tcp', dstAddr: sa.addr, dstPort: sa.port }));
           return 'ok';
         }
         if (sa.family === 'unix') {
-          out.push({ ...env, kind: 'connect', proto: 'unix', dstAddr: sa.path, dstPort: 0 });
+          out.push(withPayload(env, { kind: 'connect', proto: 'unix', dstAddr: sa.path, dstPort: 0 }));
           return 'ok';
         }
         return 'skipped'; // netlink and friends: kernel plumbing, not egress
@@ -83,7 +83,7 @@ export class Mapper {
         let port = b?.port ?? 0;
         if (port === 0 && b?.proto !== 'unix') port = this.opts.listenPort?.(sc.pid, fd) ?? 0;
         if (!b && port === 0) return pushSyscall(env, name, out);
-        out.push({ ...env, kind: 'listen', proto: b?.proto ?? 'tcp', addr: b?.addr ?? '0.0.0.0', port });
+        out.push(withPayload(env, { kind: 'listen', proto: b?.proto ?? 'tcp', addr: b?.addr ?? '0.0.0.0', port }));
         return 'ok';
       }
       case 'open':
@@ -96,11 +96,11 @@ export class Mapper {
         if (!target?.name) return pushSyscall(env, name, out);
         const path = resolve(target.name, ev.cwd, atFdcwd(name, sc.a[0]));
         if (name === 'creat' || created) {
-          out.push({ ...env, kind: 'file_write', path, op: 'create' });
+          out.push(withPayload(env, { kind: 'file_write', path, op: 'create' }));
         } else if (flags === undefined || (flags & WRITE_FLAGS) !== 0) {
-          out.push({ ...env, kind: 'file_write', path, op: 'write' });
+          out.push(withPayload(env, { kind: 'file_write', path, op: 'write' }));
         } else {
-          out.push({ ...env, kind: 'file_open', path, flags: ['O_RDONLY'] });
+          out.push(withPayload(env, { kind: 'file_open', path, flags: ['O_RDONLY'] }));
         }
         return 'ok';
       }
@@ -111,7 +111,7 @@ export class Mapper {
         const to = findPath(ev.paths, 'CREATE');
         if (!from?.name) return pushSyscall(env, name, out);
         const cwdOk = atFdcwd(name, sc.a[0]);
-        const fw: EventOf<'file_write'> = { ...env, kind: 'file_write', path: resolve(from.name, ev.cwd, cwdOk), op: 'rename' };
+        const fw = withPayload(env, { kind: 'file_write', path: resolve(from.name, ev.cwd, cwdOk), op: 'rename' } as FileWritePayload);
         if (to?.name) fw.newPath = resolve(to.name, ev.cwd, name === 'rename' || atFdcwd(name, sc.a[2]));
         out.push(fw);
         return 'ok';
@@ -130,7 +130,7 @@ export class Mapper {
 
   private fileOp(env: Envelope, ev: AuditEvent, name: string, op: FileOp, p: AuditPath | undefined, out: RuntimeEvent[]): MapOutcome {
     if (!p?.name) return pushSyscall(env, name, out);
-    out.push({ ...env, kind: 'file_write', path: resolve(p.name, ev.cwd, atFdcwd(name, ev.syscall!.a[0])), op });
+    out.push(withPayload(env, { kind: 'file_write', path: resolve(p.name, ev.cwd, atFdcwd(name, ev.syscall!.a[0])), op }));
     return 'ok';
   }
 
@@ -147,8 +147,13 @@ export class Mapper {
   }
 }
 
+/** the envelope object becomes the event (one envelope per event, never shared) */
+function withPayload<P extends Payload>(env: Envelope, p: P): Envelope & P {
+  return Object.assign(env, p);
+}
+
 function pushSyscall(env: Envelope, name: string, out: RuntimeEvent[]): MapOutcome {
-  out.push({ ...env, kind: 'syscall', names: [name] });
+  out.push(withPayload(env, { kind: 'syscall', names: [name] }));
   return 'ok';
 }
 

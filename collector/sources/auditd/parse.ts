@@ -18,14 +18,6 @@ export enum RecType {
 }
 
 const TYPE_BY_NAME: Record<string, RecType> = {
-  SYSCALL: RecType.SYSCALL,
-  EXECVE: RecType.EXECVE,
-  CWD: RecType.CWD,
-  PATH: RecType.PATH,
-  SOCKADDR: RecType.SOCKADDR,
-  PROCTITLE: RecType.PROCTITLE,
-  EOE: RecType.EOE,
-  // old userspace prints record types it does not know by number
   'UNKNOWN[1300]': RecType.SYSCALL,
   'UNKNOWN[1309]': RecType.EXECVE,
   'UNKNOWN[1307]': RecType.CWD,
@@ -35,12 +27,38 @@ const TYPE_BY_NAME: Record<string, RecType> = {
   'UNKNOWN[1320]': RecType.EOE,
 };
 
+/** record type of line[s, e) without slicing it: most lines are types we skip */
+function recType(line: string, s: number, e: number): RecType {
+  const len = e - s;
+  switch (line.charCodeAt(s)) {
+    case 83: // S
+      if (len === 7 && line.startsWith('SYSCALL', s)) return RecType.SYSCALL;
+      if (len === 8 && line.startsWith('SOCKADDR', s)) return RecType.SOCKADDR;
+      return RecType.OTHER;
+    case 69: // E
+      if (len === 6 && line.startsWith('EXECVE', s)) return RecType.EXECVE;
+      if (len === 3 && line.startsWith('EOE', s)) return RecType.EOE;
+      return RecType.OTHER;
+    case 67: // C
+      return len === 3 && line.startsWith('CWD', s) ? RecType.CWD : RecType.OTHER;
+    case 80: // P
+      if (len === 4 && line.startsWith('PATH', s)) return RecType.PATH;
+      if (len === 9 && line.startsWith('PROCTITLE', s)) return RecType.PROCTITLE;
+      return RecType.OTHER;
+    case 68: // D
+      return line.startsWith('DAEMON_', s) ? RecType.DAEMON : RecType.OTHER;
+    case 85: // U: old userspace prints record types it does not know by number
+      return line.startsWith('UNKNOWN[', s) ? (TYPE_BY_NAME[line.slice(s, e)] ?? RecType.OTHER) : RecType.OTHER;
+    default:
+      return RecType.OTHER;
+  }
+}
+
 /** Header of the last parsed line. Reused: copy what you keep. */
 export interface Header {
   type: RecType;
-  typeName: string;
   node: string | undefined;
-  /** `SECS.MMM:SERIAL`, the event key (with node) */
+  /** `SECS.MMM:SERIAL`, the event key (with node); '' for record types we skip */
   stamp: string;
   timeMs: number;
   serial: number;
@@ -78,10 +96,7 @@ export function parseHeader(line: string, h: Header): HeaderError | undefined {
   if (!line.startsWith('type=', p)) return 'no_type';
   const tEnd = line.indexOf(' ', p + 5);
   if (tEnd < 0) return 'no_msg';
-  const typeName = line.slice(p + 5, tEnd);
-  h.typeName = typeName;
-  const known = TYPE_BY_NAME[typeName];
-  h.type = known ?? (typeName.startsWith('DAEMON_') ? RecType.DAEMON : RecType.OTHER);
+  h.type = recType(line, p + 5, tEnd);
   p = tEnd + 1;
   if (!line.startsWith('msg=audit(', p)) return 'no_msg';
   const s0 = p + 10;
@@ -120,7 +135,8 @@ export function parseHeader(line: string, h: Header): HeaderError | undefined {
   if (i !== close || i === serStart || serial > 0xffffffff) return 'bad_stamp';
   h.timeMs = secs * 1000 + ms;
   h.serial = serial;
-  h.stamp = line.slice(s0, close);
+  // the key string only for records that get grouped (skipped types are most lines)
+  h.stamp = h.type === RecType.OTHER || h.type === RecType.DAEMON ? '' : line.slice(s0, close);
   let b = close + 1;
   if (line.charCodeAt(b) === C_COLON) b++;
   h.body = b;
@@ -131,7 +147,7 @@ export function parseHeader(line: string, h: Header): HeaderError | undefined {
 }
 
 export function newHeader(): Header {
-  return { type: RecType.OTHER, typeName: '', node: undefined, stamp: '', timeMs: 0, serial: 0, body: 0, end: 0 };
+  return { type: RecType.OTHER, node: undefined, stamp: '', timeMs: 0, serial: 0, body: 0, end: 0 };
 }
 
 /**

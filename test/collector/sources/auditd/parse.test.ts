@@ -40,7 +40,13 @@ describe('auditd record parser', () => {
     assert.deepEqual(fields(line), { saddr: '\x02\x00\x11\\\x7fB\x06\x06\x00\x00\x00\x00\x00\x00\x00\x00' });
     const h = newHeader();
     parseHeader(line, h);
-    assert.equal(line.charCodeAt(h.end), 0x1d);
+    const f = new FieldScanner();
+    f.reset(line, h.body, h.end);
+    while (f.next());
+    assert.equal(line.charCodeAt(f.end), 0x1d);
+    // a bare word or a quoted value right before the separator
+    assert.deepEqual(fields('type=CWD msg=audit(1.000:1): cwd="/x"\x1dCWD="/x"'), { cwd: '/x' });
+    assert.deepEqual(fields('type=PATH msg=audit(1.000:1): item=0 name=(null) word\x1dOUID="root"'), { item: '0', name: undefined });
   });
 
   it('reports bad headers by reason', () => {
