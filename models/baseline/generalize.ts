@@ -7,7 +7,9 @@
 //   uuid, or hex ≥ 8 with a digit    → *        /cache/3f9a0c1d22/x  → /cache/*/x
 //   random-looking temp names        → *        /tmp/tmp.Xa81kQz0pL  → /tmp/*
 //   version numbers inside a name    → *        libssl.so.1.1        → libssl.so.*
+//   dates/times inside a name        → *        app.2024-01-01.log   → app.*.log
 //   digit runs of 4+ inside a name   → *        app-20240101.log     → app-*.log
+//   uuids inside a name              → *        kubepods-pod<uid_with_underscores>.slice → kubepods-pod*.slice
 // A directory whose distinct children exceed a threshold collapses (see baseline.ts).
 
 export const WILDCARD = '*';
@@ -18,6 +20,13 @@ const HEX = /^[0-9a-f]{8,}$/i;
 const HAS_DIGIT = /\d/;
 // mktemp-style: tmp.XXXXXXXXXX, tmpXXXXXXXX (python), XXXXXX suffixes after a dot or dash
 const TEMP_PREFIXED = /^(?:tmp|temp|\.?tmp)[._-]?[A-Za-z0-9_]{6,}$/i;
+// mktemp's default template: tmp. + 10 of [A-Za-z0-9]; random even without a digit when mixed-case
+const MKTEMP = /^tmp\.[A-Za-z0-9]{10}$/;
+const MIXED_CASE = /[A-Z][^A-Z]*[a-z]|[a-z][^a-z]*[A-Z]/;
+// a uuid inside a longer name (pod uids in cgroup and log paths use _ as well as -)
+const EMBEDDED_UUID = /[0-9a-f]{8}([-_]?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}/gi;
+// a date, optionally with a time: 2024-01-01, 20240101, 2024-01-01T10-00-00, 20240101T101112Z, 2024_01_01_10:11:12.5
+const DATE_TIME = /(?:19|20)\d\d([-_.]?)[01]\d\1[0-3]\d(?:[T_-]?[0-2]\d([-:.]?)[0-5]\d(?:\2[0-5]\d)?(?:\.\d+)?Z?)?/g;
 const VERSION = /\d+(?:\.\d+)+[a-z]?/g;
 const LONG_DIGITS = /\d{4,}/g;
 const TOKEN_SPLIT = /[._-]/;
@@ -59,21 +68,31 @@ export function generalizeSegment(seg: string): string {
   if (UUID.test(seg)) return WILDCARD;
   if (HEX.test(seg) && HAS_DIGIT.test(seg)) return WILDCARD;
   if (TEMP_PREFIXED.test(seg) && HAS_DIGIT.test(seg)) return WILDCARD;
+  if (MKTEMP.test(seg) && MIXED_CASE.test(seg)) return WILDCARD;
   if (!HAS_DIGIT.test(seg)) return seg;
+  const s = seg.replace(EMBEDDED_UUID, WILDCARD).replace(DATE_TIME, WILDCARD);
   // name with random tokens: replace the random tokens, keep the rest (npm-12ab9Xc-cache → npm-*-cache)
-  const tokens = seg.split(TOKEN_SPLIT);
-  if (tokens.length > 1 && tokens.some(isRandomToken)) {
-    let out = '';
-    let pos = 0;
-    for (const t of tokens) {
-      out += isRandomToken(t) ? WILDCARD : t;
-      pos += t.length;
-      if (pos < seg.length) out += seg[pos];
-      pos++;
+  const tokens = s.split(TOKEN_SPLIT);
+  let out = s;
+  if (tokens.length > 1) {
+    if (tokens.some(isVaryingToken)) {
+      out = '';
+      let pos = 0;
+      for (const t of tokens) {
+        out += isVaryingToken(t) ? WILDCARD : t;
+        pos += t.length;
+        if (pos < s.length) out += s[pos];
+        pos++;
+      }
     }
-    return collapseStars(out);
-  } else if (isRandomToken(seg)) return WILDCARD;
-  return collapseStars(seg.replace(VERSION, WILDCARD).replace(LONG_DIGITS, WILDCARD));
+  } else if (isRandomToken(s)) return WILDCARD;
+  return collapseStars(out.replace(VERSION, WILDCARD).replace(LONG_DIGITS, WILDCARD));
+}
+
+/** a piece of a name that differs per run: random, a temp name, or a hex id */
+function isVaryingToken(t: string): boolean {
+  if (!HAS_DIGIT.test(t)) return false;
+  return isRandomToken(t) || TEMP_PREFIXED.test(t) || HEX.test(t);
 }
 
 function collapseStars(s: string): string {

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import {
+  generalizeArg,
+  generalizeArgs,
+  generalizePath,
+  generalizeSegment,
+  isEphemeralPort,
+  normalizeAddr,
+} from '../../../models/baseline/generalize.ts';
+
+function same(cases: [string, string][], fn: (s: string) => string): void {
+  for (const [input, want] of cases) assert.equal(fn(input), want, `generalise ${input}`);
+}
+
+describe('models/baseline/generalize', () => {
+  describe('paths that vary per run become wildcards', () => {
+    it('temp names: mktemp tmp.XXXXXXXXXX and python tmpXXXXXXXX', () => {
+      same(
+        [
+          ['/tmp/tmp.Xa81kQz0pL', '/tmp/*'],
+          ['/tmp/tmp.4fGhQ2zzYx/run.sh', '/tmp/*/run.sh'],
+          ['/tmp/tmp.AbCdEfGhIj', '/tmp/*'], // mktemp without a digit (about 1 name in 6)
+          ['/tmp/tmpk3j_9x2a', '/tmp/*'],
+          ['/tmp/tmp8wq1zz0r', '/tmp/*'],
+          ['/tmp/tmpab1cdefg.json', '/tmp/*.json'], // NamedTemporaryFile(suffix=".json"), one digit
+          ['/tmp/tmpk3j9x2ab.json', '/tmp/*.json'],
+          ['/var/tmp/npm-12ab9Xc-cache/x', '/var/tmp/npm-*-cache/x'],
+          ['/tmp/foo.Ab3dEf', '/tmp/foo.*'], // mktemp template foo.XXXXXX
+        ],
+        generalizePath,
+      );
+    });
+
+    it('pids and fds in /proc paths', () => {
+      same(
+        [
+          ['/proc/1234/stat', '/proc/*/stat'],
+          ['/proc/1/cgroup', '/proc/*/cgroup'],
+          ['/proc/987654/task/987655/status', '/proc/*/task/*/status'],
+          ['/proc/self/fd/3', '/proc/self/fd/*'],
+          ['/proc/31337/fd/12', '/proc/*/fd/*'],
+        ],
+        generalizePath,
+      );
+    });
+
+    it('versioned libraries and interpreters', () => {
+      same(
+        [
+          ['/usr/lib/x86_64-linux-gnu/libssl.so.1.1', '/usr/lib/x86_64-linux-gnu/libssl.so.*'],
+          ['/usr/lib/x86_64-linux-gnu/libssl.so.3.0.13', '/usr/lib/x86_64-linux-gnu/libssl.so.*'],
+          ['/usr/lib/libfoo-1.2.3.so', '/usr/lib/libfoo-*.so'],
+          ['/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30', '/usr/lib/x86_64-linux-gnu/libstdc++.so.*'],
+          ['/usr/bin/python3.11', '/usr/bin/python*'],
+          ['/usr/local/lib/python3.11/site-packages/x.py', '/usr/local/lib/python*/site-packages/x.py'],
+          ['/opt/app-2.14.1/bin/app', '/opt/app-*/bin/app'],
+        ],
+        generalizePath,
+      );
+      // two releases of one library map to one item
+      assert.equal(generalizePath('/lib/libcrypto.so.1.1'), generalizePath('/lib/libcrypto.so.3.0.2'));
+    });
+
+    it('hashes: sha256 hex, container ids, short hex ids', () => {
+      const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+      same(
+        [
+          [`/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/${sha}`, '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/*'],
+          [`/cache/${sha}.tar.gz`, '/cache/*.tar.gz'],
+          ['/cache/3f9a0c1d22/x', '/cache/*/x'],
+          ['/srv/objects/ab12cd34', '/srv/objects/*'],
+          ['/srv/objects/deadbeef12/blob', '/srv/objects/*/blob'],
+          ['/var/cache/app/a1b2c3d4e5f6.bin', '/var/cache/app/*.bin'],
+        ],
+        generalizePath,
+      );
+    });
+
+    it('uuids, kubelet pod dirs and container ids', () => {
+      const uid = '7f3a9c1e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+      const cid = '4c01db0b339c2f6a5e8b9a1d4c3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e';
+      same(
+        [
+          [`/data/${uid}/part`, '/data/*/part'],
+          [`/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~secret/tls/tls.crt`, '/var/lib/kubelet/pods/*/volumes/kubernetes.io~secret/tls/tls.crt'],
+          [`/var/lib/kubelet/pods/${uid}/containers/app/0a1b2c3d`, '/var/lib/kubelet/pods/*/containers/app/*'],
+          [`/run/containerd/io.containerd.runtime.v2.task/k8s.io/${cid}/rootfs`, '/run/containerd/io.containerd.runtime.v2.task/k8s.io/*/rootfs'],
+          [`/sys/fs/cgroup/kubepods.slice/cri-containerd-${cid}.scope/cgroup.procs`, '/sys/fs/cgroup/kubepods.slice/cri-containerd-*.scope/cgroup.procs'],
+          [`/sys/fs/cgroup/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice/memory.max`, '/sys/fs/cgroup/kubepods-burstable-pod*.slice/memory.max'],
+          // the pod-template hash and the uid vary; the 5-letter pod suffix is left to directory collapse
+          [`/var/log/pods/shop_web-7d9f8b6c5d-x2x7k_${uid}/app/0.log`, '/var/log/pods/shop_web-*-x2x7k_*/app/0.log'],
+          [`/var/lib/docker/containers/${cid}/${cid}-json.log`, '/var/lib/docker/containers/*/*-json.log'],
+        ],
+        generalizePath,
+      );
+    });
+
+    it('timestamps in file names', () => {
+      same(
+        [
+          ['/var/log/app/app-20240101.log', '/var/log/app/app-*.log'],
+          ['/var/log/app/access.log.2024-01-01', '/var/log/app/access.log.*'],
+          ['/var/log/app/app-2024-01-01T10-00-00.log', '/var/log/app/app-*.log'],
+          ['/backup/db_20240101_101112.sql.gz', '/backup/db_*.sql.gz'],
+          ['/backup/dump-20240101T101112Z.sql', '/backup/dump-*.sql'],
+          ['/var/spool/out/1700000000123.json', '/var/spool/out/*.json'],
+          ['/data/snap-1700000000.db', '/data/snap-*.db'],
+        ],
+        generalizePath,
+      );
+      // two days of one rotated log are one item
+      assert.equal(generalizePath('/var/log/x/app.2024-01-01.log'), generalizePath('/var/log/x/app.2024-12-31.log'));
+    });
+
+    it('pseudo-paths keep their shape minus ids', () => {
+      assert.equal(generalizePath('socket:[123456]'), 'socket:[*]');
+      assert.equal(generalizePath('/memfd:payload (deleted)'), '/memfd:payload (deleted)');
+      assert.equal(generalizePath('/tmp/tmp.Xa81kQz0pL (deleted)'), '/tmp/* (deleted)');
+    });
+
+    it('trailing and doubled slashes are normalised', () => {
+      assert.equal(generalizePath('/etc//nginx/'), '/etc/nginx');
+      assert.equal(generalizePath('/'), '/');
+    });
+  });
+
+  describe('stable names stay as they are (false-positive guards)', () => {
+    it('ordinary binaries, configs and libraries', () => {
+      for (const p of [
+        '/usr/bin/python3',
+        '/usr/bin/python',
+        '/etc/nginx/nginx.conf',
+        '/lib/x86_64-linux-gnu/libc.so.6',
+        '/lib64/ld-linux-x86-64.so.2',
+        '/usr/lib/x86_64-linux-gnu/libm.so.6',
+        '/usr/lib/aarch64-linux-gnu/libz.so.1',
+        '/usr/share/zoneinfo/Europe/Berlin',
+        '/usr/bin/sha256sum',
+        '/usr/bin/base64',
+        '/etc/tmpfiles.d/app.conf',
+        '/usr/lib/tmpfiles.d',
+        '/var/lib/postgresql/data/pg_wal',
+        '/etc/ssl/certs/ca-certificates.crt',
+        '/usr/local/bin/node',
+        '/app/templates/index.html',
+        '/app/temporary/readme.md',
+        '/srv/www/deadbeef',
+        '/opt/h2o/bin/h2o',
+        '/usr/bin/x86_64-linux-gnu-gcc-12',
+        '/usr/sbin/nginx',
+        '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        '/usr/bin/ld.so',
+        '/app/node_modules/lodash/index.js',
+        '/app/utf8/e2e/md5.js',
+      ]) {
+        assert.equal(generalizePath(p), p, `${p} must stay`);
+      }
+    });
+
+    it('ordinary words as segments', () => {
+      for (const s of ['template', 'temperature', 'tmpfiles', 'temp', 'tmp', 'Makefile', 'README', 'decade', 'facade', 'x86_64', 'i686', 'ipv6', 'http2', 'log4j', 'k8s', 'v1', 'sha256']) {
+        assert.equal(generalizeSegment(s), s, `${s} must stay`);
+      }
+    });
+  });
+
+  describe('args', () => {
+    it('generalises numbers, paths and option values; keeps words and IPv4', () => {
+      assert.equal(generalizeArg('1234'), '*');
+      assert.equal(generalizeArg('/proc/1234/stat'), '/proc/*/stat');
+      assert.equal(generalizeArg('--pid=4242'), '--pid=*');
+      assert.equal(generalizeArg('--config=/etc/app/app.yaml'), '--config=/etc/app/app.yaml');
+      assert.equal(generalizeArg('10.0.0.5'), '10.0.0.5');
+      assert.equal(generalizeArg('serve'), 'serve');
+      assert.equal(generalizeArg('-c'), '-c');
+    });
+
+    it('argv[0] is left out and at most 16 args are kept', () => {
+      assert.equal(generalizeArgs(['/bin/sleep', '30']), '*');
+      const many = ['/bin/x', ...Array.from({ length: 40 }, (_, i) => `a${i}`)];
+      assert.equal(generalizeArgs(many).split(' ').length, 16);
+    });
+
+    it('long args are cut at 128 characters', () => {
+      const out = generalizeArg('x'.repeat(1000));
+      assert.ok(out.length <= 130, `got ${out.length}`);
+      assert.ok(out.endsWith('…'));
+    });
+  });
+
+  describe('addresses and ports', () => {
+    it('normalises wildcards, v4-mapped v6 and brackets', () => {
+      assert.equal(normalizeAddr('0.0.0.0'), '*');
+      assert.equal(normalizeAddr('::'), '*');
+      assert.equal(normalizeAddr('[::]'), '*');
+      assert.equal(normalizeAddr('::ffff:10.1.2.3'), '10.1.2.3');
+      assert.equal(normalizeAddr('FE80::1'), 'fe80::1');
+      assert.equal(normalizeAddr('10.0.0.5'), '10.0.0.5');
+    });
+
+    it('ephemeral range is the Linux default unless configured', () => {
+      assert.equal(isEphemeralPort(32768), true);
+      assert.equal(isEphemeralPort(60999), true);
+      assert.equal(isEphemeralPort(61000), false);
+      assert.equal(isEphemeralPort(8080), false);
+      assert.equal(isEphemeralPort(1025, [1024, 65535]), true);
+    });
+  });
+});
