@@ -101,10 +101,13 @@ export class Baseline {
     return b;
   }
 
+  /** A copy, not a view: archived versions must not change as the live baseline keeps learning. */
   snapshot(): BaselineSnapshot {
     const items: Partial<Record<BaselineKind, Item[]>> = {};
-    for (const [kind, m] of this.items) if (m.size > 0) items[kind] = [...m.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    return { key: this.key, meta: { ...this.meta }, items };
+    for (const [kind, m] of this.items) if (m.size > 0) items[kind] = [...m.values()].map(copyItem).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const collapsed: BaselineMeta['collapsed'] = {};
+    for (const [k, v] of Object.entries(this.meta.collapsed) as [BaselineKind, string[]][]) collapsed[k] = [...v];
+    return { key: this.key, meta: { ...this.meta, collapsed }, items };
   }
 
   learning(): boolean {
@@ -324,6 +327,17 @@ export class Baseline {
     scored.sort((a, b) => b.s - a.s || (m.get(b.k)!.count - m.get(a.k)!.count));
     return scored.slice(0, n).map((x) => x.k);
   }
+}
+
+function copyItem(it: Item): Item {
+  const c: Item = { ...it, nodes: [...it.nodes] };
+  if (it.detail) {
+    c.detail = {};
+    if (it.detail.parents) c.detail.parents = [...it.detail.parents];
+    if (it.detail.args) c.detail.args = [...it.detail.args];
+    if (it.detail.ops) c.detail.ops = [...it.detail.ops];
+  }
+  return c;
 }
 
 function mergeInto(target: Item, src: Item): void {
