@@ -74,6 +74,9 @@ export function procfsReader(root = '/proc'): ProcReader {
 
 export interface ProcessCacheOptions {
   max?: number;
+  /** a pid not found in /proc is not looked up again for this long (ms) */
+  missTtlMs?: number;
+  now?: () => number;
   reader?: ProcReader;
   /** ancestry depth limit */
   maxDepth?: number;
@@ -81,6 +84,11 @@ export interface ProcessCacheOptions {
 
 export class ProcessCache {
   private entries = new Map<number, ProcEntry>();
+  // pids already gone: short-lived processes produce several events each, and a failed
+  // /proc read (an exception) costs far more than parsing the event
+  private misses = new Map<number, number>();
+  private readonly missTtlMs: number;
+  private readonly now: () => number;
   private readonly max: number;
   private readonly reader: ProcReader;
   private readonly maxDepth: number;
@@ -90,6 +98,8 @@ export class ProcessCache {
     this.max = opts.max ?? 16384;
     this.reader = opts.reader ?? procfsReader();
     this.maxDepth = opts.maxDepth ?? 8;
+    this.missTtlMs = opts.missTtlMs ?? 2000;
+    this.now = opts.now ?? Date.now;
   }
 
   get size(): number {
@@ -100,6 +110,7 @@ export class ProcessCache {
   recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string }): void {
     const prev = this.entries.get(p.pid);
     this.entries.delete(p.pid);
+    this.misses.delete(p.pid);
     this.entries.set(p.pid, {
       pid: p.pid,
       exe: p.exe,
@@ -123,9 +134,18 @@ export class ProcessCache {
       return hit;
     }
     if (pid <= 0) return undefined;
+    const missed = this.misses.get(pid);
+    if (missed !== undefined) {
+      if (this.now() - missed < this.missTtlMs) return undefined;
+      this.misses.delete(pid);
+    }
     this.procReads++;
     const r = this.reader.read(pid);
-    if (!r) return undefined;
+    if (!r) {
+      if (this.misses.size >= this.max) this.misses.clear();
+      this.misses.set(pid, this.now());
+      return undefined;
+    }
     const e: ProcEntry = { ...r, from: 'procfs' };
     this.entries.set(pid, e);
     this.trim();

@@ -75,3 +75,19 @@ describe('process cache', () => {
     assert.equal(c.get(2 ** 22 + 12345), undefined);
   });
 });
+
+describe('process cache: gone processes', () => {
+  it('does not read /proc again for a pid that just was not there', () => {
+    let now = 0;
+    let reads = 0;
+    const c = new ProcessCache({ reader: { read: () => (reads++, undefined) }, missTtlMs: 1000, now: () => now });
+    assert.equal(c.get(42), undefined);
+    assert.equal(c.get(42), undefined);
+    assert.equal(reads, 1);
+    now = 1500;
+    c.get(42);
+    assert.equal(reads, 2);
+    c.recordExec({ pid: 42, exe: '/x', args: [] });
+    assert.equal(c.get(42)?.exe, '/x');
+  });
+});
