@@ -59,8 +59,8 @@ export interface StartDeliveryOptions {
   alerts: AlertStore;
   metrics: Metrics;
   log: Logger;
-  /** the validated `sinks` config array */
-  sinks: readonly SinkConfig[];
+  /** the validated `sinks` config array (sinksConfigSchema) */
+  sinks: readonly SinkConfigInput[];
   now?: () => number;
 }
 
@@ -71,10 +71,14 @@ export interface DeliveryHandle {
   drain(): Promise<void>;
 }
 
+/** one element of the `sinks` config key, as the config loader hands it over */
+export type SinkConfigInput = { type: string; name?: string } & Record<string, unknown>;
+
 /** Apply defaults and build each sink; throws SinkConfigError on a bad config. */
-export function resolveSinks(configs: readonly SinkConfig[], log: Logger, now: () => number): ResolvedSink[] {
+export function resolveSinks(configs: readonly SinkConfigInput[], log: Logger, now: () => number): ResolvedSink[] {
   const names = new Set<string>();
-  return configs.map((raw) => {
+  return configs.map((input) => {
+    const raw = input as SinkConfig;
     const t = sinkTypes[raw.type];
     if (!t) throw new SinkConfigError(`unknown sink type ${JSON.stringify(raw.type)} (known: ${Object.keys(sinkTypes).join(', ')})`);
     if (!raw.name) throw new SinkConfigError(`a ${raw.type} sink needs a name`);
