@@ -32,6 +32,8 @@ const KNOWN_TOKENS =
 
 // programs whose -pSECRET / -p SECRET is a password (elsewhere -p is a port or a flag)
 const P_IS_PASSWORD = /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb[a-z-]*|sshpass)$/;
+// programs whose -a SECRET is a password
+const A_IS_PASSWORD = /(?:^|\/)(?:redis-cli|keydb-cli|valkey-cli)$/;
 // programs whose -u/--user value may be user:password
 const USER_COLON_PASS = /(?:^|\/)(?:curl|wget|http|lftp)$/;
 
@@ -70,11 +72,12 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
   };
   const isP = P_IS_PASSWORD.test(exe) || P_IS_PASSWORD.test(args[0] ?? '');
   const isUser = USER_COLON_PASS.test(exe) || USER_COLON_PASS.test(args[0] ?? '');
+  const isA = A_IS_PASSWORD.test(exe) || A_IS_PASSWORD.test(args[0] ?? '');
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (i > 0) {
       const prev = args[i - 1];
-      if (SECRET_OPT_BARE.test(prev) || (isP && prev === '-p') || (isUser && (prev === '-u' || prev === '--user') && a.includes(':'))) {
+      if (SECRET_OPT_BARE.test(prev) || (isP && prev === '-p') || (isA && prev === '-a') || (isUser && (prev === '-u' || prev === '--user') && a.includes(':'))) {
         set(i, isUser && a.includes(':') && !SECRET_OPT_BARE.test(prev) ? a.replace(/:.*$/, `:${REDACTED}`) : REDACTED);
         continue;
       }
@@ -87,6 +90,11 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
       set(i, a.replace(/:.*$/, `:${REDACTED}`));
       continue;
     }
+    // an argument with spaces is often a whole command (sh -c "mysql -pX …"): redact its words too
+    if (a.includes(' ') || a.includes('\n')) {
+      set(i, redactCommand(a));
+      continue;
+    }
     if (!MAYBE_SECRET.test(a)) continue;
     const m = SECRET_OPT.exec(a);
     if (m) {
@@ -96,4 +104,31 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     set(i, redactText(a));
   }
   return out ?? args;
+}
+
+const COMMAND_SEP = /(\s*(?:;|&&|\|\||\||\n)\s*)/;
+
+/** Redact a shell command string: free-text patterns, then word by word per simple command. */
+export function redactCommand(cmd: string): string {
+  const text = redactText(cmd);
+  return text
+    .split(COMMAND_SEP)
+    .map((part, i) => {
+      if (i % 2 === 1) return part; // separator
+      const lead = /^\s*/.exec(part)![0];
+      const words = part.trim().split(/\s+/).filter(Boolean).map(unquote);
+      if (words.length < 2) return part;
+      // the program may not be the first word (env VAR=… mysql …, or JSON around a command)
+      let k = words.findIndex((w) => P_IS_PASSWORD.test(w) || A_IS_PASSWORD.test(w) || USER_COLON_PASS.test(w));
+      if (k < 0) k = 0;
+      const head = k > 0 ? redactArgs(words.slice(0, k)) : [];
+      const red = redactArgs(words.slice(k), words[k]);
+      return lead + [...head, ...red].join(' ');
+    })
+    .join('');
+}
+
+/** strip quotes and JSON punctuation around a word */
+function unquote(w: string): string {
+  return w.replace(/^["'`({\[]+/, '').replace(/["'`)}\],]+$/, '');
 }

@@ -1,4 +1,4 @@
-import { redactText } from './redact.ts';
+import { redactCommand } from './redact.ts';
 
 // Counters every source reports into. Bad input is counted by reason, never thrown:
 // one malformed record must not stop the records after it.
@@ -43,7 +43,7 @@ export class MemoryStats implements SourceStats {
     if (detail !== undefined) {
       const ex = (this.snap.examples[`${source}/${reason}`] ??= []);
       // examples end up in summaries and logs: never keep a secret a bad line carried
-      if (ex.length < 3) ex.push(redactText(detail.length > 200 ? detail.slice(0, 200) + '…' : detail));
+      if (ex.length < 3) ex.push(redactCommand(detail.length > 200 ? detail.slice(0, 200) + '…' : detail));
     }
     for (const l of this.listeners) l.bad(source, reason, detail);
   }

@@ -1,0 +1,64 @@
+// Runs `habitwatch agent --config FILE` as a child process for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO, waitFor } from './env.ts';
+
+export interface AgentProc {
+  child: ChildProcess;
+  port: number;
+  logs: () => string;
+  api(path: string, init?: RequestInit): Promise<Response>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export function tempDir(prefix = 'hw-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** write config (merged over test defaults) into dir and start the agent */
+export async function startAgentProc(dir: string, config: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<AgentProc> {
+  const cfg = {
+    node: 'test-node',
+    dataDir: join(dir, 'data'),
+    api: { listen: '127.0.0.1:0', tokens: [{ name: 'tester', token: TEST_TOKEN }] },
+    learning: { minLearning: '0s', quietPeriod: '1s' },
+    store: { flushInterval: '200ms' },
+    ...config,
+  };
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, stringify(cfg));
+  const child = spawn(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  let exited = false;
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => ((exited = true), r(code))));
+  const port = await waitFor(
+    () => {
+      if (exited) throw new Error(`agent exited early:\n${out}`);
+      const m = /"msg":"api listening".*?"port":(\d+)/.exec(out);
+      return m && out.includes('"sources started"') ? Number(m[1]) : undefined;
+    },
+    { timeoutMs: opts.timeoutMs ?? 30000, what: 'agent start' },
+  ).catch((e) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  return {
+    child,
+    port,
+    logs: () => out,
+    api: (path, init = {}) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } }),
+    async kill(signal = 'SIGTERM') {
+      if (!exited) child.kill(signal);
+      return exit;
+    },
+  };
+}
