@@ -6,6 +6,9 @@ import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/bas
 import { Engine, DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
 import { rules as allRules } from '../../models/rules/index.ts';
 import type { Rule } from '../../models/rules/types.ts';
+import { SEVERITIES, type Alert, type AlertUpdate } from '../../models/alert.ts';
+import { assertValidAlert } from './alert-schema.ts';
+import assert from 'node:assert/strict';
 
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 export const MIN = 60_000;
@@ -105,4 +108,42 @@ export function learnThenStable(engine: Engine, events: RuntimeEvent[], start = 
     if (b.meta.state !== 'stable') throw new Error(`baseline ${b.key} did not become stable: ${b.meta.state}`);
   }
   return after;
+}
+
+// --- rule and engine helpers ------------------------------------------------
+
+/** Process one event; every alert created or updated must match docs/alert.schema.json. */
+export function fire(engine: Engine, ev: RuntimeEvent, now: number = ev.time): AlertUpdate[] {
+  const ups = engine.process(ev, now);
+  for (const u of ups) assertValidAlert(u.alert);
+  return ups;
+}
+
+/** The rule ids of the alerts one event produced. */
+export function firedRules(engine: Engine, ev: RuntimeEvent, now: number = ev.time): string[] {
+  return fire(engine, ev, now).map((u) => u.alert.rule);
+}
+
+/** The one alert an event must produce (throws if none or several). */
+export function one(engine: Engine, ev: RuntimeEvent, now: number = ev.time): Alert {
+  const ups = fire(engine, ev, now);
+  assert.equal(ups.length, 1, `expected one alert, got ${ups.map((u) => u.alert.rule).join(', ') || 'none'}`);
+  return ups[0].alert;
+}
+
+export function none(engine: Engine, ev: RuntimeEvent, now: number = ev.time): void {
+  const ups = fire(engine, ev, now);
+  assert.deepEqual(ups.map((u) => `${u.alert.rule}: ${u.alert.summary}`), [], 'expected no alert');
+}
+
+/** Shape every rule shares: id = folder name, valid severity, ATT&CK technique id, kinds. */
+export function assertRuleShape(rule: Rule, id: string): void {
+  assert.equal(rule.id, id);
+  assert.ok((SEVERITIES as readonly string[]).includes(rule.severity), `severity ${rule.severity}`);
+  assert.match(rule.mitre.technique, /^T\d{4}(?:\.\d{3})?$/);
+  assert.ok(rule.mitre.name.length > 0 && rule.mitre.tactic.length > 0);
+  assert.match(rule.mitre.tactic, /^[a-z]+(?:-[a-z]+)*$/, 'ATT&CK tactic short name');
+  assert.ok(rule.kinds.length > 0);
+  assert.ok(rule.title.length > 0);
+  assert.ok(allRules.includes(rule), 'registered in models/rules/index.ts');
 }
