@@ -182,21 +182,31 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
     const file = join(dir, 'work', `file-${marker}`);
     const listenPort = await freePort();
     const dstPort = (listener!.address() as { port: number }).port;
-    const js =
-      `const net=require('net');const s=net.createServer().listen(${listenPort},'127.0.0.1',()=>{` +
-      `const k=net.connect(${dstPort},'127.66.6.6',()=>{k.destroy();s.close();});k.on('error',()=>s.close());});`;
-    // loginuid first (children inherit it, the rules match on it); the shell then
-    // stays alive (exec cat on our stdin pipe) so pids can be attributed via /proc
+    // UDP connect sends nothing; a port of its own tells the two connects apart
+    const udpPort = dstPort === 65535 ? 1024 : dstPort + 1;
+    // the node process stays alive (stdin open) so its fds can be looked up in /proc:
+    // the kernel-chosen port of a listener bound to port 0, UDP vs TCP for connect
+    const js = [
+      `const net=require('net'),dgram=require('dgram');`,
+      `const s=net.createServer().listen(${listenPort},'127.0.0.1',()=>{`,
+      `const e=net.createServer().listen(0,'::1',()=>{`,
+      `const k=net.connect(${dstPort},'127.66.6.6',()=>{k.destroy();`,
+      `const u=dgram.createSocket('udp4');u.connect(${udpPort},'127.66.6.6',()=>{`,
+      `console.log('ready '+e.address().port);});});});});`,
+      `process.stdin.resume();`,
+    ].join('');
+    // loginuid first (children inherit it, the rules match on it)
     const script = [
       `echo ${workload.auid} > /proc/self/loginuid`,
       `/bin/true exec-${marker}`,
       `echo hello > '${file}'`,
-      `'${process.execPath}' -e "${js}"`,
-      'exec cat > /dev/null',
+      `exec '${process.execPath}' -e "${js}"`,
     ].join('\n');
     keepAlive = c.spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     keepAlive.stderr?.on('data', (d) => (stderr += d));
+    keepAlive.stdout?.on('data', (d) => (stdout += d));
 
     const ours = (e: RuntimeEvent): boolean => e.cgroup?.path === c.path;
     const exec = await waitFor(
@@ -223,8 +233,23 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
     assert.ok(listen.kind === 'listen' && listen.addr === '127.0.0.1' && listen.proto === 'tcp');
     assert.equal(listen.process.exe, process.execPath);
 
+    const ephemeral = Number(
+      (await waitFor(() => /ready (\d+)/.exec(stdout), { timeoutMs: 10000, what: `workload ready (stderr: ${stderr})` }))[1],
+    );
+    const listen0 = await waitFor(
+      () => events.find((e) => e.kind === 'listen' && e.addr === '::1' && ours(e)),
+      { timeoutMs: 10000, what: 'listen event on [::1]:0' },
+    );
+    assert.ok(listen0.kind === 'listen' && listen0.port === ephemeral, `port from /proc: ${JSON.stringify(listen0)}`);
+
+    const udp = await waitFor(
+      () => events.find((e) => e.kind === 'connect' && e.proto === 'udp' && e.dstAddr === '127.66.6.6' && ours(e)),
+      { timeoutMs: 10000, what: 'udp connect event' },
+    );
+    assert.ok(udp.kind === 'connect' && udp.dstPort === udpPort);
+
     const conn = await waitFor(
-      () => events.find((e) => e.kind === 'connect' && e.dstAddr === '127.66.6.6' && e.dstPort === dstPort && ours(e)),
+      () => events.find((e) => e.kind === 'connect' && e.proto === 'tcp' && e.dstAddr === '127.66.6.6' && e.dstPort === dstPort && ours(e)),
       { timeoutMs: 10000, what: 'connect event to 127.66.6.6' },
     );
     assert.equal(conn.container?.id, c.containerId);

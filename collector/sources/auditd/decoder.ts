@@ -23,7 +23,9 @@ export class AuditDecoder {
   constructor(private readonly o: DecoderOptions) {
     const stats = o.stats;
     const proc = o.proc;
-    this.mapper = new Mapper(proc ? { listenPort: (pid, fd) => proc.listenPort(pid, fd) } : {});
+    this.mapper = new Mapper(
+      proc ? { listenPort: (pid, fd) => proc.listenPort(pid, fd), socketProto: (pid, fd, port) => proc.socketProto(pid, fd, port) } : {},
+    );
     this.grouper = new Grouper(
       {
         event: (ev) => this.onEvent(ev),

@@ -1,7 +1,8 @@
 // AuditEvent → RuntimeEvent. Kind by syscall name (not by rule key, so any rule set
 // works): execve → exec; connect → connect; bind then listen → listen; write-opens,
 // creat, rename, unlink, chmod → file_write; read-opens → file_open; anything else
-// → syscall. Failed calls are dropped, except connect's EINPROGRESS.
+// → syscall. Failed calls are dropped, except connect's EINPROGRESS. The audit
+// record does not say TCP or UDP: replay assumes TCP, live mode asks /proc.
 import { posix } from 'node:path';
 import type { Envelope, FileOp, FileWritePayload, Payload, ProcessInfo, RuntimeEvent } from '../../event.ts';
 import type { AuditEvent, AuditPath } from './group.ts';
@@ -22,6 +23,8 @@ type Bound = { proto: 'tcp' | 'unix'; addr: string; port: number };
 export interface MapperOptions {
   /** live mode: find the real port of a listener bound to port 0 */
   listenPort?(pid: number, fd: number): number | undefined;
+  /** live mode: tell UDP from TCP sockets (the audit record does not) */
+  socketProto?(pid: number, fd: number, dstPort: number): 'tcp' | 'udp' | undefined;
 }
 
 export type MapOutcome = 'ok' | 'failed_call' | 'skipped';
@@ -53,7 +56,8 @@ export class Mapper {
         const sa = ev.saddr ? decodeSockaddr(ev.saddr) : undefined;
         if (!sa) return pushSyscall(env, name, out);
         if (sa.family === 'inet' || sa.family === 'inet6') {
-          out.push(withPayload(env, { kind: 'connect', proto: 'tcp', dstAddr: sa.addr, dstPort: sa.port }));
+          const proto = this.opts.socketProto?.(sc.pid, parseHexInt(sc.a[0]) ?? -1, sa.port) ?? 'tcp';
+          out.push(withPayload(env, { kind: 'connect', proto, dstAddr: sa.addr, dstPort: sa.port }));
           return 'ok';
         }
         if (sa.family === 'unix') {

@@ -8,6 +8,33 @@ export interface ProcReader {
   cgroupPath(pid: number): string | undefined;
   /** local port of the listening TCP socket behind fd of pid */
   listenPort(pid: number, fd: number): number | undefined;
+  /**
+   * 'udp' when fd of pid is a UDP socket connected to dstPort (audit's connect record
+   * does not say). The port check guards against the fd having been closed and
+   * reused since the connect.
+   */
+  socketProto(pid: number, fd: number, dstPort: number): 'tcp' | 'udp' | undefined;
+}
+
+function socketInode(root: string, pid: number, fd: number): string | undefined {
+  try {
+    const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${root}/${pid}/fd/${fd}`));
+    return m ? m[1] : undefined;
+  } catch {
+    return undefined; // gone, fd closed, or not permitted
+  }
+}
+
+function findInode(root: string, pid: number, tables: string[], inode: string): SocketRow | undefined {
+  for (const f of tables) {
+    try {
+      const row = rowOfInode(readFileSync(`${root}/${pid}/net/${f}`, 'latin1'), inode);
+      if (row !== undefined) return row;
+    } catch {
+      /* gone or no such table */
+    }
+  }
+  return undefined;
 }
 
 export function procReader(root = '/proc'): ProcReader {
@@ -22,18 +49,15 @@ export function procReader(root = '/proc'): ProcReader {
       return cgroupV2Path(text);
     },
     listenPort(pid, fd) {
-      try {
-        const link = readlinkSync(`${root}/${pid}/fd/${fd}`);
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (!m) return undefined;
-        for (const f of ['tcp', 'tcp6']) {
-          const port = portOfInode(readFileSync(`${root}/${pid}/net/${f}`, 'latin1'), m[1]);
-          if (port !== undefined) return port;
-        }
-      } catch {
-        /* gone or not permitted */
-      }
-      return undefined;
+      const inode = socketInode(root, pid, fd);
+      return inode === undefined ? undefined : findInode(root, pid, ['tcp', 'tcp6'], inode)?.localPort;
+    },
+    socketProto(pid, fd, dstPort) {
+      const inode = socketInode(root, pid, fd);
+      if (inode === undefined) return undefined;
+      // the udp tables are short; anything else stays the default (tcp)
+      const row = findInode(root, pid, ['udp', 'udp6'], inode);
+      return row !== undefined && row.remotePort === dstPort ? 'udp' : undefined;
     },
   };
 }
@@ -50,14 +74,21 @@ export function cgroupV2Path(text: string): string | undefined {
   return undefined;
 }
 
-/** /proc/net/tcp{,6}: `sl local_address rem st … uid timeout inode`; port is hex after ':' */
-export function portOfInode(table: string, inode: string): number | undefined {
+export interface SocketRow {
+  localPort: number;
+  remotePort: number;
+}
+
+/** /proc/net/{tcp,udp}{,6}: `sl local_address rem_address st … uid timeout inode`; ports are hex after ':' */
+export function rowOfInode(table: string, inode: string): SocketRow | undefined {
+  const port = (col: string): number => parseInt(col.slice(col.lastIndexOf(':') + 1), 16);
   for (const line of table.split('\n')) {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 10 || cols[9] !== inode) continue;
-    const local = cols[1];
-    const port = parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
-    return Number.isNaN(port) ? undefined : port;
+    const localPort = port(cols[1]);
+    const remotePort = port(cols[2]);
+    if (Number.isNaN(localPort) || Number.isNaN(remotePort)) return undefined;
+    return { localPort, remotePort };
   }
   return undefined;
 }
