@@ -49,6 +49,9 @@ describe('auditd event mapping', () => {
     assert.ok(b === undefined || b.kind === 'syscall'); // odd-length hex is not a sockaddr
     const [c] = map(m, ev('syscall=42 success=yes exit=0 a0=5 a1=0 a2=1c a3=0 items=0', ['SOCKADDR', 'saddr=0A0001BB000000002001067C2E880000000000000000000100000000']));
     assert.deepEqual(c.kind === 'connect' && [c.dstAddr, c.dstPort], ['2001:67c:2e88::1', 443]);
+    const udp = new Mapper({ socketProto: (pid, fd, port) => (pid === 42 && fd === 5 && port === 53 ? 'udp' : undefined) });
+    const [dns] = map(udp, ev('syscall=42 success=yes exit=0 a0=5 a1=0 a2=10 a3=0 items=0', ['SOCKADDR', 'saddr=020000350A60000A0000000000000000']));
+    assert.deepEqual(dns.kind === 'connect' && [dns.proto, dns.dstAddr, dns.dstPort], ['udp', '10.96.0.10', 53]);
     const [d] = map(m, ev('syscall=42 success=yes exit=0 a0=5 a1=0 a2=1c a3=0 items=0', ['SOCKADDR', 'saddr=01002F72756E2F646F636B65722E736F636B00']));
     assert.deepEqual(d.kind === 'connect' && [d.proto, d.dstAddr, d.dstPort], ['unix', '/run/docker.sock', 0]);
     assert.deepEqual(map(m, ev('syscall=42 success=yes exit=0 a0=5 a1=0 a2=c a3=0 items=0', ['SOCKADDR', 'saddr=100000000000000000000000'])), []);
