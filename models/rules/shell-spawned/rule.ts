@@ -22,16 +22,23 @@ export default defineRule({
     if (!SHELLS.has(name)) return undefined;
     const args = ev.process.args;
     if (name === 'busybox' && !(args[1] && SHELLS.has(args[1]))) return undefined;
-    const parent = ev.process.ancestors?.[0]?.exe;
-    if (parent === undefined || LAUNCHERS.has(base(parent))) return undefined;
-    const hasCommand = args.some((a, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(a));
-    const hasScript = args.slice(1).some((a) => !a.startsWith('-'));
-    const interactive = args.includes('-i') || (!hasCommand && !hasScript);
+    // the service above the shell: look past intermediate shells, so `sh -c 'bash -i …'`
+    // started by the service (the classic reverse shell) is attributed to the service
+    const ancestors = ev.process.ancestors ?? [];
+    const parent = ancestors[0]?.exe;
+    const service = ancestors.find((a) => !SHELLS.has(base(a.exe)))?.exe;
+    if (parent === undefined || service === undefined || LAUNCHERS.has(base(service))) return undefined;
+    // for busybox, args[1] is the applet (sh), not a script
+    const rest = args.slice(name === 'busybox' ? 2 : 1);
+    const hasCommand = rest.some((a) => /^-[a-z]*c[a-z]*$/.test(a));
+    const hasScript = rest.some((a) => !a.startsWith('-'));
+    const interactive = rest.includes('-i') || (!hasCommand && !hasScript);
     if (!interactive) return undefined;
+    const via = parent !== service ? ` (via ${base(parent)})` : '';
     return {
-      summary: `interactive shell ${ev.process.exe} started by ${parent}`,
-      description: `A shell with no command or script, started by the service process ${parent}, is how remote shells look.`,
-      dedupOn: `${base(parent)}>${name}`,
+      summary: `interactive shell ${ev.process.exe} started by ${service}${via}`,
+      description: `A shell with no command or script, started by the service process ${service}, is how remote shells look.`,
+      dedupOn: `${base(service)}>${name}`,
     };
   },
 });
