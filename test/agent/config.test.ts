@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { buildConfig, ConfigError } from '../../agent/config/load.ts';
+import { tempDir } from '../support/agent-proc.ts';
+import { REPO } from '../support/env.ts';
+
+function problems(raw: unknown): string[] {
+  try {
+    buildConfig(raw);
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.problems;
+  }
+}
+
+describe('config: validated once, every problem named', () => {
+  it('accepts an empty config with production defaults', () => {
+    const c = buildConfig({});
+    assert.equal(c.learning.minLearningMs, 10 * 60_000);
+    assert.equal(c.learning.quietPeriodMs, 5 * 60_000);
+    assert.equal(c.engine.cooldownMs, 10 * 60_000);
+    assert.equal(c.api.host, '127.0.0.1');
+    assert.equal(c.sources.enabled, 'auto');
+    assert.ok(Object.isFrozen(c.learning));
+  });
+  it('parses durations', () => {
+    const c = buildConfig({ learning: { minLearning: '90s', quietPeriod: '1.5m' }, detection: { cooldown: 250 } });
+    assert.equal(c.learning.minLearningMs, 90_000);
+    assert.equal(c.learning.quietPeriodMs, 90_000);
+    assert.equal(c.engine.cooldownMs, 250);
+  });
+  it('reports each bad key by its path, all at once', () => {
+    const p = problems({
+      learning: { quietPeriod: 'soon', maxItems: -1 },
+      api: { listen: 'nowhere' },
+      sources: { enabled: ['carrier-pigeon'], bogus: {} },
+      detection: { rules: { 'drift-exec': { severity: 'apocalyptic' } } },
+      colour: 'blue',
+    });
+    const text = p.join('\n');
+    assert.match(text, /learning\.quietPeriod: must be a duration like 500ms, 30s, 5m, 2h \(got "soon"\)/);
+    assert.match(text, /learning\.maxItems: must be >= 1/);
+    assert.match(text, /api\.listen: must be host:port/);
+    assert.match(text, /sources\.enabled: must be "auto" or a list of: events/);
+    assert.match(text, /sources\.bogus: unknown key/);
+    assert.match(text, /detection\.rules\.drift-exec\.severity: must be one of "info", "low", "medium", "high", "critical"/);
+    assert.match(text, /colour: unknown key \(known: node, dataDir/);
+    assert.ok(p.length >= 7, text);
+  });
+  it('requires tokens when the API listens beyond loopback', () => {
+    assert.match(problems({ api: { listen: '0.0.0.0:7420' } }).join(), /api\.tokens: required/);
+  });
+  it('the agent exits 2 with one line per problem', async () => {
+    const t = tempDir('hw-cfg-');
+    try {
+      const f = join(t.dir, 'bad.yaml');
+      writeFileSync(f, 'learning:\n  quietPeriod: soon\nsinks: 3\nnope: 1\n');
+      const r = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', f]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^habitwatch: invalid configuration:\n/);
+      assert.match(r.stderr, /\n {2}learning\.quietPeriod: must be a duration/);
+      assert.match(r.stderr, /\n {2}nope: unknown key/);
+      assert.match(r.stderr, /\n {2}sinks: must be array/);
+      assert.equal(r.stderr.trim().split('\n').length, 4, 'a header and one line per problem');
+      assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace for a user error');
+      writeFileSync(f, 'learning: [unclosed\n');
+      const y = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', f]).catch((e: { code: number; stderr: string }) => e);
+      assert.equal((y as { code: number }).code, 2);
+      assert.match((y as { stderr: string }).stderr, /not valid YAML/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
