@@ -1,6 +1,6 @@
 // Process cache: pid → {exe, args, ppid, cgroup path}, filled from exec events (which
 // carry everything, so short-lived processes are known even after /proc is gone) and
-// from /proc/PID on a miss. Bounded (least recently used out), so it cannot grow with
+// from /proc/PID on a miss. Bounded (oldest recorded out), so it cannot grow with
 // the pid space. Gives the ancestry chain (exe lineage) alerts show.
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { Ancestor } from '../event.ts';
@@ -127,12 +127,9 @@ export class ProcessCache {
   /** cached entry, else read from /proc (and cached); undefined when the process is gone */
   get(pid: number): ProcEntry | undefined {
     const hit = this.entries.get(pid);
-    if (hit) {
-      // refresh recency
-      this.entries.delete(pid);
-      this.entries.set(pid, hit);
-      return hit;
-    }
+    // no recency refresh on hits: a delete+set per ancestor per event costs more than
+    // the rare re-read of a long-lived ancestor evicted by churn
+    if (hit) return hit;
     if (pid <= 0) return undefined;
     const missed = this.misses.get(pid);
     if (missed !== undefined) {

@@ -6,6 +6,7 @@ import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Readable } from 'node:stream';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
 import type { RuntimeEvent } from '../../event.ts';
@@ -71,6 +72,33 @@ function withAncestors(batch: RuntimeEvent[], procs: ProcessCache): void {
       const a = procs.ancestors(ev.process.pid, ev.process.ppid);
       if (a.length > 0) ev.process.ancestors = a;
     }
+  }
+}
+
+/**
+ * The child's stdout as large chunks: bpftrace writes one record per write(), and
+ * iterating a stream yields each write separately; read() with no size hands over all
+ * that is buffered, so under load one wake-up carries many records.
+ */
+export async function* coalesced(stream: Readable): AsyncGenerator<Buffer> {
+  for (;;) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk !== null) {
+      yield chunk;
+      continue;
+    }
+    if (stream.readableEnded || stream.destroyed) return;
+    await new Promise<void>((res) => {
+      const done = (): void => {
+        stream.off('readable', done);
+        stream.off('end', done);
+        stream.off('close', done);
+        res();
+      };
+      stream.on('readable', done);
+      stream.on('end', done);
+      stream.on('close', done);
+    });
   }
 }
 
@@ -170,7 +198,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       };
       const parser = new BpftraceParser(deps);
       try {
-        for await (const chunk of splitLines(child.stdout!)) {
+        for await (const chunk of splitLines(coalesced(child.stdout!))) {
           for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
           const out: RuntimeEvent[] = [];
           for (const l of chunk.lines) parser.line(l, out);

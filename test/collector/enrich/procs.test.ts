@@ -46,7 +46,7 @@ describe('process cache', () => {
     assert.equal(e.cgroupPath, '/a');
   });
 
-  it('stays within its size bound, evicting the least recently used', () => {
+  it('stays within its size bound, evicting the oldest entries', () => {
     const c = new ProcessCache({ reader: fakeReader({}), max: 100 });
     for (let pid = 1; pid <= 1000; pid++) c.recordExec({ pid, exe: `/b/${pid}`, args: [] });
     assert.equal(c.size, 100);
