@@ -74,8 +74,9 @@ describe('delivery dispatcher (outbox worker)', () => {
     h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, timeout: 300, batchSize: 2, ...fast }]);
     const alerts = Array.from({ length: 6 }, () => makeAlert());
     for (const a of alerts) h.alerts.commit([isNew(a)]);
-    await waitFor(() => ids(rx).length >= 6, { what: 'delivery after failures', timeoutMs: 15000 });
-    assert.deepEqual(ids(rx), alerts.map((a) => a.id));
+    await waitFor(() => new Set(ids(rx)).size >= 6, { what: 'delivery after failures', timeoutMs: 15000 });
+    // a slow 2xx past the 300 ms timeout is redelivered (at least once): compare first arrivals
+    assert.deepEqual([...new Set(ids(rx))], alerts.map((a) => a.id));
     assert.ok((await h.metric('habitwatch_sink_deliveries_total', { sink: 'siem', outcome: 'retry' })) >= 5);
   });
 
@@ -138,9 +139,11 @@ describe('delivery dispatcher (outbox worker)', () => {
     await h.restart();
     assert.equal(new Outbox(h.db).depth('siem'), 5);
     rx.answer = () => ({ status: 200 });
-    await waitFor(() => ids(rx).length === 5, { what: 'delivery after restart' });
-    const body = rx.requests[0].json as NativeBody;
-    assert.deepEqual(body.alerts.map((x) => x.idempotencyKey), alerts.map((a) => a.id));
+    // at least once: a request aborted by the stop may still have reached the receiver
+    await waitFor(() => new Set(ids(rx)).size === 5, { what: 'delivery after restart' });
+    for (const q of rx.requests) {
+      assert.deepEqual((q.json as NativeBody).alerts.map((x) => x.idempotencyKey), alerts.map((a) => a.id));
+    }
   });
 
   it('drops rows of sinks no longer configured, counted', async () => {
