@@ -139,13 +139,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
     if (r.mounted.length > 0) log.info('mounted tracing filesystems', { mounted: r.mounted });
     for (const f of r.failed) log.warn('could not mount tracing filesystem', f);
   }
-  let source: string | undefined;
-  if (!config.syscalls) {
-    const { readFileSync } = await import('node:fs');
-    const { PROGRAM_FILE } = await import('./program.ts');
-    source = readFileSync(PROGRAM_FILE, 'utf8').replace(/\/\/ @needs: raw_syscalls\/sys_enter[\s\S]*?(?=\/\/ @needs:|$)/, '');
-  }
-  const prog = buildProgram({ intervalS: config.intervalS, ...(source !== undefined ? { source } : {}) });
+  const prog = buildProgram({ intervalS: config.intervalS, exclude: config.syscalls ? [] : ['raw_syscalls/sys_enter'] });
   if (prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');

@@ -40,6 +40,8 @@ export interface BuildOptions {
   hasTracepoint?: (tp: string) => boolean;
   tracefs?: string;
   source?: string;
+  /** tracepoints to leave out on purpose (config), as `category/event` */
+  exclude?: string[];
 }
 
 export interface BuiltProgram {
@@ -54,7 +56,9 @@ export function buildProgram(opts: BuildOptions): BuiltProgram {
   const { blocks } = splitBlocks(opts.source ?? readFileSync(PROGRAM_FILE, 'utf8'));
   const missing: string[] = [];
   let text = '';
+  const exclude = new Set(opts.exclude ?? []);
   for (const b of blocks) {
+    if (b.needs.some((tp) => exclude.has(tp))) continue;
     const absent = b.needs.filter((tp) => !has(tp));
     if (absent.length > 0) {
       missing.push(...absent);

@@ -187,3 +187,18 @@ describe('bpftrace parser: bpftrace messages and bad input', () => {
     assert.deepEqual(decodeArgv('a\\x00b c\\x00', true), ['a', 'b c']);
   });
 });
+
+describe('bpftrace source replay (recorded output through the source contract)', () => {
+  it('decodes the recorded file and counts what it received', async () => {
+    const { default: source } = await import('../../../../collector/sources/bpftrace/index.ts');
+    const { silentLogger } = await import('../../../../collector/log.ts');
+    const stats = new MemoryStats();
+    const ctx = { node: 'r', signal: new AbortController().signal, log: silentLogger, stats, state: { get: () => undefined, set() {} }, now: () => 1_000_000 };
+    const all: RuntimeEvent[] = [];
+    for await (const b of source.replay!([FIXTURE], ctx)) all.push(...b);
+    assert.equal(stats.snap.received.bpftrace, all.length);
+    assert.ok(all.length >= 40);
+    assert.ok(all.every((e) => e.time >= 1_000_000 && e.node === 'r' && e.cgroup?.id === CG));
+    assert.ok(all.some((e) => e.kind === 'syscall'));
+  });
+});

@@ -55,3 +55,13 @@ describe('bpftrace program builder', () => {
     for (const k of Object.keys(source.defaults)) assert.ok(k in props, k);
   });
 });
+
+describe('bpftrace program builder: options', () => {
+  it('leaves out the syscall aggregation when it is switched off', () => {
+    const p = buildProgram({ intervalS: 10, hasTracepoint: () => true, exclude: ['raw_syscalls/sys_enter'] });
+    assert.ok(!p.text.includes('raw_syscalls'));
+    assert.ok(!p.text.includes('@sc'));
+    assert.ok(p.text.includes('sched_process_exec'));
+    assert.deepEqual(p.missing, []);
+  });
+});
