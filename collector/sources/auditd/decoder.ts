@@ -12,6 +12,11 @@ export interface DecoderOptions {
   grouper?: GrouperOptions;
   /** live mode only: /proc lookups at receive time */
   proc?: ProcReader;
+  /**
+   * live mode: stamp ctx.node even when records carry `node=` (auditd's name_format
+   * may be a hostname other than the node name); replay keeps the record's node
+   */
+  forceNode?: boolean;
 }
 
 export class AuditDecoder {
@@ -54,6 +59,7 @@ export class AuditDecoder {
       this.o.stats.bad(SOURCE, 'orphan_record', `${ev.stamp}: ${ev.records} record(s) without SYSCALL`);
       return;
     }
+    if (this.o.forceNode) ev.node = undefined;
     this.mapper.map(ev, this.o.node, this.out);
     this.o.stats.received(SOURCE, 1);
   }

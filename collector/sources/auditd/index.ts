@@ -41,6 +41,7 @@ export async function* followLog(config: AuditdConfig, ctx: SourceContext): Even
     node: ctx.node,
     stats: ctx.stats,
     grouper: grouperOpts(config),
+    forceNode: true,
     ...(config.procLookup ? { proc: procReader() } : {}),
   });
   const lines = tailLog({
