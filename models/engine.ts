@@ -35,6 +35,12 @@ export class Engine {
   private written = new Map<string, Set<string>>();
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
+  private currentKey = '';
+  private ctx: RuleContext = {
+    obs: undefined as unknown as Observation,
+    now: 0,
+    containerWrote: (p: string): boolean => this.written.get(this.currentKey)?.has(p) ?? false,
+  };
 
   constructor(
     readonly profiler: Profiler,
@@ -61,11 +67,11 @@ export class Engine {
     const obs = this.profiler.observe(ev, now);
     const rules = this.byKind.get(ev.kind);
     if (rules !== undefined) {
-      const ctx: RuleContext = {
-        obs,
-        now,
-        containerWrote: (p) => this.written.get(obs.baseline.key)?.has(p) ?? false,
-      };
+      // one context object reused for every event: no per-event closures on the hot path
+      const ctx = this.ctx;
+      ctx.obs = obs;
+      ctx.now = now;
+      this.currentKey = obs.baseline.key;
       // One event, one alert: the most severe specific (built-in) rule speaks for the
       // event and names the others it also matched; "not in baseline" novelty only
       // speaks when no built-in rule did.
@@ -110,7 +116,8 @@ export class Engine {
     }
     const severity = this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
     const w = ev.workload!;
-    const expected = hit.expected ?? (obs.novel.length > 0 ? b.closest(obs.kind, obs.novel[0]) : []);
+    // while learning the novel item was just learned: it is no explanation of itself
+    const expected = hit.expected ?? (obs.novel.length > 0 ? b.closest(obs.kind, obs.novel[0], 5 + obs.novel.length).filter((k) => !obs.novel.includes(k)).slice(0, 5) : []);
     const itemsOfKind = b.items.get(obs.kind)?.size ?? 0;
     const alert: Alert = {
       id: alertId(dedupKey, now, ev.node),

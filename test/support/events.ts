@@ -3,6 +3,7 @@
 import type { FileOp, Proto, ProcessInfo, RuntimeEvent, EventOf, Envelope } from '../../collector/event.ts';
 import { Profiler } from '../../models/baseline/profiler.ts';
 import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/baseline.ts';
+import { stableEta } from '../../models/baseline/learning.ts';
 import { Engine, DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
 import { rules as allRules } from '../../models/rules/index.ts';
 import type { Rule } from '../../models/rules/types.ts';
@@ -101,8 +102,8 @@ export function testEngine(o: { learning?: Partial<LearningConfig>; engine?: Par
 export function learnThenStable(engine: Engine, events: RuntimeEvent[], start = T0): number {
   let t = start;
   for (const ev of events) engine.process(ev, (t += 1000));
-  const cfg = engine.profiler.cfg;
-  const after = Math.max(start + cfg.minLearningMs, t + cfg.quietPeriodMs) + 1000;
+  let after = t + 1000;
+  for (const b of engine.profiler.baselines.values()) after = Math.max(after, (stableEta(b, engine.profiler.cfg) ?? 0) + 1000);
   engine.profiler.tickAll(after);
   for (const b of engine.profiler.baselines.values()) {
     if (b.meta.state !== 'stable') throw new Error(`baseline ${b.key} did not become stable: ${b.meta.state}`);

