@@ -58,6 +58,8 @@ class SinkWorker {
   private loop: Promise<void> | undefined;
   private idle: (() => void)[] = [];
   private lastOverflowLog = 0;
+  /** after a rejected batch, send this many rows one by one so one bad alert does not sink its neighbours */
+  private isolate = 0;
 
   constructor(
     readonly s: ResolvedSink,
@@ -155,7 +157,7 @@ class SinkWorker {
     while (!this.stopped) {
       const now = this.now();
       this.expire(now);
-      const rows = this.outbox.head(this.s.name, this.s.batchSize);
+      const rows = this.outbox.head(this.s.name, this.isolate > 0 ? 1 : this.s.batchSize);
       if (rows.length === 0) {
         for (const f of this.idle.splice(0)) f();
         await this.sleep(60_000);
@@ -207,6 +209,7 @@ class SinkWorker {
     try {
       await this.s.instance.send(batch, this.abort.signal);
       endTimer();
+      if (this.isolate > 0) this.isolate--;
       const now = this.now();
       this.outbox.remove(seqs);
       this.depth -= seqs.length;
@@ -230,7 +233,13 @@ class SinkWorker {
         if (this.failing === 1 || this.failing % 10 === 0) {
           this.log.warn('delivery failed, will retry', { sink: name, reason: err.reason, error: err.message, attempt, retryInMs: delay, alerts: batch.length });
         }
+      } else if (batch.length > 1) {
+        // which alert did the receiver refuse? retry the batch one alert at a time
+        this.isolate = batch.length;
+        this.metrics.delivery.deliveries.inc({ sink: name, outcome: 'retry' }, batch.length);
+        this.log.warn('batch rejected by sink; retrying its alerts one by one', { sink: name, reason: err.reason, error: err.message, alerts: batch.length });
       } else {
+        if (this.isolate > 0) this.isolate--;
         this.outbox.remove(seqs);
         this.depth -= seqs.length;
         this.metrics.delivery.deliveries.inc({ sink: name, outcome: 'rejected' }, batch.length);

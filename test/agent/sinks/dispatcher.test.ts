@@ -116,6 +116,23 @@ describe('delivery dispatcher (outbox worker)', () => {
     assert.ok(logs.some((l) => /rejected/.test(l) && /HTTP 400/.test(l) && /bad payload/.test(l) && l.includes(a.id)), logs.join('\n'));
   });
 
+  it('a rejected batch is retried one alert at a time, so only the bad alert is dropped', async () => {
+    let bad = '';
+    rx.answer = (r) => ((r.json as NativeBody).alerts.some((x) => x.alert.id === bad) ? { status: 422, body: 'invalid alert' } : { status: 200 });
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, batchSize: 10, ...fast }]);
+    const alerts = Array.from({ length: 5 }, () => makeAlert());
+    bad = alerts[2].id;
+    h.alerts.commit(alerts.map(isNew));
+    await h.delivery.drain();
+    assert.deepEqual(ids(rx), alerts.filter((a) => a.id !== bad).map((a) => a.id));
+    assert.equal(await h.metric('habitwatch_outbox_dropped_total', { sink: 'siem', reason: 'rejected' }), 1);
+    // back to full batches afterwards
+    const more = Array.from({ length: 4 }, () => makeAlert());
+    h.alerts.commit(more.map(isNew));
+    await h.delivery.drain();
+    assert.equal(rx.requests.length, 5);
+  });
+
   it('a dead sink does not block another sink, nor the commit', async () => {
     rx.answer = () => 'hang';
     rx2 = await startReceiver();
