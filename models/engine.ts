@@ -82,7 +82,7 @@ export class Engine {
         const hit = rule.evaluate(ev, ctx);
         if (hit === undefined) continue;
         if (rule.novelty) novelty = [rule, hit];
-        else if (best === undefined || severityRank(hit.severity ?? rule.severity) > severityRank(best[1].severity ?? best[0].severity)) {
+        else if (best === undefined || severityRank(this.severityOf(rule, hit)) > severityRank(this.severityOf(best[0], best[1]))) {
           if (best) also.push(best[0].id);
           best = [rule, hit];
         } else also.push(rule.id);
@@ -95,6 +95,11 @@ export class Engine {
     }
     if (ev.kind === 'file_write' && ev.op !== 'unlink') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
     return out;
+  }
+
+  /** configured override first: it also decides which rule speaks for an event */
+  private severityOf(rule: Rule, hit: RuleHit): Severity {
+    return this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
   }
 
   private rememberWrite(key: string, path: string): void {
@@ -114,7 +119,7 @@ export class Engine {
       if (iso > open.lastSeen) open.lastSeen = iso;
       return { alert: open, isNew: false };
     }
-    const severity = this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
+    const severity = this.severityOf(rule, hit);
     const w = ev.workload!;
     // while learning the novel item was just learned: it is no explanation of itself
     const expected = hit.expected ?? (obs.novel.length > 0 ? b.closest(obs.kind, obs.novel[0], 5 + obs.novel.length).filter((k) => !obs.novel.includes(k)).slice(0, 5) : []);

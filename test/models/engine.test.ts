@@ -177,6 +177,14 @@ describe('models/engine', () => {
       assert.equal(one(e, exec('/usr/bin/apt', { args: ['apt', 'update'] }), t).severity, 'low');
     });
 
+    it('a severity override also decides which built-in speaks for an event', () => {
+      const e = testEngine({ engine: { rules: { 'drift-exec': { severity: 'low' } } } });
+      none(e, write('/tmp/x', 'create'), T0);
+      const a = one(e, exec('/tmp/x'), T0 + 1);
+      assert.equal(a.rule, 'exec-writable-path');
+      assert.match(a.description, /Also matched: drift-exec/);
+    });
+
     it('rules only see the event kinds they registered for', () => {
       const evaluate = sinon.fake.returns(undefined);
       const spy: Rule = defineRule({

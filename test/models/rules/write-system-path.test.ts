@@ -62,4 +62,12 @@ describe('rules/write-system-path', () => {
     none(e, write('/usr/lib/app/plugins/cache.so'), t);
     one(e, write('/usr/lib/app/plugins/evil.so'), t + 1);
   });
+
+  it('renames: onto a system path from a new source alerts; a learned atomic replace stays quiet', () => {
+    const e = engine();
+    const t = learnThenStable(e, [write('/usr/lib/app/cache.so.tmp', 'rename', {}, '/usr/lib/app/cache.so')]);
+    none(e, write('/usr/lib/app/cache.so.tmp', 'rename', {}, '/usr/lib/app/cache.so'), t);
+    const a = one(e, write('/app/.dropper', 'rename', {}, '/usr/bin/ls'), t + 1);
+    assert.equal(a.dedupKey, 'write-system-path|shop/Deployment/web#app|/usr/bin/ls');
+  });
 });
