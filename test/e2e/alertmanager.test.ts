@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { requireComponent, waitFor } from '../support/env.ts';
 import { ALERTMANAGER, have, startAlertmanager, type ServerProcess } from '../agent/sinks/servers.ts';
 import { isNew, makeAlert, repeat, startHarness, type Harness } from '../agent/sinks/helpers.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentAvailable, AGENT_BIN, appendEvents, evilExec, startAgent, waitForDeliveryStarted, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
 
 interface AmApiAlert {
   labels: Record<string, string>;
@@ -103,5 +107,39 @@ describe('e2e: Alertmanager receives our alerts', function () {
       { type: 'alertmanager', name: 'am', url: am.url, resolveAfter: '10m', resendInterval: 500, retry: { initial: 100, max: 500 } },
     ]);
     await waitFor(async () => (await amAlerts(am!)).length === 2, { what: 're-sent alerts after Alertmanager lost them', timeoutMs: 20000 });
+  });
+
+  it('the running agent sends the alerts it raises to Alertmanager', async function () {
+    requireComponent(this, have(ALERTMANAGER), `${ALERTMANAGER} (Debian package prometheus-alertmanager)`);
+    requireComponent(this, agentAvailable(), `the agent (${AGENT_BIN})`);
+    const dir = mkdtempSync(join(tmpdir(), 'hw-e2e-am-'));
+    let agent: AgentProcess | undefined;
+    try {
+      am = await startAlertmanager();
+      const { config, events } = writeAgentConfig(dir, [{ type: 'alertmanager', name: 'am', url: am.url, retry: { initial: 100, max: 1000 } }]);
+      agent = await startAgent(config);
+      await waitForDeliveryStarted(agent);
+      appendEvents(events, [evilExec(1, { ns: 'shop' }), evilExec(2, { ns: 'payments' })]);
+      const got = await waitFor(async () => {
+        const all = await amAlerts(am!);
+        return all.length === 2 ? all : undefined;
+      }, { what: 'the agent\'s two alerts in Alertmanager', timeoutMs: 30000 });
+      const byNs = new Map(got.map((a) => [a.labels.namespace, a]));
+      for (const [ns, i] of [['shop', 1], ['payments', 2]] as const) {
+        const a = byNs.get(ns);
+        assert.ok(a, `alert for namespace ${ns}`);
+        assert.equal(a.labels.workload, `Deployment/app-${i}`);
+        assert.equal(a.labels.container, 'main');
+        assert.equal(a.labels.node, 'test-node');
+        assert.equal(a.labels.source, 'habitwatch');
+        assert.ok(a.labels.alertname && a.labels.rule === a.labels.alertname && a.labels.alert_id);
+        assert.ok(['high', 'critical'].includes(a.labels.severity), a.labels.severity);
+        assert.ok(a.annotations.summary.length > 0);
+        assert.ok(Date.parse(a.endsAt) > Date.now(), 'still firing');
+      }
+    } finally {
+      await agent?.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

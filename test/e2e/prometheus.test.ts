@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { parse, stringify } from 'yaml';
 import { REPO, requireComponent, waitFor } from '../support/env.ts';
 import { have, promQuery, PROMETHEUS, PROMTOOL, startPrometheus, type ServerProcess } from '../agent/sinks/servers.ts';
-import { agentAvailable, AGENT_BIN, apiGet, appendEvents, evilExec, startAgent, TOKEN, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
+import { agentAvailable, AGENT_BIN, apiGet, appendEvents, evilExec, startAgent, TOKEN, waitForDeliveryStarted, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
 import { startReceiver, type Receiver } from '../agent/sinks/helpers.ts';
 
 const RULE_MANIFEST = join(REPO, 'manifests', 'prometheusrule.yaml');
@@ -101,6 +101,7 @@ describe('e2e: PrometheusRule and Grafana dashboard', function () {
       hook = await startReceiver();
       const { config, events } = writeAgentConfig(dir, [{ type: 'webhook', name: 'siem', url: `${hook.url}/hook`, hmacSecret: 'k' }]);
       agent = await startAgent(config);
+      await waitForDeliveryStarted(agent);
 
       // a live-stream client, so the stream panels have a client to count
       ws = new WebSocket(`ws://127.0.0.1:${agent.port}/v1/stream`, { headers: { Authorization: `Bearer ${TOKEN}` } });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/store/db.ts';
 import { requireComponent, waitFor } from '../support/env.ts';
-import { agentAvailable, AGENT_BIN, apiGet, appendEvents, evilExec, startAgent, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
+import { agentAvailable, AGENT_BIN, apiGet, appendEvents, evilExec, startAgent, waitForDeliveryStarted, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
 import { freePort } from '../agent/sinks/servers.ts';
 
 const SECRET = 'outage-secret';
@@ -134,6 +134,7 @@ describe('e2e: webhook outage, agent SIGKILL and restart', function () {
     // 1: the receiver answers 500, 429 (Retry-After) and lets requests time out
     await rx.up('flaky');
     agent = await startAgent(config);
+    await waitForDeliveryStarted(agent);
     appendEvents(events, Array.from({ length: 8 }, (_, i) => evilExec(i)));
     await waitFor(() => stored().length >= 8, { what: '8 alerts stored', timeoutMs: 30000 });
     await waitFor(() => rx!.hits.length >= 6, { what: 'failed attempts of every kind', timeoutMs: 30000 });

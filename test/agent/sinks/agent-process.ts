@@ -114,3 +114,11 @@ export async function apiGet(port: number, path: string): Promise<{ status: numb
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   return { status: r.status, text: await r.text() };
 }
+
+/** the agent logs "delivery started" once startDelivery runs; say so plainly when it does not */
+export async function waitForDeliveryStarted(a: AgentProcess): Promise<void> {
+  await waitFor(() => a.logs.some((l) => l.includes('"msg":"delivery started"')), {
+    timeoutMs: 10000,
+    what: 'the agent to log "delivery started" (is startDelivery wired into the agent?)',
+  });
+}
