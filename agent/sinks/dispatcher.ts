@@ -307,7 +307,12 @@ export class Dispatcher {
 
   private updateGauges(): void {
     const now = this.now();
-    for (const w of this.workers) w.updateGauges(now);
+    try {
+      for (const w of this.workers) w.updateGauges(now);
+    } catch (e) {
+      // e.g. the database closed before stop(): a gauge is not worth a crash
+      this.o.log.debug('outbox gauges not updated', { err: String(e) });
+    }
   }
 
   private startResend(w: SinkWorker, r: { intervalMs: number; windowMs: number }): void {
