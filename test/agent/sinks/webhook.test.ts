@@ -102,6 +102,20 @@ describe('sink: webhook', () => {
     assert.equal(f.evidences[0].process.file.path, '/tmp/evil');
   });
 
+  it('slack sink: one text message per batch, repeats stay quiet', async () => {
+    h = await startHarness([{ type: 'slack', name: 'chat', url: `${rx.url}/services/x`, channel: '#sec' }]);
+    const a = makeAlert();
+    h.alerts.commit([isNew(a)]);
+    await h.delivery.drain();
+    h.alerts.commit([repeat(a)]);
+    await h.delivery.drain();
+    assert.equal(rx.requests.length, 1);
+    const m = rx.requests[0].json as { text: string; channel: string };
+    assert.match(m.text, /exec-from-writable-path/);
+    assert.equal(m.channel, '#sec');
+    assert.equal(rx.requests[0].headers['content-type'], 'application/json');
+  });
+
   it('TLS: trusts a configured CA, refuses an unknown one (retrying), or skips verification when told', async function () {
     const dir = mkdtempSync(join(tmpdir(), 'hw-tls-'));
     try {
