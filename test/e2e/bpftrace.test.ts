@@ -46,6 +46,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
   let trap: Server;
   let trapPort: number;
 
+  const WAIT = { timeoutMs: 30000 };
   const mine = <K extends RuntimeEvent['kind']>(k: K) => events.filter((e) => e.kind === k) as EventOf<K>[];
 
   before(async function () {
@@ -82,7 +83,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
   it('reports execs with argv, lineage and the container of the cgroup', async () => {
     const r = await c.run('/bin/true hello; /usr/bin/env true');
     assert.equal(r.code, 0, r.stderr);
-    const t = await waitFor(() => mine('exec').find((e) => e.process.exe === '/bin/true'), { what: 'exec /bin/true' });
+    const t = await waitFor(() => mine('exec').find((e) => e.process.exe === '/bin/true'), { ...WAIT, what: 'exec /bin/true' });
     assert.deepEqual(t.process.args, ['/bin/true', 'hello']);
     assert.ok(t.cgroup?.path, 'cgroup id resolved to a path');
     assert.equal(t.cgroup.path, c.path);
@@ -91,24 +92,27 @@ describe('e2e: bpftrace source (live kernel)', function () {
     assert.equal(ci?.runtime, 'containerd');
     assert.equal(ci?.podUid, c.podUid);
     assert.ok((t.process.ppid ?? 0) > 0);
-    assert.equal(t.process.ancestors?.[0]?.exe, '/bin/sh', JSON.stringify(t.process.ancestors));
-    const env = await waitFor(() => mine('exec').find((e) => e.process.exe === '/usr/bin/env'), { what: 'exec env' });
+    // the parent shell: from its exec event (/bin/sh) or, if that record is still in
+    // another CPU's buffer, from /proc (/usr/bin/dash behind the /bin/sh link)
+    assert.match(t.process.ancestors?.[0]?.exe ?? '', /\/(sh|dash|bash)$/, JSON.stringify(t.process.ancestors));
+    const env = await waitFor(() => mine('exec').find((e) => e.process.exe === '/usr/bin/env'), { ...WAIT, what: 'exec env' });
     assert.deepEqual(env.process.args, ['/usr/bin/env', 'true']);
     // env then execs true from PATH in the same pid: one exec per image
-    await waitFor(() => mine('exec').find((e) => e.process.pid === env.process.pid && e.process.exe.endsWith('/true')), { what: 'env → true' });
+    await waitFor(() => mine('exec').find((e) => e.process.pid === env.process.pid && e.process.exe.endsWith('/true')), { ...WAIT, what: 'env → true' });
   });
 
   it('reports file creation, rename, chmod and unlink in a temp dir', async () => {
     const r = await c.run(`cd ${tmp} && echo x > a.txt && mv a.txt b.txt && chmod 600 b.txt && rm b.txt`);
     assert.equal(r.code, 0, r.stderr);
     const fw = () => mine('file_write');
-    await waitFor(() => fw().find((e) => e.op === 'create' && e.path === join(tmp, 'a.txt')), { what: 'create a.txt' });
-    const mv = await waitFor(() => fw().find((e) => e.op === 'rename'), { what: 'rename' });
-    assert.equal(mv.process.exe, '/usr/bin/mv');
+    await waitFor(() => fw().find((e) => e.op === 'create' && e.path === join(tmp, 'a.txt')), { ...WAIT, what: 'create a.txt' });
+    const mv = await waitFor(() => fw().find((e) => e.op === 'rename'), { ...WAIT, what: 'rename' });
+    // exe from the process cache, or the comm when mv's exec record comes later (per-CPU buffers)
+    assert.match(mv.process.exe, /(^|\/)mv$/);
     assert.match(mv.path, /a\.txt$/);
     assert.match(mv.newPath ?? '', /b\.txt$/);
-    await waitFor(() => fw().find((e) => e.op === 'chmod' && /b\.txt$/.test(e.path)), { what: 'chmod' });
-    await waitFor(() => fw().find((e) => e.op === 'unlink' && /b\.txt$/.test(e.path)), { what: 'unlink' });
+    await waitFor(() => fw().find((e) => e.op === 'chmod' && /b\.txt$/.test(e.path)), { ...WAIT, what: 'chmod' });
+    await waitFor(() => fw().find((e) => e.op === 'unlink' && /b\.txt$/.test(e.path)), { ...WAIT, what: 'unlink' });
   });
 
   it('reports a TCP listener on loopback and a connect to an unexpected destination', async () => {
@@ -121,11 +125,11 @@ describe('e2e: bpftrace source (live kernel)', function () {
     ].join('\n');
     const r = await c.run(`node -e "${script.replaceAll('"', '\\"')}"`);
     assert.equal(r.code, 0, r.stderr);
-    const l = await waitFor(() => mine('listen').find((e) => e.addr === '127.0.0.1'), { what: 'listen' });
+    const l = await waitFor(() => mine('listen').find((e) => e.addr === '127.0.0.1'), { ...WAIT, what: 'listen' });
     assert.equal(l.proto, 'tcp');
     assert.ok(l.port > 0);
     assert.match(l.process.exe, /node$/);
-    const k = await waitFor(() => mine('connect').find((e) => e.dstAddr === '127.66.6.6' && e.proto === 'tcp'), { what: 'connect' });
+    const k = await waitFor(() => mine('connect').find((e) => e.dstAddr === '127.66.6.6' && e.proto === 'tcp'), { ...WAIT, what: 'connect' });
     assert.equal(k.dstPort, trapPort);
     assert.equal(containerFromCgroupPath(k.cgroup?.path ?? '')?.id, c.containerId);
   });
@@ -138,7 +142,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
       const script = `const d = require('dgram').createSocket('udp4'); d.connect(${port}, '127.66.6.6', () => { d.send('x'); d.close(); });`;
       const r = await c.run(`node -e "${script}"`);
       assert.equal(r.code, 0, r.stderr);
-      const u = await waitFor(() => mine('connect').find((e) => e.proto === 'udp' && e.dstPort === port), { what: 'udp connect' });
+      const u = await waitFor(() => mine('connect').find((e) => e.proto === 'udp' && e.dstPort === port), { ...WAIT, what: 'udp connect' });
       assert.equal(u.dstAddr, '127.66.6.6');
     } finally {
       sock.close();
@@ -163,7 +167,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
     assert.equal(stats.snap.restarts.bpftrace, 1);
     const n = events.length;
     await c.run('/bin/true again');
-    await waitFor(() => events.slice(n).find((e) => e.kind === 'exec' && e.process.args[1] === 'again'), { what: 'exec after restart' });
+    await waitFor(() => events.slice(n).find((e) => e.kind === 'exec' && e.process.args[1] === 'again'), { ...WAIT, what: 'exec after restart' });
     // the whole machine is traced: a path in a page not yet faulted in reads as empty
     // (counted, not decoded); anything else would be a parser/program mismatch
     const reasons = Object.keys(stats.snap.bad.bpftrace ?? {}).filter((r) => r !== 'unreadable_string');
