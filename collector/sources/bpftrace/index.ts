@@ -36,14 +36,8 @@ export function prefixFilter(prefixes: string[]): ParserDeps['accept'] {
   return (_id, path) => path !== undefined && prefixes.some((p) => path.startsWith(p));
 }
 
-interface Wiring {
-  procs: ProcessCache;
-  ids: CgroupIdMap | undefined;
-}
-
-/** parser deps shared by live and replay; fills process details from the cache */
-export function parserDeps(ctx: SourceContext, config: BpftraceConfig, w: Wiring, toEpochMs: (ns: number) => number): ParserDeps {
-  const { procs, ids } = w;
+/** parser deps shared by live and replay */
+export function parserDeps(ctx: SourceContext, config: BpftraceConfig, ids: CgroupIdMap | undefined, toEpochMs: (ns: number) => number): ParserDeps {
   return {
     node: ctx.node,
     stats: ctx.stats,
@@ -51,9 +45,22 @@ export function parserDeps(ctx: SourceContext, config: BpftraceConfig, w: Wiring
     ...(ids ? { cgroupPath: (id: string) => ids.lookup(id) } : {}),
     accept: prefixFilter(config.cgroupPrefixes),
     resolvePath: resolveFromProc,
-    processOf: (pid) => procs.get(pid),
-    onExec: (ev) => {
-      const p = ev.process;
+  };
+}
+
+/**
+ * Process details for a batch, in time order: each CPU has its own perf buffer, so a
+ * process's file or socket record can be read before its exec record from another
+ * CPU. Sorting by the kernel timestamp first lets the exec feed the process cache
+ * before the events that follow it; then exe/argv come from the cache (the records
+ * carry only the comm) and every event gets its ancestry.
+ */
+export function attributeBatch(batch: RuntimeEvent[], procs: ProcessCache): void {
+  batch.sort((a, b) => a.time - b.time);
+  for (const ev of batch) {
+    const p = ev.process;
+    if (p.pid <= 0) continue;
+    if (ev.kind === 'exec') {
       procs.recordExec({
         pid: p.pid,
         exe: p.exe,
@@ -62,15 +69,17 @@ export function parserDeps(ctx: SourceContext, config: BpftraceConfig, w: Wiring
         ...(p.uid !== undefined ? { uid: p.uid } : {}),
         ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
       });
-    },
-  };
-}
-
-function withAncestors(batch: RuntimeEvent[], procs: ProcessCache): void {
-  for (const ev of batch) {
-    if (ev.process.pid > 0 && ev.process.ancestors === undefined) {
-      const a = procs.ancestors(ev.process.pid, ev.process.ppid);
-      if (a.length > 0) ev.process.ancestors = a;
+    } else {
+      const e = procs.get(p.pid);
+      if (e) {
+        if (e.exe) p.exe = e.exe;
+        p.args = e.args;
+        if (p.ppid === undefined && e.ppid !== undefined) p.ppid = e.ppid;
+      }
+    }
+    if (p.ancestors === undefined) {
+      const a = procs.ancestors(p.pid, p.ppid);
+      if (a.length > 0) p.ancestors = a;
     }
   }
 }
@@ -144,7 +153,8 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');
   writeFileSync(file, prog.text);
-  const w: Wiring = { procs: hooks.procs ?? defaultProcessCache, ids: hooks.ids ?? sharedCgroupIdMap() };
+  const procs = hooks.procs ?? defaultProcessCache;
+  const ids = hooks.ids ?? sharedCgroupIdMap();
   let backoff = config.restartMinMs;
   try {
     while (!ctx.signal.aborted) {
@@ -183,7 +193,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
           else log.warn('bpftrace stderr', { stderr: l.slice(0, 500) });
         }
       });
-      const deps = parserDeps(ctx, config, w, toEpochMs);
+      const deps = parserDeps(ctx, config, ids, toEpochMs);
       deps.ignorePid = (pid) => pid === child.pid;
       deps.onAttached = (n) => log.debug('bpftrace attaching', { probes: n, pid: child.pid });
       deps.onReady = () => {
@@ -197,7 +207,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
           const out: RuntimeEvent[] = [];
           for (const l of chunk.lines) parser.line(l, out);
           if (out.length > 0) {
-            withAncestors(out, w.procs);
+            attributeBatch(out, procs);
             ctx.stats.received(SOURCE, out.length);
             yield out;
           }
@@ -211,6 +221,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       const tail: RuntimeEvent[] = [];
       parser.flush(tail);
       if (tail.length > 0) {
+        attributeBatch(tail, procs);
         ctx.stats.received(SOURCE, tail.length);
         yield tail;
       }
@@ -236,10 +247,8 @@ export async function* replayEvents(files: string[], ctx: SourceContext, config:
       anchor ??= ctx.now() - ns / 1e6;
       return anchor + ns / 1e6;
     };
-    const deps = parserDeps(ctx, config, { procs: defaultProcessCache, ids: undefined }, toEpochMs);
+    const deps = parserDeps(ctx, config, undefined, toEpochMs);
     deps.resolvePath = undefined; // the recording's processes are not ours
-    deps.processOf = undefined;
-    deps.onExec = undefined;
     const parser = new BpftraceParser(deps);
     const input = openInput(f);
     try {

@@ -37,14 +37,10 @@ export interface ParserDeps {
   ignorePid?(pid: number): boolean;
   /** a relative path of pid, relative to dfd (AT_FDCWD = cwd) → absolute, if resolvable */
   resolvePath?(pid: number, dfd: number, path: string): string | undefined;
-  /** exe and argv known for a pid (process cache), for non-exec records */
-  processOf?(pid: number): { exe: string; args: string[]; ppid?: number } | undefined;
   /** called once per `attached_probes` record (printed before attaching) */
   onAttached?(probes: number): void;
   /** the program's BEGIN ran: every probe is attached */
   onReady?(): void;
-  /** an exec was decoded (feeds the process cache) */
-  onExec?(ev: RuntimeEvent): void;
 }
 
 interface PendingArgs {
@@ -219,14 +215,6 @@ export class BpftraceParser {
     };
   }
 
-  private fromCache(env: Envelope): void {
-    const p = this.d.processOf?.(env.process.pid);
-    if (!p) return;
-    if (p.exe) env.process.exe = p.exe;
-    env.process.args = p.args;
-    if (env.process.ppid === undefined && p.ppid !== undefined) env.process.ppid = p.ppid;
-  }
-
   // A tid argStart idx chunk
   private argChunk(f: string[]): void {
     if (f.length !== 5 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3])) {
@@ -302,7 +290,6 @@ export class BpftraceParser {
     if (partial) env.enrichment = 'partial';
     const ev: RuntimeEvent = { ...env, kind: 'exec' };
     this.counts.exec++;
-    this.d.onExec?.(ev);
     this.emit(ev, out);
   }
 
@@ -332,7 +319,6 @@ export class BpftraceParser {
       return;
     }
     env.process = { ...env.process, ppid: Number(f[4]), uid: Number(f[6]) };
-    this.fromCache(env);
     const path = this.absolute(pid, Number(f[9]), raw, env);
     const ev: RuntimeEvent & { kind: 'file_write' } = { ...env, kind: 'file_write', path, op };
     if (raw.length >= STRLEN - 1) ev.enrichment = 'partial';
@@ -383,7 +369,6 @@ export class BpftraceParser {
     const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[7]), []);
     if (!env) return;
     env.process = { ...env.process, uid: Number(f[5]) };
-    this.fromCache(env);
     this.counts.listen++;
     this.emit({ ...env, kind: 'listen', proto: 'tcp', addr: f[8], port: Number(f[9]) }, out);
   }
@@ -397,7 +382,6 @@ export class BpftraceParser {
     const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[8]), []);
     if (!env) return;
     env.process = { ...env.process, uid: Number(f[5]) };
-    this.fromCache(env);
     this.counts.connect++;
     this.emit({ ...env, kind: 'connect', proto: f[6] as Proto, dstAddr: f[9], dstPort: Number(f[10]) }, out);
   }
