@@ -124,6 +124,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** at most n log lines per window, so a chatty child cannot flood the log */
+function budget(n: number, windowMs: number): { take(): boolean } {
+  let start = 0;
+  let used = 0;
+  return {
+    take() {
+      const now = Date.now();
+      if (now - start > windowMs) {
+        start = now;
+        used = 0;
+      }
+      return used++ < n;
+    },
+  };
+}
+
 function stopChild(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM'); // bpftrace detaches its probes on SIGTERM/SIGINT
@@ -181,6 +197,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       );
       let stderrTail = '';
       let stderrCarry = '';
+      const warnBudget = budget(20, 60000);
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d: string) => {
         const parts = (stderrCarry + d).split('\n');
@@ -188,9 +205,15 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
         for (const l of parts) {
           if (!l.trim()) continue;
           stderrTail = (stderrTail + '\n' + l).slice(-2000);
+          // some versions print lost events as text on stderr even in JSON mode
+          const lost = /^Lost (\d+) events/.exec(l);
+          if (lost) {
+            ctx.stats.dropped(SOURCE, 'lost_events', Number(lost[1]));
+            continue;
+          }
           // harmless on kernels that account BPF memory to the memcg
           if (l.includes('RLIMIT_MEMLOCK')) log.debug('bpftrace', { stderr: l });
-          else log.warn('bpftrace stderr', { stderr: l.slice(0, 500) });
+          else if (warnBudget.take()) log.warn('bpftrace stderr', { stderr: l.slice(0, 500) });
         }
       });
       const deps = parserDeps(ctx, config, ids, toEpochMs);
