@@ -36,3 +36,21 @@ export async function bestOf(n: number, fn: () => unknown | Promise<unknown>): P
   for (let i = 0; i < n; i++) best = Math.min(best, await time(fn));
   return best;
 }
+
+/**
+ * CPU seconds (user + system) of this process while fn runs. On a shared, noisy
+ * machine this is the honest measure of single-core throughput: time the process
+ * spent waiting for a core does not count against it.
+ */
+export async function cpuTime(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
+export async function bestCpuOf(n: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < n; i++) best = Math.min(best, await cpuTime(fn));
+  return best;
+}

@@ -65,11 +65,6 @@ const MAYBE_SECRET = /pass|pwd|secret|token|key|auth|cred|bearer|basic|eyj|@|---
  */
 export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
   let out: string[] | undefined;
-  const set = (i: number, v: string): void => {
-    if (v === args[i]) return;
-    out ??= args.slice();
-    out[i] = v;
-  };
   const isP = P_IS_PASSWORD.test(exe) || P_IS_PASSWORD.test(args[0] ?? '');
   const isUser = USER_COLON_PASS.test(exe) || USER_COLON_PASS.test(args[0] ?? '');
   const isA = A_IS_PASSWORD.test(exe) || A_IS_PASSWORD.test(args[0] ?? '');
@@ -78,32 +73,55 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     if (i > 0) {
       const prev = args[i - 1];
       if (SECRET_OPT_BARE.test(prev) || (isP && prev === '-p') || (isA && prev === '-a') || (isUser && (prev === '-u' || prev === '--user') && a.includes(':'))) {
-        set(i, isUser && a.includes(':') && !SECRET_OPT_BARE.test(prev) ? a.replace(/:.*$/, `:${REDACTED}`) : REDACTED);
+        out = replaceAt(args, out, i, isUser && a.includes(':') && !SECRET_OPT_BARE.test(prev) ? a.replace(/:.*$/, `:${REDACTED}`) : REDACTED);
         continue;
       }
     }
     if (isP && a.length > 2 && a.startsWith('-p') && a[2] !== '-' && !/^\d+$/.test(a.slice(2))) {
-      set(i, `-p${REDACTED}`);
+      out = replaceAt(args, out, i, `-p${REDACTED}`);
       continue;
     }
     if (isUser && a.startsWith('--user=') && a.includes(':')) {
-      set(i, a.replace(/:.*$/, `:${REDACTED}`));
+      out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
       continue;
     }
     // an argument with spaces is often a whole command (sh -c "mysql -pX …"): redact its words too
     if (a.includes(' ') || a.includes('\n')) {
-      set(i, redactCommand(a));
+      out = replaceAt(args, out, i, redactCommand(a));
       continue;
     }
-    if (!MAYBE_SECRET.test(a)) continue;
+    if (SAFE.has(a)) continue;
+    if (!MAYBE_SECRET.test(a)) {
+      rememberSafe(a);
+      continue;
+    }
     const m = SECRET_OPT.exec(a);
     if (m) {
-      set(i, `${m[1]}=${REDACTED}`);
+      out = replaceAt(args, out, i, `${m[1]}=${REDACTED}`);
       continue;
     }
-    set(i, redactText(a));
+    out = replaceAt(args, out, i, redactText(a));
   }
   return out ?? args;
+}
+
+// Arguments recur (the same command lines run all day): remember the ones that
+// need no redaction on their own, so the regexes run once per distinct argument.
+// Context-dependent cases (-p after mysql, the value after --password) are checked
+// before this cache is consulted.
+const SAFE_MAX = 100_000;
+let SAFE = new Set<string>();
+function rememberSafe(a: string): void {
+  if (a.length > 256) return;
+  if (SAFE.size >= SAFE_MAX) SAFE = new Set();
+  SAFE.add(a);
+}
+
+function replaceAt(args: string[], out: string[] | undefined, i: number, v: string): string[] | undefined {
+  if (v === args[i]) return out;
+  const o = out ?? args.slice();
+  o[i] = v;
+  return o;
 }
 
 const COMMAND_SEP = /(\s*(?:;|&&|\|\||\||\n)\s*)/;

@@ -32,7 +32,7 @@ export const DEFAULT_ENGINE: EngineConfig = {
 export class Engine {
   private byKind = new Map<EventKind, Rule[]>();
   private open = new Map<string, Alert>();
-  private written = new Map<string, Set<string>>();
+  private written = new Map<string, Written>();
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
   private currentKey = '';
@@ -93,7 +93,8 @@ export class Engine {
         out.push(this.raise(best[0], hit, ev, obs, now));
       } else if (novelty !== undefined) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
     }
-    if (ev.kind === 'file_write' && ev.op !== 'unlink') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
+    // chmod changes no content: `chmod +x run.sh && ./run.sh` from the image is not drift
+    if (ev.kind === 'file_write' && ev.op !== 'unlink' && ev.op !== 'chmod') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
     return out;
   }
 
@@ -102,11 +103,17 @@ export class Engine {
     return this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
   }
 
+  // Two generations per container: when the young set is full it becomes the old
+  // one and the older is dropped. O(1) without deleting from the front of a Set
+  // (which makes V8's ordered hash tables slow), and never forgets the newest half.
   private rememberWrite(key: string, path: string): void {
-    let s = this.written.get(key);
-    if (!s) this.written.set(key, (s = new Set()));
-    if (s.size >= this.cfg.maxWrittenPerContainer) s.delete(s.values().next().value as string);
-    s.add(path);
+    let w = this.written.get(key);
+    if (!w) this.written.set(key, (w = new Written()));
+    if (w.young.size >= this.cfg.maxWrittenPerContainer / 2) {
+      w.old = w.young;
+      w.young = new Set();
+    }
+    w.young.add(path);
   }
 
   private raise(rule: Rule, hit: RuleHit, ev: RuntimeEvent, obs: Observation, now: number): AlertUpdate {
@@ -211,3 +218,11 @@ function alertId(dedupKey: string, now: number, node: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+
+class Written {
+  young = new Set<string>();
+  old = new Set<string>();
+  has(p: string): boolean {
+    return this.young.has(p) || this.old.has(p);
+  }
+}

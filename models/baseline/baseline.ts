@@ -71,7 +71,7 @@ export class Baseline {
   /** collapsed dirs (file kinds) or "proto port" (connect) per kind */
   private collapsed = new Map<BaselineKind, Set<string>>();
   /** items containing wildcards, compiled, checked only on an exact miss */
-  private patterns = new Map<BaselineKind, { key: string; re: RegExp }[]>();
+  private patterns = new Map<BaselineKind, { key: string; prefix: string; re: RegExp }[]>();
   /** distinct children per parent, only while learning (drives collapse) */
   private children = new Map<string, Set<string>>();
   size = 0;
@@ -151,7 +151,8 @@ export class Baseline {
     const exact = m.get(key);
     if (exact) return exact;
     const pats = this.patterns.get(kind);
-    if (pats) for (const p of pats) if (p.re.test(key)) return m.get(p.key);
+    // the literal prefix check rules out almost every pattern without running its regex
+    if (pats) for (const p of pats) if (key.startsWith(p.prefix) && p.re.test(key)) return m.get(p.key);
     return undefined;
   }
 
@@ -252,7 +253,7 @@ export class Baseline {
   private addPattern(kind: BaselineKind, key: string): void {
     const re = globToRegExp(key, kind);
     const list = this.patterns.get(kind) ?? [];
-    list.push({ key, re });
+    list.push({ key, prefix: key.slice(0, key.indexOf(WILDCARD)), re });
     // most specific (longest) first, so closest match explains best
     list.sort((a, b) => b.key.length - a.key.length);
     this.patterns.set(kind, list);

@@ -115,11 +115,30 @@ export function generalizePath(path: string): string {
   return out;
 }
 
+// Directories recur far more than full paths (/tmp/<random>, /proc/<pid>/…): a
+// second memo for the directory part means a new file name costs one segment.
+let dirCache = new Map<string, string>();
+
 function generalizePathUncached(path: string): string {
   // special pseudo-paths stay as they are, minus their ids: memfd:x (deleted), socket:[123]
   if (!path.startsWith('/')) {
     return path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD);
   }
+  const slash = path.lastIndexOf('/');
+  if (slash > 0 && !path.endsWith(' (deleted)') && !path.includes('//') && slash < path.length - 1) {
+    const dir = path.slice(0, slash);
+    let gdir = dirCache.get(dir);
+    if (gdir === undefined) {
+      gdir = generalizeFullPath(dir);
+      if (dirCache.size >= PATH_CACHE_MAX) dirCache = new Map();
+      dirCache.set(dir, gdir);
+    }
+    return gdir + '/' + generalizeSegment(path.slice(slash + 1));
+  }
+  return generalizeFullPath(path);
+}
+
+function generalizeFullPath(path: string): string {
   const deleted = path.endsWith(' (deleted)');
   const p = deleted ? path.slice(0, -' (deleted)'.length) : path;
   const segs = p.split('/');

@@ -30,18 +30,25 @@ export interface Item {
  * (or the DNS name when known); syscall → one key per name.
  */
 export function itemKeys(ev: RuntimeEvent): string[] {
+  return ev.kind === 'syscall' ? ev.names : [singleKey(ev)];
+}
+
+/** the item key of an event of any kind but syscall (which has one per name) */
+export function singleKey(ev: RuntimeEvent): string {
   switch (ev.kind) {
     case 'exec':
-      return [generalizePath(ev.process.exe)];
+      return generalizePath(ev.process.exe);
     case 'file_write':
+      // a rename is judged by where the file ends up: /tmp/x → /usr/bin/ls writes /usr/bin/ls
+      return generalizePath(ev.op === 'rename' && ev.newPath !== undefined ? ev.newPath : ev.path);
     case 'file_open':
-      return [generalizePath(ev.path)];
+      return generalizePath(ev.path);
     case 'listen':
-      return [`${ev.proto} ${hostPort(normalizeAddr(ev.addr), ev.port)}`];
+      return `${ev.proto} ${hostPort(normalizeAddr(ev.addr), ev.port)}`;
     case 'connect':
-      return [`${ev.proto} ${hostPort(ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort)}`];
+      return `${ev.proto} ${hostPort(ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort)}`;
     case 'syscall':
-      return ev.names;
+      return ev.names.join(',');
   }
 }
 

@@ -3,7 +3,9 @@
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
 import { generalizeArgs, generalizePath } from './generalize.ts';
-import { itemKeys, type BaselineKind } from './items.ts';
+import { singleKey, type BaselineKind } from './items.ts';
+
+const NONE: string[] = [];
 import { newImage, tick } from './learning.ts';
 
 export interface Observation {
@@ -28,32 +30,41 @@ export class Profiler {
     this.baselines.set(b.key, b);
   }
 
+  /** workload id → container → baseline: avoids building a key string per event */
+  private index = new Map<string, Map<string, Baseline>>();
+
   baselineFor(ev: RuntimeEvent, now: number): Baseline {
     const w = ev.workload!;
     const container = w.container ?? ev.container?.name ?? ev.container?.id ?? 'main';
-    const key = baselineKey(w.id, container);
-    let b = this.baselines.get(key);
+    let byContainer = this.index.get(w.id);
+    let b = byContainer?.get(container);
     const image = ev.container?.imageDigest ?? ev.container?.image ?? w.image ?? null;
-    if (!b) {
-      b = new Baseline({
-        workloadId: w.id,
-        container,
-        namespace: w.namespace ?? null,
-        workloadKind: w.kind,
-        workloadName: w.name,
-        image,
-        version: 1,
-        state: this.frozen ? 'stable' : 'learning',
-        createdAt: now,
-        learningSince: now,
-        lastNewItemAt: now,
-        stableSince: this.frozen ? now : null,
-        lockedBy: null,
-        unstableReason: null,
-        collapsed: {},
-      });
-      this.baselines.set(key, b);
-    } else if (image !== null && b.meta.image !== image) {
+    if (b === undefined) {
+      b = this.baselines.get(baselineKey(w.id, container));
+      if (b === undefined) {
+        b = new Baseline({
+          workloadId: w.id,
+          container,
+          namespace: w.namespace ?? null,
+          workloadKind: w.kind,
+          workloadName: w.name,
+          image,
+          version: 1,
+          state: this.frozen ? 'stable' : 'learning',
+          createdAt: now,
+          learningSince: now,
+          lastNewItemAt: now,
+          stableSince: this.frozen ? now : null,
+          lockedBy: null,
+          unstableReason: null,
+          collapsed: {},
+        });
+        this.baselines.set(b.key, b);
+      }
+      if (!byContainer) this.index.set(w.id, (byContainer = new Map()));
+      byContainer.set(container, b);
+    }
+    if (image !== null && b.meta.image !== image) {
       if (b.meta.image === null) {
         b.meta.image = image;
         b.metaDirty = true;
@@ -65,31 +76,34 @@ export class Profiler {
   observe(ev: RuntimeEvent, now: number): Observation {
     const b = this.baselineFor(ev, now);
     const kind = ev.kind as BaselineKind;
-    const raw = itemKeys(ev);
+    const raw = ev.kind === 'syscall' ? ev.names : [singleKey(ev)];
     const items: string[] = [];
-    const novel: string[] = [];
+    let novel: string[] = NONE;
     let lineageNovel = false;
-    const learning = b.learning() && !this.frozen;
+    const parentExe = ev.kind === 'exec' ? ev.process.ancestors?.[0]?.exe : undefined;
+    const parent = parentExe !== undefined ? generalizePath(parentExe) : undefined;
+    if (this.frozen) {
+      for (const r of raw) {
+        const key = b.canonical(kind, r);
+        items.push(key);
+        const it = b.get(kind, key);
+        if (!it) (novel === NONE ? (novel = []) : novel).push(key);
+        else if (parent !== undefined && it.detail?.parents && !it.detail.parents.includes(parent) && !it.detail.parents.includes('*')) lineageNovel = true;
+      }
+      return { baseline: b, kind, items, novel, lineageNovel };
+    }
+    const learning = b.learning();
     const detail =
       ev.kind === 'exec'
-        ? {
-            parent: ev.process.ancestors?.[0]?.exe !== undefined ? generalizePath(ev.process.ancestors[0].exe) : undefined,
-            args: learning ? generalizeArgs(ev.process.args) : undefined,
-          }
-        : ev.kind === 'file_write'
+        ? { parent, args: learning ? generalizeArgs(ev.process.args) : undefined }
+        : ev.kind === 'file_write' && learning
           ? { op: ev.op }
           : undefined;
     for (const r of raw) {
       const key = b.canonical(kind, r);
       items.push(key);
-      if (this.frozen) {
-        const it = b.get(kind, key);
-        if (!it) novel.push(key);
-        else if (detail?.parent !== undefined && it.detail?.parents && !it.detail.parents.includes(detail.parent) && !it.detail.parents.includes('*')) lineageNovel = true;
-        continue;
-      }
       const o = b.observe(kind, key, now, ev.node, this.cfg, detail);
-      if (o.novel) novel.push(key);
+      if (o.novel) (novel === NONE ? (novel = []) : novel).push(key);
       if (o.lineageNovel) lineageNovel = true;
     }
     if (learning) tick(b, now, this.cfg);

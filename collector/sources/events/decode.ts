@@ -1,51 +1,48 @@
 // Validates one normalised JSON event (docs/events.md) into a RuntimeEvent.
 // Returns a reason token instead of throwing, so callers count and move on.
-import { EVENT_KINDS, FILE_OPS, type EventKind, type ProcessInfo, type RuntimeEvent } from '../../event.ts';
+//
+// The normalised form IS the RuntimeEvent shape, so a valid parsed object is
+// checked and completed in place rather than copied: decoding is on the replay
+// hot path and copying every event doubled its cost.
+import { EVENT_KINDS, FILE_OPS, type RuntimeEvent } from '../../event.ts';
 
 export type DecodeResult = { ok: true; event: RuntimeEvent } | { ok: false; reason: string; detail: string };
 
 const KINDS = new Set<string>(EVENT_KINDS);
 const OPS = new Set<string>(FILE_OPS);
 const PROTOS = new Set(['tcp', 'udp', 'unix', 'raw']);
+const RUNTIMES = new Set(['containerd', 'cri-o', 'docker', 'podman', 'unknown']);
 
 function fail(reason: string, detail: string): DecodeResult {
   return { ok: false, reason, detail };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isPort = (v: unknown): v is number => isInt(v) && v >= 0 && v <= 65535;
 
-function parseTime(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-  if (isStr(v)) {
-    const t = Date.parse(v);
-    if (!Number.isNaN(t)) return t;
-  }
-  return undefined;
+function strArray(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
 }
 
-function decodeProcess(p: unknown): ProcessInfo | string {
+function checkProcess(p: unknown): string | undefined {
   if (!isObj(p)) return 'process is missing or not an object';
   if (!isInt(p.pid) || p.pid < 0) return 'process.pid must be a non-negative integer';
   if (!isStr(p.exe) || p.exe === '') return 'process.exe must be a non-empty string';
-  let args: string[] = [];
-  if (p.args !== undefined) {
-    if (!Array.isArray(p.args) || !p.args.every(isStr)) return 'process.args must be an array of strings';
-    args = p.args;
+  if (p.args === undefined) p.args = [];
+  else if (!strArray(p.args)) return 'process.args must be an array of strings';
+  if (p.ppid !== undefined && !isInt(p.ppid)) delete p.ppid;
+  if (p.uid !== undefined && !isInt(p.uid)) delete p.uid;
+  if (p.cwd !== undefined && !isStr(p.cwd)) delete p.cwd;
+  if (p.ancestors !== undefined) {
+    if (!Array.isArray(p.ancestors)) delete p.ancestors;
+    else p.ancestors = p.ancestors.filter((a) => isObj(a) && isStr(a.exe) && (a.args === undefined || strArray(a.args)));
   }
-  const out: ProcessInfo = { pid: p.pid, exe: p.exe, args };
-  if (isInt(p.ppid)) out.ppid = p.ppid;
-  if (isInt(p.uid)) out.uid = p.uid;
-  if (isStr(p.cwd)) out.cwd = p.cwd;
-  if (Array.isArray(p.ancestors)) {
-    out.ancestors = p.ancestors.filter(isObj).flatMap((a) =>
-      isStr(a.exe)
-        ? [{ exe: a.exe, ...(isInt(a.pid) ? { pid: a.pid } : {}), ...(Array.isArray(a.args) ? { args: a.args.filter(isStr) } : {}) }]
-        : [],
-    );
-  }
-  return out;
+  return undefined;
 }
 
 export function decodeEvent(v: unknown, defaults: { node: string; source?: string }): DecodeResult {
@@ -53,83 +50,79 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   const kind = v.kind;
   if (!isStr(kind)) return fail('missing_field', 'kind is missing');
   if (!KINDS.has(kind)) return fail('unknown_kind', `unknown kind ${JSON.stringify(kind).slice(0, 40)}`);
-  const time = parseTime(v.time);
-  if (time === undefined) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
-  const proc = decodeProcess(v.process);
-  if (typeof proc === 'string') return fail('missing_field', proc);
-  const base = {
-    time,
-    node: isStr(v.node) ? v.node : defaults.node,
-    source: isStr(v.source) ? v.source : (defaults.source ?? 'events'),
-    process: proc,
-    enrichment: v.enrichment === 'complete' ? ('complete' as const) : ('partial' as const),
-  };
-  const env: Omit<RuntimeEvent, 'kind'> & Record<string, unknown> = { ...base };
-  if (isObj(v.cgroup)) {
-    env.cgroup = {
-      ...(isStr(v.cgroup.path) ? { path: v.cgroup.path } : {}),
-      ...(isStr(v.cgroup.id) || isInt(v.cgroup.id) ? { id: String(v.cgroup.id) } : {}),
-    };
-  }
-  if (isObj(v.container) && isStr(v.container.id)) {
-    const c = v.container;
-    env.container = {
-      id: c.id as string,
-      runtime: isStr(c.runtime) ? (c.runtime as 'containerd') : 'unknown',
-      ...(isStr(c.name) ? { name: c.name } : {}),
-      ...(isStr(c.image) ? { image: c.image } : {}),
-      ...(isStr(c.imageDigest) ? { imageDigest: c.imageDigest } : {}),
-    };
-  }
-  if (isObj(v.workload)) {
-    const w = v.workload;
-    if (!isStr(w.id) || !isStr(w.kind) || !isStr(w.name)) return fail('missing_field', 'workload needs id, kind and name');
-    env.workload = { id: w.id, kind: w.kind, name: w.name };
-    for (const k of ['namespace', 'container', 'pod', 'podUid', 'image'] as const) {
-      if (isStr(w[k])) env.workload[k] = w[k] as string;
+  const t = v.time;
+  if (typeof t === 'number') {
+    if (!Number.isFinite(t) || t <= 0) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
+  } else if (isStr(t)) {
+    const ms = Date.parse(t);
+    if (Number.isNaN(ms)) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
+    v.time = ms;
+  } else return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
+  const perr = checkProcess(v.process);
+  if (perr !== undefined) return fail('missing_field', perr);
+  if (!isStr(v.node)) v.node = defaults.node;
+  if (!isStr(v.source)) v.source = defaults.source ?? 'events';
+  if (v.enrichment !== 'complete') v.enrichment = 'partial';
+  if (v.cgroup !== undefined) {
+    const c = v.cgroup;
+    if (!isObj(c)) delete v.cgroup;
+    else {
+      if (c.path !== undefined && !isStr(c.path)) delete c.path;
+      if (isInt(c.id)) c.id = String(c.id);
+      else if (c.id !== undefined && !isStr(c.id)) delete c.id;
     }
   }
-  return decodePayload(kind as EventKind, v, env as Omit<RuntimeEvent, 'kind'>);
+  if (v.container !== undefined) {
+    const c = v.container;
+    if (!isObj(c) || !isStr(c.id)) delete v.container;
+    else if (!isStr(c.runtime) || !RUNTIMES.has(c.runtime)) c.runtime = 'unknown';
+  }
+  if (v.workload !== undefined) {
+    const w = v.workload;
+    if (!isObj(w) || !isStr(w.id) || !isStr(w.kind) || !isStr(w.name)) return fail('missing_field', 'workload needs id, kind and name');
+    for (const k of ['namespace', 'container', 'pod', 'podUid', 'image']) if (w[k] !== undefined && !isStr(w[k])) delete w[k];
+  }
+  const err = checkPayload(kind, v);
+  if (err !== undefined) return err;
+  return { ok: true, event: v as unknown as RuntimeEvent };
 }
 
-function decodePayload(kind: EventKind, v: Record<string, unknown>, env: Omit<RuntimeEvent, 'kind'>): DecodeResult {
+function checkPayload(kind: string, v: Obj): DecodeResult | undefined {
   switch (kind) {
     case 'exec':
-      return { ok: true, event: { ...env, kind } };
+      return undefined;
     case 'file_write': {
       if (!isStr(v.path) || v.path === '') return fail('missing_field', 'file_write needs path');
-      const op = v.op ?? 'write';
-      if (!isStr(op) || !OPS.has(op)) return fail('bad_value', `file_write op must be one of ${FILE_OPS.join('|')}`);
-      return {
-        ok: true,
-        event: { ...env, kind, path: v.path, op: op as 'write', ...(isStr(v.newPath) ? { newPath: v.newPath } : {}) },
-      };
+      if (v.op === undefined) v.op = 'write';
+      if (!isStr(v.op) || !OPS.has(v.op)) return fail('bad_value', `file_write op must be one of ${FILE_OPS.join('|')}`);
+      if (v.newPath !== undefined && !isStr(v.newPath)) delete v.newPath;
+      return undefined;
     }
     case 'file_open': {
       if (!isStr(v.path) || v.path === '') return fail('missing_field', 'file_open needs path');
-      const flags = Array.isArray(v.flags) ? v.flags.filter(isStr) : undefined;
-      return { ok: true, event: { ...env, kind, path: v.path, ...(flags ? { flags } : {}) } };
+      if (v.flags !== undefined && !strArray(v.flags)) delete v.flags;
+      return undefined;
     }
     case 'listen': {
-      const proto = v.proto ?? 'tcp';
-      if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'listen proto must be tcp|udp|unix|raw');
-      if (!isInt(v.port) || v.port < 0 || v.port > 65535) return fail('missing_field', 'listen needs port 0-65535');
-      return { ok: true, event: { ...env, kind, proto: proto as 'tcp', addr: isStr(v.addr) ? v.addr : '0.0.0.0', port: v.port } };
+      if (v.proto === undefined) v.proto = 'tcp';
+      if (!isStr(v.proto) || !PROTOS.has(v.proto)) return fail('bad_value', 'listen proto must be tcp|udp|unix|raw');
+      if (!isPort(v.port)) return fail('missing_field', 'listen needs port 0-65535');
+      if (!isStr(v.addr)) v.addr = '0.0.0.0';
+      return undefined;
     }
     case 'connect': {
-      const proto = v.proto ?? 'tcp';
-      if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'connect proto must be tcp|udp|unix|raw');
+      if (v.proto === undefined) v.proto = 'tcp';
+      if (!isStr(v.proto) || !PROTOS.has(v.proto)) return fail('bad_value', 'connect proto must be tcp|udp|unix|raw');
       if (!isStr(v.dstAddr) || v.dstAddr === '') return fail('missing_field', 'connect needs dstAddr');
-      if (!isInt(v.dstPort) || v.dstPort < 0 || v.dstPort > 65535) return fail('missing_field', 'connect needs dstPort 0-65535');
-      return {
-        ok: true,
-        event: { ...env, kind, proto: proto as 'tcp', dstAddr: v.dstAddr, dstPort: v.dstPort, ...(isStr(v.dns) ? { dns: v.dns } : {}) },
-      };
+      if (!isPort(v.dstPort)) return fail('missing_field', 'connect needs dstPort 0-65535');
+      if (v.dns !== undefined && !isStr(v.dns)) delete v.dns;
+      return undefined;
     }
     case 'syscall': {
-      if (!Array.isArray(v.names) || v.names.length === 0 || !v.names.every(isStr))
+      if (!Array.isArray(v.names) || v.names.length === 0 || !strArray(v.names))
         return fail('missing_field', 'syscall needs names: non-empty array of strings');
-      return { ok: true, event: { ...env, kind, names: v.names } };
+      return undefined;
     }
   }
+  return fail('unknown_kind', `unknown kind ${kind}`);
 }

@@ -2,7 +2,9 @@
 import { defineRule } from '../types.ts';
 
 export const MINER_PORTS = new Set([
-  3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 8333, 8899, 9332, 9999, 14433, 14444, 45560, 45700,
+  // stratum pool ports and the classic exploit-kit default; busy general-purpose ports
+  // (5555 adb, 8333 bitcoin p2p, 9999 and friends) are left to novelty detection
+  3333, 3334, 3335, 3336, 3357, 4444, 5556, 5588, 5730, 7778, 14433, 14444, 45560, 45700,
 ]);
 const POOL_NAME = /(?:^|\.)(?:pool|xmr|monero|nicehash|minexmr|nanopool|2miners|f2pool|supportxmr|hashvault)[.-]/i;
 

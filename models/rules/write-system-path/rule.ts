@@ -31,6 +31,8 @@ export default defineRule({
     // learned writes (e.g. an app that rewrites its own /etc file) are its habit, once stable
     if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0) return undefined;
     const path = ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path;
+    // interpreters cache bytecode next to system libraries; that is not tampering
+    if (path.includes('/__pycache__/') || path.endsWith('.pyc')) return undefined;
     const t = TARGETS.find((x) => path.startsWith(x.prefix));
     if (t) {
       return {

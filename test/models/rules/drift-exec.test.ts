@@ -28,10 +28,16 @@ describe('rules/drift-exec', () => {
     none(e, exec('/usr/local/bin/.tool.part'), T0 + 2);
   });
 
-  it('chmod of a path counts as touching it (current behaviour: entrypoint chmod +x then run alerts)', () => {
+  it('a chmod alone is not drift: an entrypoint doing chmod +x run.sh && ./run.sh stays quiet', () => {
     const e = engine();
     none(e, write('/app/run.sh', 'chmod'), T0);
-    one(e, exec('/app/run.sh'), T0 + 1);
+    none(e, exec('/app/run.sh'), T0 + 1);
+  });
+
+  it('a rename onto a path is drift when the renamed file is run', () => {
+    const e = engine();
+    none(e, write('/app/.x.tmp', 'rename', {}, '/app/bin/tool'), T0);
+    one(e, exec('/app/bin/tool'), T0 + 1);
   });
 
   it('no alert for image binaries, unlinked files, or writes of another workload / container', () => {

@@ -41,9 +41,14 @@ describe('rules/miner-port-egress', () => {
 
   it('a miner-port destination the stable baseline learned is the workload habit; a new one alerts', () => {
     const e = engine();
-    one(e, connect('10.0.0.9', 9999)); // learned (and alerted once) while learning
+    one(e, connect('10.0.0.9', 3333)); // learned (and alerted once) while learning
     const t = learnThenStable(e, []);
-    none(e, connect('10.0.0.9', 9999), t);
-    one(e, connect('10.0.0.10', 9999), t + 1);
+    none(e, connect('10.0.0.9', 3333), t);
+    one(e, connect('10.0.0.10', 3333), t + 1);
+  });
+
+  it('busy general-purpose ports (5555, 8333, 9999) are left to novelty detection', () => {
+    const e = engine();
+    for (const p of [5555, 8333, 9999]) none(e, connect('10.0.0.9', p));
   });
 });

@@ -1,0 +1,83 @@
+// Core budgets (issue 2): detection throughput on in-memory events, and end-to-end
+// `replay --source events` against the raw read + JSON.parse floor of the same file.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { defineBench, bestOf, bestCpuOf } from './harness.ts';
+import { cloneEvents, makeEvents } from './gen.ts';
+import { Pipeline } from '../agent/pipeline.ts';
+import { Profiler } from '../models/baseline/profiler.ts';
+import { Engine, DEFAULT_ENGINE } from '../models/engine.ts';
+import { DEFAULT_LEARNING } from '../models/baseline/baseline.ts';
+import { rules } from '../models/rules/index.ts';
+import { createEnricher } from '../collector/enrich/index.ts';
+import { silentLogger } from '../collector/log.ts';
+import { splitLines } from '../collector/lines.ts';
+import { replay } from '../agent/cli/replay.ts';
+
+function newPipeline(): { p: Pipeline; profiler: Profiler } {
+  const profiler = new Profiler(DEFAULT_LEARNING);
+  const engine = new Engine(profiler, rules, DEFAULT_ENGINE);
+  return { p: new Pipeline({ engine, enricher: createEnricher(), log: silentLogger, now: () => 0 }), profiler };
+}
+
+export default defineBench({
+  name: 'core',
+  budgets: { detect_events_per_s: ['>=', 300_000], replay_vs_parse_floor_ratio: ['>=', 0.6] },
+  async run(ctx) {
+    const N = ctx.quick ? 100_000 : 400_000;
+    // --- detection on normalised events in memory (one core: this loop is single-threaded)
+    ctx.progress(`generating ${N} events`);
+    const learn = makeEvents(50_000, { seed: 1 });
+    const judged = makeEvents(N, { seed: 2, start: Date.parse('2026-06-02T00:00:00Z') });
+    const copies = [cloneEvents(judged), cloneEvents(judged), cloneEvents(judged)];
+    const { p, profiler } = newPipeline();
+    p.processBatch(learn);
+    profiler.freeze(Date.parse('2026-06-01T12:00:00Z'));
+    let run = 0;
+    ctx.progress('detecting');
+    const wall: number[] = [];
+    const secs = await bestCpuOf(3, async () => {
+      const evs = copies[run++];
+      wall.push(await bestOf(1, () => {
+        for (let i = 0; i < evs.length; i += 512) p.processBatch(evs.slice(i, i + 512));
+      }));
+    });
+    const detect = N / secs;
+
+    // --- replay end-to-end vs the parse floor, same file, same run
+    const file = join(ctx.tmp, 'replay.jsonl');
+    const M = ctx.quick ? 100_000 : 500_000;
+    ctx.progress(`writing ${M} events to ${file}`);
+    const ws = createWriteStream(file);
+    const all = [...makeEvents(50_000, { seed: 1 }), ...makeEvents(M - 50_000, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') })];
+    for (let i = 0; i < all.length; i += 1000) {
+      if (!ws.write(all.slice(i, i + 1000).map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(ws, 'drain');
+    }
+    ws.end();
+    await once(ws, 'finish');
+    ctx.progress('parse floor');
+    let parsed = 0;
+    const floor = await bestCpuOf(3, async () => {
+      parsed = 0;
+      for await (const c of splitLines(createReadStream(file, { highWaterMark: 256 * 1024 }))) {
+        for (const l of c.lines) if (JSON.parse(l)) parsed++;
+      }
+    });
+    ctx.progress('replay');
+    let events = 0;
+    const rep = await bestCpuOf(3, async () => {
+      const r = await replay({ source: 'events', files: [file], learnEvents: 50_000 });
+      events = r.events;
+    });
+    if (events !== parsed) throw new Error(`replay read ${events} events, floor parsed ${parsed}`);
+    return {
+      // events per CPU-second of this (single-threaded) loop: throughput on one core
+      detect_events_per_s: detect,
+      detect_events_per_wall_s: N / Math.min(...wall),
+      replay_events_per_s: M / rep,
+      parse_floor_events_per_s: M / floor,
+      replay_vs_parse_floor_ratio: floor / rep,
+    };
+  },
+});
