@@ -5,7 +5,14 @@
 // this is the closest honest reading.
 
 /** Split `s` into words: whitespace separates, "…" and '…' group, backslash escapes. */
+const NEEDS_PARSING = /["'\\\t\n\r]/;
+
 export function splitArgs(s: string): string[] {
+  // the common case has no quoting at all: a plain split is several times faster
+  if (!NEEDS_PARSING.test(s)) {
+    const words = s.split(' ');
+    return words.includes('') ? words.filter((w) => w !== '') : words;
+  }
   const out: string[] = [];
   let cur = '';
   let inWord = false;

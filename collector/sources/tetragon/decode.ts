@@ -140,6 +140,12 @@ function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo
   return out;
 }
 
+// A parent's (often long) argument string repeats on every event of its children:
+// keep its split words by exec_id. Copies go out, so events never share arrays
+// (later stages such as redaction replace fields on event objects).
+const CACHE_MAX = 4096;
+const parentArgs = new Map<string, string[]>();
+
 function ancestorOf(p: Obj): Ancestor | undefined {
   const exe = str(p.binary);
   if (!exe) return undefined;
@@ -147,14 +153,59 @@ function ancestorOf(p: Obj): Ancestor | undefined {
   const pid = int(p.pid);
   if (pid !== undefined) a.pid = pid;
   const args = str(p.arguments);
-  a.args = args ? [exe, ...splitArgs(args)] : [exe];
+  const id = str(p.exec_id);
+  if (!args) a.args = [exe];
+  else if (!id) a.args = [exe, ...splitArgs(args)];
+  else {
+    let words = parentArgs.get(id);
+    if (!words) {
+      if (parentArgs.size >= CACHE_MAX) parentArgs.clear();
+      words = [exe, ...splitArgs(args)];
+      parentArgs.set(id, words);
+    }
+    a.args = words.slice();
+  }
   return a;
 }
 
+interface PodInfo {
+  container?: ContainerRef;
+  workload?: WorkloadRef;
+  complete: boolean;
+}
+
+// Pod metadata repeats on every event of a container: keep what was derived from it by
+// container id (unique per container; a new image means a new container). Copied out.
+const podCache = new Map<string, PodInfo>();
+
 function attachPod(ev: RuntimeEvent, p: Obj): void {
   const pod = p.pod;
+  let info: PodInfo | undefined;
+  if (isObj(pod)) {
+    const cid = isObj(pod.container) ? str(pod.container.id) : undefined;
+    info = cid ? podCache.get(cid) : undefined;
+    if (!info) {
+      info = podInfo(pod);
+      if (cid) {
+        if (podCache.size >= CACHE_MAX) podCache.clear();
+        podCache.set(cid, info);
+      }
+    }
+  } else if (str(p.docker)) {
+    // a 24- or 31-char id prefix (length changed between versions): match by prefix
+    info = { container: { id: p.docker as string, runtime: 'unknown' }, complete: false };
+  }
+  if (!info) return;
+  if (info.container) ev.container = { ...info.container };
+  if (info.workload) {
+    ev.workload = { ...info.workload };
+    ev.enrichment = info.complete ? 'complete' : 'partial';
+  }
+}
+
+function podInfo(pod: Obj): PodInfo {
   let container: ContainerRef | undefined;
-  if (isObj(pod) && isObj(pod.container) && str(pod.container.id)) {
+  if (isObj(pod.container) && str(pod.container.id)) {
     const c = pod.container;
     container = parseContainerUri(c.id as string);
     const name = str(c.name);
@@ -165,15 +216,10 @@ function attachPod(ev: RuntimeEvent, p: Obj): void {
       const digest = imageDigest(str(c.image.id));
       if (digest) container.imageDigest = digest;
     }
-  } else if (str(p.docker)) {
-    // a 24- or 31-char id prefix (length changed between versions): match by prefix
-    container = { id: p.docker as string, runtime: 'unknown' };
   }
-  if (container) ev.container = container;
-  if (!isObj(pod)) return;
   const ns = str(pod.namespace);
   const name = str(pod.name);
-  if (!ns || !name) return;
+  if (!ns || !name) return { container, complete: false };
   const labels = isObj(pod.pod_labels) ? (pod.pod_labels as Record<string, string>) : undefined;
   const { ref, kindKnown } = podWorkload({
     namespace: ns,
@@ -184,10 +230,9 @@ function attachPod(ev: RuntimeEvent, p: Obj): void {
     container,
   });
   const uid = str(pod.uid);
-  if (uid) (ref as WorkloadRef).podUid = uid;
-  ev.workload = ref;
+  if (uid) ref.podUid = uid;
   // Tetragon resolved the pod itself; only an inferred workload kind leaves room to refine
-  ev.enrichment = kindKnown && container ? 'complete' : 'partial';
+  return { container, workload: ref, complete: kindKnown && container !== undefined };
 }
 
 // ---- kprobe / lsm function → payload ----

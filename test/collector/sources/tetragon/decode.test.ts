@@ -181,6 +181,26 @@ describe('tetragon decoder: kprobe mapping', () => {
     assert.equal(e.process.uid, 0);
     assert.equal(e.node, 'local-node');
   });
+  it('cached parent args and pod metadata are never shared between events', () => {
+    const v = {
+      process_kprobe: {
+        process: { ...proc, exec_id: 'e1', pod: { namespace: 'ns', name: 'p', container: { id: 'containerd://' + 'f'.repeat(64), name: 'c' } } },
+        parent: { exec_id: 'p1', pid: 1, binary: '/bin/sh', arguments: '-c "x y"' },
+        function_name: 'tcp_connect',
+        args: [{ sock_arg: { daddr: '1.1.1.1', dport: 1 } }],
+      },
+      time: '2025-01-01T00:00:00Z',
+    };
+    const a = one(v);
+    a.process.ancestors![0].args![1] = 'MUTATED';
+    a.container!.name = 'MUTATED';
+    a.workload!.name = 'MUTATED';
+    const b = one(v);
+    assert.deepEqual(b.process.ancestors![0].args, ['/bin/sh', '-c', 'x y']);
+    assert.equal(b.container!.name, 'c');
+    assert.equal(b.workload!.name, 'p');
+  });
+
   it('rate_limit_info reports dropped events; unknown keys are bad', () => {
     const r = decodeTetragon({ rate_limit_info: { number_of_dropped_process_events: '42' }, time: '2025-01-01T00:00:00Z' }, 'n');
     assert.ok(r.ok);
