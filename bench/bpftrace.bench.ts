@@ -46,8 +46,8 @@ export default defineBench({
   },
   async run(ctx) {
     if (typeof process.geteuid === 'function' && process.geteuid() !== 0) throw new Error('bpftrace bench needs root');
-    const loops = 4;
-    const perLoop = ctx.quick ? 1000 : 4000;
+    const loops = 8; // more loops than cores: each one mostly waits on fork/exec
+    const perLoop = ctx.quick ? 500 : 2000;
     const c = createTestContainer();
     const stats = new MemoryStats();
     const ac = new AbortController();
