@@ -61,7 +61,9 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const service = new BaselineService(profiler, baselineStore, alerts, config.learning, now);
   log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
 
-  const optional = await wireOptional({ config, db, alerts, metrics, bus, log });
+
+  const chosen = await chooseSources(config, log);
+  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name) });
   const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])]);
 
   let api: ApiServer | undefined;
@@ -83,7 +85,6 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   }
 
   const ac = new AbortController();
-  const chosen = await chooseSources(config, log);
   const inputs: { name: string; batches: EventBatches }[] = chosen.map((def) => ({
     name: def.name,
     batches: def.live!(config.sources.settings[def.name], {

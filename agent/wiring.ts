@@ -2,12 +2,18 @@
 // attribution. Kept in one place so agent.ts reads as the start/stop order.
 import type { Logger } from '../collector/log.ts';
 import type { EnrichStep } from '../collector/enrich/index.ts';
+import { procfsAttribution } from '../collector/enrich/attribution.ts';
 import type { AgentConfig } from './config/load.ts';
 import type { Db } from './store/db.ts';
 import type { AlertStore } from './store/alerts.ts';
 import type { Metrics } from './metrics.ts';
 import type { Bus } from './bus.ts';
 import type { ApiServer } from './api/server.ts';
+import { startDelivery, type SinkConfigInput } from './sinks/index.ts';
+import { registerStream } from './api/stream.ts';
+
+/** sources that observe this very host, so /proc and the cgroup tree describe their events */
+export const HOST_SOURCES = new Set(['bpftrace', 'auditd', 'procfs']);
 
 export interface Optional {
   enrichSteps: EnrichStep[];
@@ -15,6 +21,27 @@ export interface Optional {
   stop(): Promise<void>;
 }
 
-export async function wireOptional(_deps: { config: AgentConfig; db: Db; alerts: AlertStore; metrics: Metrics; bus: Bus; log: Logger }): Promise<Optional> {
-  return { enrichSteps: [], stop: async () => {} };
+export async function wireOptional(deps: {
+  config: AgentConfig;
+  db: Db;
+  alerts: AlertStore;
+  metrics: Metrics;
+  bus: Bus;
+  log: Logger;
+  sources: string[];
+}): Promise<Optional> {
+  const { config, db, alerts, metrics, bus, log } = deps;
+  // delivery first: its outbox hook must be in place before the first alert commits
+  const delivery = startDelivery({ db, alerts, metrics, log, sinks: config.sinks as readonly SinkConfigInput[] });
+  let stream: { close(): void } | undefined;
+  return {
+    enrichSteps: deps.sources.some((s) => HOST_SOURCES.has(s)) ? [procfsAttribution] : [],
+    registerApi(api) {
+      stream = registerStream(api, bus, { log, metrics });
+    },
+    async stop() {
+      stream?.close();
+      await delivery.stop();
+    },
+  };
 }
