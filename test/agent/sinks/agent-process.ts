@@ -42,9 +42,7 @@ export function writeAgentConfig(dir: string, sinks: Record<string, unknown>[], 
 }
 
 export async function startAgent(config: string, o: { timeoutMs?: number } = {}): Promise<AgentProcess> {
-  // HW_AGENT_ENTRY (development only): a .ts entry run through tsx instead of bin/habitwatch.js
-  const entry = process.env.HW_AGENT_ENTRY ? ['--import', 'tsx', process.env.HW_AGENT_ENTRY] : [AGENT_BIN];
-  const proc = spawn(process.execPath, [...entry, 'agent', '--config', config], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [AGENT_BIN, 'agent', '--config', config], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs: string[] = [];
   let port = 0;
   let buf = '';
