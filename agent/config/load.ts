@@ -56,6 +56,8 @@ function describe(e: ErrorObject): string | undefined {
       const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
       return `${at === '(top level)' ? '' : at + '.'}${extra}: unknown key (known: ${known.join(', ')})`;
     }
+    case 'if':
+      return undefined; // the failing `then` keyword is reported on its own
     case 'anyOf':
       return `${at}: must be ${custom ?? 'one of the allowed forms'} (got ${JSON.stringify(e.data)})`;
     case 'enum':
