@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import procfs from '../../collector/sources/procfs/index.ts';
+import procfs, { procfsCounters } from '../../collector/sources/procfs/index.ts';
 import { defaults, type ProcfsConfig } from '../../collector/sources/procfs/config.ts';
 import type { RuntimeEvent, EventOf } from '../../collector/event.ts';
 import { MemoryStats } from '../../collector/stats.ts';
@@ -71,6 +71,7 @@ describe('e2e: procfs source (live /proc polling)', function () {
     assert.equal(ev.process.uid, 0);
     assert.ok(ev.process.ppid! > 0);
     assert.equal(ev.source, 'procfs');
+    assert.ok(procfsCounters.polls > 0 && procfsCounters.pollSeconds > 0);
   });
 
   it('reports a loopback listener', async () => {

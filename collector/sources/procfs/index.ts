@@ -8,10 +8,18 @@ import { access, constants } from 'node:fs/promises';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import { sleep } from '../tetragon/follow.ts';
 import { configSchema, defaults, type ProcfsConfig } from './config.ts';
-import { ProcfsScanner, SOURCE } from './scanner.ts';
+import { newCounters, ProcfsScanner, SOURCE, type ScannerCounters } from './scanner.ts';
+
+/**
+ * Process-wide poll counters of the live procfs source, for the agent's metrics
+ * (e.g. habitwatch_procfs_polls_total, _exec_missed_upper_bound_total): read them in a
+ * prom-client collect() callback. Misses are also counted as
+ * stats.dropped('procfs', 'exec_missed_upper_bound').
+ */
+export const procfsCounters: ScannerCounters = newCounters();
 
 async function* live(config: ProcfsConfig, ctx: SourceContext): EventBatches {
-  const scanner = new ProcfsScanner({ ...config, node: ctx.node, stats: ctx.stats });
+  const scanner = new ProcfsScanner({ ...config, node: ctx.node, stats: ctx.stats, counters: procfsCounters });
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     ctx.log.warn('procfs source not running as root: other users\' processes and sockets are invisible');
   }

@@ -23,6 +23,8 @@ export interface ScannerOptions {
   reportExisting: boolean;
   maxAncestors: number;
   stats: SourceStats;
+  /** shared counters to add into (e.g. the module-level ones the agent exports) */
+  counters?: ScannerCounters;
 }
 
 /** counters for the lead's metrics (no pids or addresses as labels) */
@@ -35,6 +37,12 @@ export interface ScannerCounters {
   /** forks - newProcesses, floored at 0: an upper bound of execs missed */
   missedUpperBound: number;
   fdScans: number;
+  /** total time spent polling, seconds (reading /proc/net costs ms per table on busy hosts) */
+  pollSeconds: number;
+}
+
+export function newCounters(): ScannerCounters {
+  return { polls: 0, forks: 0, newProcesses: 0, missedUpperBound: 0, fdScans: 0, pollSeconds: 0 };
 }
 
 const TABLES: { file: string; proto: Proto }[] = [
@@ -57,17 +65,28 @@ interface Candidate {
 }
 
 export class ProcfsScanner {
-  readonly counters: ScannerCounters = { polls: 0, forks: 0, newProcesses: 0, missedUpperBound: 0, fdScans: 0 };
+  readonly counters: ScannerCounters;
   private procs = new Map<number, Entry>();
   private seenInodes = new Set<number>();
   private lastForks: number | undefined;
   private bootMs: number | undefined;
   private first = true;
 
-  constructor(private readonly o: ScannerOptions) {}
+  constructor(private readonly o: ScannerOptions) {
+    this.counters = o.counters ?? newCounters();
+  }
 
   /** One poll: returns the events found since the previous one. */
   poll(now: number): RuntimeEvent[] {
+    const t0 = process.hrtime.bigint();
+    try {
+      return this.pollOnce(now);
+    } finally {
+      this.counters.pollSeconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    }
+  }
+
+  private pollOnce(now: number): RuntimeEvent[] {
     const out: RuntimeEvent[] = [];
     const report = !this.first || this.o.reportExisting;
     this.counters.polls++;
