@@ -3,6 +3,7 @@
 // listener on 127.66.6.6; each must arrive with the right kind, details and container
 // id. (procfs cannot see file writes: that is not tested here because it cannot work.)
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import procfs, { procfsCounters } from '../../collector/sources/procfs/index.ts';
@@ -53,6 +54,7 @@ describe('e2e: procfs source (live /proc polling)', function () {
     await consumer?.catch(() => undefined);
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await tc?.remove();
+    if (tc) assert.ok(!existsSync(tc.abs), `test cgroup ${tc.abs} was not removed`);
   });
 
   const find = <K extends RuntimeEvent['kind']>(kind: K, pred: (e: EventOf<K>) => boolean) =>
