@@ -175,7 +175,11 @@ class SinkWorker {
   }
 
   private expire(now: number): void {
-    const gone = this.outbox.expire(this.s.name, now - this.s.maxAgeMs);
+    const cutoff = now - this.s.maxAgeMs;
+    // the head is the oldest row: one indexed lookup instead of a scan on every loop
+    const oldest = this.outbox.oldest(this.s.name);
+    if (oldest === undefined || oldest >= cutoff) return;
+    const gone = this.outbox.expire(this.s.name, cutoff);
     if (gone.length === 0) return;
     this.depth -= gone.length;
     this.metrics.delivery.outboxDropped.inc({ sink: this.s.name, reason: 'expired' }, gone.length);
