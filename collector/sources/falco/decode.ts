@@ -40,7 +40,7 @@ const port = (v: unknown): number | undefined => {
   return n !== undefined && n >= 0 && n <= 65535 ? n : undefined;
 };
 const fail = (reason: string, detail: string): JsonDecodeResult => ({ ok: false, reason, detail });
-const none: JsonDecodeResult = { ok: true, events: [] };
+const none = (): JsonDecodeResult => ({ ok: true, events: [] });
 
 export function falcoOrigin(v: unknown): FalcoOrigin | undefined {
   if (!isObj(v) || typeof v.rule !== 'string') return undefined;
@@ -64,10 +64,10 @@ export function decodeFalco(v: unknown, opts: FalcoDecodeOptions): JsonDecodeRes
     if (/drop/i.test(rule) && !/metrics/i.test(rule)) {
       return { ok: true, events: [], dropped: num(f.n_drops) ?? num(f['scap.n_drops']) ?? 1 };
     }
-    return none;
+    return none();
   }
   // plugin sources (k8s_audit, cloudtrail, okta…) are API events, not node runtime activity
-  if (source !== undefined && source !== 'syscall') return none;
+  if (source !== undefined && source !== 'syscall') return none();
 
   let time = typeof v.time === 'string' ? Date.parse(v.time) : NaN;
   if (Number.isNaN(time) && isObj(v.time)) {

@@ -12,13 +12,13 @@ import type {
   WorkloadRef,
 } from '../../event.ts';
 import { splitArgs } from './argv.ts';
+import type { JsonDecodeResult } from './jsonl.ts';
 import { imageDigest, parseContainerUri, podWorkload } from './k8s.ts';
 
 export const SOURCE = 'tetragon';
 
-export type DecodeResult =
-  | { ok: true; events: RuntimeEvent[]; /** rate_limit_info: events Tetragon dropped */ dropped?: number }
-  | { ok: false; reason: string; detail: string };
+/** `dropped` carries the count of a rate_limit_info record (events Tetragon dropped) */
+export type DecodeResult = JsonDecodeResult;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -33,7 +33,7 @@ const int = (v: unknown): number | undefined => {
 function fail(reason: string, detail: string): DecodeResult {
   return { ok: false, reason, detail };
 }
-const none: DecodeResult = { ok: true, events: [] };
+const none = (): DecodeResult => ({ ok: true, events: [] });
 
 /** Event keys that carry a process and may turn into RuntimeEvents. */
 const PROCESS_KEYS = ['process_exec', 'process_kprobe', 'process_tracepoint', 'process_lsm', 'process_exit', 'process_uprobe'];
@@ -52,7 +52,7 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
   if (key === undefined) {
     const rl = v.rate_limit_info;
     if (isObj(rl)) return { ok: true, events: [], dropped: int(rl.number_of_dropped_process_events) ?? 0 };
-    for (const k of Object.keys(v)) if (QUIET_KEYS.has(k)) return none;
+    for (const k of Object.keys(v)) if (QUIET_KEYS.has(k)) return none();
     return fail('unknown_event', `no known event key in ${Object.keys(v).slice(0, 5).join(',')}`);
   }
   const body = v[key];
@@ -73,7 +73,7 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
       break;
     case 'process_exit':
     case 'process_uprobe':
-      return none; // exits end a process, uprobes are app-specific: nothing to learn here
+      return none(); // exits end a process, uprobes are app-specific: nothing to learn here
     case 'process_kprobe':
     case 'process_lsm': {
       const fn = str(body.function_name);
@@ -94,7 +94,7 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
       break;
     }
   }
-  if (!payload) return none;
+  if (!payload) return none();
 
   const ev = {
     time,
