@@ -125,8 +125,16 @@ export class Pipeline {
     if (inputs.length === 0) queue.close();
     const onAbort = (): void => queue.close();
     signal.addEventListener('abort', onAbort, { once: true });
+    let lastYield = performance.now();
     try {
       for (;;) {
+        // a full queue resolves pop() at once: without an occasional macrotask yield
+        // the detect loop would starve timers and sockets (API, sinks, stream) for as
+        // long as the backlog lasts
+        if (performance.now() - lastYield > 10) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         const item = await queue.pop();
         if (item === undefined) break;
         gauge?.set({ stage: 'detect' }, queue.size);
