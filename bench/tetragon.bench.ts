@@ -106,6 +106,7 @@ export default defineBench({
       const [sc, sw] = await cpu(source);
       sourceCpu = Math.min(sourceCpu, sc);
       sourceWall = Math.min(sourceWall, sw);
+      if (process.env.BENCH_DEBUG) console.error(`round ${round}: floor ${fc.toFixed(2)}s cpu, source ${sc.toFixed(2)}s cpu`);
     }
     if (parsed !== lines) throw new Error(`floor parsed ${parsed} of ${lines} lines`);
     return {

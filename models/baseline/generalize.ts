@@ -110,6 +110,9 @@ export function generalizePath(path: string): string {
   const hit = pathCache.get(path);
   if (hit !== undefined) return hit;
   const out = generalizePathUncached(path);
+  // a path whose file name was random (a temp name, a hash) will not come again:
+  // caching it would only churn the memo and the garbage collector
+  if (out.endsWith('/*')) return out;
   if (pathCache.size >= PATH_CACHE_MAX) pathCache = new Map();
   pathCache.set(path, out);
   return out;
@@ -133,9 +136,31 @@ function generalizePathUncached(path: string): string {
       if (dirCache.size >= PATH_CACHE_MAX) dirCache = new Map();
       dirCache.set(dir, gdir);
     }
-    return gdir + '/' + generalizeSegment(path.slice(slash + 1));
+    const leaf = generalizeSegment(path.slice(slash + 1));
+    if (leaf === WILDCARD) return wildcardChild(gdir);
+    return gdir + '/' + leaf;
   }
   return generalizeFullPath(path);
+}
+
+// "dir/*" strings, one per directory: a fresh concatenation per event would have to
+// be flattened and hashed again by every Map lookup that follows.
+let starCache = new Map<string, string>();
+function wildcardChild(gdir: string): string {
+  let s = starCache.get(gdir);
+  if (s === undefined) {
+    if (starCache.size >= PATH_CACHE_MAX) starCache = new Map();
+    s = internString(gdir + '/' + WILDCARD);
+    starCache.set(gdir, s);
+  }
+  return s;
+}
+
+/** a flat copy of a (possibly concatenated) string, so later hashing is cheap */
+export function internString(s: string): string {
+  // Number() forces V8 to flatten a cons string; the result is discarded
+  void Number(s);
+  return s;
 }
 
 function generalizeFullPath(path: string): string {

@@ -44,12 +44,36 @@ export function singleKey(ev: RuntimeEvent): string {
     case 'file_open':
       return generalizePath(ev.path);
     case 'listen':
-      return `${ev.proto} ${hostPort(normalizeAddr(ev.addr), ev.port)}`;
+      return netKey(ev.proto, normalizeAddr(ev.addr), ev.port);
     case 'connect':
-      return `${ev.proto} ${hostPort(ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort)}`;
+      return netKey(ev.proto, ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort);
     case 'syscall':
       return ev.names.join(',');
   }
+}
+
+// proto → host → port → key: the same few destinations recur millions of times, and
+// one interned key string hashes once instead of being rebuilt and rehashed per event
+let netKeys = new Map<string, Map<number, string>>();
+let netKeyCount = 0;
+function netKey(proto: string, host: string, port: number): string {
+  const hk = proto === 'tcp' ? host : `${proto}|${host}`;
+  let byPort = netKeys.get(hk);
+  if (byPort === undefined) {
+    if (netKeyCount >= 65536) {
+      netKeys = new Map();
+      netKeyCount = 0;
+    }
+    netKeys.set(hk, (byPort = new Map()));
+  }
+  let key = byPort.get(port);
+  if (key === undefined) {
+    key = `${proto} ${hostPort(host, port)}`;
+    void Number(key); // flatten once
+    byPort.set(port, key);
+    netKeyCount++;
+  }
+  return key;
 }
 
 export function hostPort(host: string, port: number): string {

@@ -6,6 +6,12 @@ import { generalizeArgs, generalizePath } from './generalize.ts';
 import { singleKey, type BaselineKind } from './items.ts';
 
 const NONE: string[] = [];
+// one reusable holder for the single key of a non-syscall event (no array per event)
+const ONE: string[] = [''];
+function singleKeyArray(k: string): readonly string[] {
+  ONE[0] = k;
+  return ONE;
+}
 import { newImage, tick } from './learning.ts';
 
 export interface Observation {
@@ -76,7 +82,7 @@ export class Profiler {
   observe(ev: RuntimeEvent, now: number): Observation {
     const b = this.baselineFor(ev, now);
     const kind = ev.kind as BaselineKind;
-    const raw = ev.kind === 'syscall' ? ev.names : [singleKey(ev)];
+    const raw: readonly string[] = ev.kind === 'syscall' ? ev.names : singleKeyArray(singleKey(ev));
     const items: string[] = [];
     let novel: string[] = NONE;
     let lineageNovel = false;
