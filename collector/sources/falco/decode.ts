@@ -5,6 +5,7 @@
 import type { Ancestor, ContainerRef, ContainerRuntime, FileOp, Payload, ProcessInfo, Proto, RuntimeEvent } from '../../event.ts';
 import type { JsonDecodeResult } from '../tetragon/jsonl.ts';
 import { podWorkload } from '../tetragon/k8s.ts';
+import { parseTime } from '../tetragon/time.ts';
 
 export const SOURCE = 'falco';
 
@@ -69,7 +70,7 @@ export function decodeFalco(v: unknown, opts: FalcoDecodeOptions): JsonDecodeRes
   // plugin sources (k8s_audit, cloudtrail, okta…) are API events, not node runtime activity
   if (source !== undefined && source !== 'syscall') return none();
 
-  let time = typeof v.time === 'string' ? Date.parse(v.time) : NaN;
+  let time = typeof v.time === 'string' ? parseTime(v.time) : NaN;
   if (Number.isNaN(time) && isObj(v.time)) {
     const s = num(v.time.seconds); // gRPC form {seconds, nanos}
     if (s !== undefined) time = s * 1000 + Math.floor((num(v.time.nanos) ?? 0) / 1e6);
