@@ -115,7 +115,7 @@ export class ProcfsScanner {
       const info = readProc(this.o.procRoot, pid, st);
       const entry: Entry = { ...info, reported: new Set() };
       this.procs.set(pid, entry);
-      if (report && this.o.exec) out.push(this.event(entry, now, { kind: 'exec' }, this.startMs(st) ?? now));
+      if (report && this.o.exec) out.push(this.event(entry, { kind: 'exec' }, this.startMs(st) ?? now));
     }
     for (const pid of this.procs.keys()) if (!alive.has(pid)) this.procs.delete(pid);
 
@@ -145,7 +145,7 @@ export class ProcfsScanner {
     const changed = info.exe !== known.exe || info.args.join('\0') !== known.args.join('\0');
     const entry: Entry = { ...info, reported: changed ? new Set() : known.reported };
     this.procs.set(known.pid, entry);
-    if (changed && report && this.o.exec) out.push(this.event(entry, now, { kind: 'exec' }, now));
+    if (changed && report && this.o.exec) out.push(this.event(entry, { kind: 'exec' }, now));
   }
 
   private startMs(st: StatLine): number | undefined {
@@ -230,7 +230,6 @@ export class ProcfsScanner {
           out.push(
             this.event(
               e,
-              now,
               c.kind === 'listen'
                 ? { kind: 'listen', proto: c.proto, addr: c.addr, port: c.port }
                 : { kind: 'connect', proto: c.proto, dstAddr: c.addr, dstPort: c.port },
@@ -244,7 +243,6 @@ export class ProcfsScanner {
 
   private event(
     e: Entry,
-    _now: number,
     payload:
       | { kind: 'exec' }
       | { kind: 'listen'; proto: Proto; addr: string; port: number }
