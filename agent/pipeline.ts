@@ -1,4 +1,4 @@
-// The pipeline: sources → redact → enrich → profile/detect → commit alerts → fan out.
+// The pipeline: sources → enrich → redact → profile/detect → commit alerts → fan out.
 // Stages are bounded: sources push into a queue of fixed capacity and wait when it
 // is full (backpressure reaches the source, which counts what its kernel buffer
 // drops). Alerts are committed per batch; baselines are flushed on an interval.
@@ -41,8 +41,10 @@ export class Pipeline {
   /** Redact, enrich and judge one batch. Synchronous: the hot path has no awaits. */
   processBatch(batch: RuntimeEvent[]): AlertUpdate[] {
     const { engine, enricher } = this.deps;
-    for (let i = 0; i < batch.length; i++) redactEvent(batch[i]);
+    // enrich first: it may add ancestors (with their argv) from the process cache,
+    // and those must be redacted too before anything judges, stores or sends them
     enricher.enrich(batch);
+    for (let i = 0; i < batch.length; i++) redactEvent(batch[i]);
     const out: AlertUpdate[] = [];
     for (let i = 0; i < batch.length; i++) engine.process(batch[i], batch[i].time, out);
     this.events += batch.length;

@@ -39,7 +39,7 @@ const USER_COLON_PASS = /(?:^|\/)(?:curl|wget|http|lftp)$/;
 
 /** Redact secrets inside one free-form string. */
 export function redactText(s: string): string {
-  if (s.length < 6) return s;
+  if (s.length < 6 || SAFE.has(s)) return s;
   let out = s;
   if (out.includes('PRIVATE KEY')) out = out.replace(PRIVATE_KEY, '<redacted-private-key>');
   if (out.includes('eyJ')) out = out.replace(JWT, '<redacted-jwt>');
@@ -53,6 +53,7 @@ export function redactText(s: string): string {
   );
   out = out.replace(BEARER, `$1 ${REDACTED}`);
   out = out.replace(KNOWN_TOKENS, REDACTED);
+  if (out === s) rememberSafe(s);
   return out;
 }
 

@@ -71,6 +71,22 @@ describe('pipeline learning with an injected clock (sinon fake timers)', () => {
   });
 });
 
+describe('pipeline redaction', () => {
+  it('redacts argv that enrichment added (ancestors from the process cache)', () => {
+    const profiler = new Profiler(DEFAULT_LEARNING);
+    const engine = new Engine(profiler, rules, DEFAULT_ENGINE);
+    const enricher = createEnricher([
+      { name: 'ancestors', enrich: (ev) => void (ev.process.ancestors = [{ exe: '/usr/bin/mysql', args: ['mysql', '-pTopSecret99'] }]) },
+    ]);
+    const p = new Pipeline({ engine, enricher, log: silentLogger, now: () => 0 });
+    const ev = exec('/tmp/x', Date.now());
+    const out = p.processBatch([ev]);
+    assert.ok(out.length > 0);
+    assert.doesNotMatch(JSON.stringify(out), /TopSecret99/);
+    assert.deepEqual(ev.process.ancestors?.[0].args, ['mysql', '-p<redacted>']);
+  });
+});
+
 describe('BoundedQueue', () => {
   it('makes producers wait when full and drains after close', async () => {
     const q = new BoundedQueue<number>(3);

@@ -18,7 +18,7 @@ function decodeLines(lines: string[], tooLong: number, where: string, ctx: Sourc
   for (let i = 0; i < tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${where}: line over 1 MiB`);
   const out: RuntimeEvent[] = [];
   for (const line of lines) {
-    if (line.length === 0 || line.trim() === '') continue;
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
