@@ -39,7 +39,7 @@ const USER_COLON_PASS = /(?:^|\/)(?:curl|wget|http|lftp)$/;
 
 /** Redact secrets inside one free-form string. */
 export function redactText(s: string): string {
-  if (s.length < 6 || SAFE.has(s)) return s;
+  if (s.length < 6 || SAFE.has(s)) return s; // SAFE holds single words only
   let out = s;
   if (out.includes('PRIVATE KEY')) out = out.replace(PRIVATE_KEY, '<redacted-private-key>');
   if (out.includes('eyJ')) out = out.replace(JWT, '<redacted-jwt>');
@@ -53,7 +53,8 @@ export function redactText(s: string): string {
   );
   out = out.replace(BEARER, `$1 ${REDACTED}`);
   out = out.replace(KNOWN_TOKENS, REDACTED);
-  if (out === s) rememberSafe(s);
+  // only single words are memoised: a sentence's safety depends on its words' context
+  if (out === s && !s.includes(' ') && !s.includes('\n')) rememberSafe(s);
   return out;
 }
 
@@ -66,27 +67,40 @@ const MAYBE_SECRET = /pass|pwd|secret|token|key|auth|cred|bearer|basic|eyj|@|---
  */
 export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
   let out: string[] | undefined;
-  const isP = P_IS_PASSWORD.test(exe) || P_IS_PASSWORD.test(args[0] ?? '');
-  const isUser = USER_COLON_PASS.test(exe) || USER_COLON_PASS.test(args[0] ?? '');
-  const isA = A_IS_PASSWORD.test(exe) || A_IS_PASSWORD.test(args[0] ?? '');
+  // which program this is matters only for a few option shapes: decide lazily
+  let prog = -1;
+  const program = (): number => (prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? '')));
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (i > 0) {
       const prev = args[i - 1];
-      if (SECRET_OPT_BARE.test(prev) || (isP && prev === '-p') || (isA && prev === '-a') || (isUser && (prev === '-u' || prev === '--user') && a.includes(':'))) {
-        out = replaceAt(args, out, i, isUser && a.includes(':') && !SECRET_OPT_BARE.test(prev) ? a.replace(/:.*$/, `:${REDACTED}`) : REDACTED);
+      if (prev.charCodeAt(0) === 45 /* - */) {
+        const bare = SECRET_OPT_BARE.test(prev);
+        const f = bare ? 0 : program();
+        if (bare || (f & P && prev === '-p') || (f & A && prev === '-a')) {
+          out = replaceAt(args, out, i, REDACTED);
+          continue;
+        }
+        if (f & U && (prev === '-u' || prev === '--user') && a.includes(':')) {
+          out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
+          continue;
+        }
+      }
+    }
+    if (a.charCodeAt(0) === 45 /* - */) {
+      if (a.length > 2 && a.startsWith('-p') && a[2] !== '-' && program() & P && !/^\d+$/.test(a.slice(2))) {
+        out = replaceAt(args, out, i, `-p${REDACTED}`);
+        continue;
+      }
+      if (a.startsWith('--user=') && a.includes(':') && program() & U) {
+        out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
         continue;
       }
     }
-    if (isP && a.length > 2 && a.startsWith('-p') && a[2] !== '-' && !/^\d+$/.test(a.slice(2))) {
-      out = replaceAt(args, out, i, `-p${REDACTED}`);
-      continue;
-    }
-    if (isUser && a.startsWith('--user=') && a.includes(':')) {
-      out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
-      continue;
-    }
-    // an argument with spaces is often a whole command (sh -c "mysql -pX …"): redact its words too
+    // no context-free secret pattern fits in fewer than 8 characters (--pass=x)
+    if (a.length < 8) continue;
+    // an argument with spaces is often a whole command (sh -c "mysql -pX …"): redact its
+    // words too. Never memoised: whether it is safe depends on the words' context.
     if (a.includes(' ') || a.includes('\n')) {
       out = replaceAt(args, out, i, redactCommand(a));
       continue;
@@ -104,6 +118,17 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     out = replaceAt(args, out, i, redactText(a));
   }
   return out ?? args;
+}
+
+const P = 1; // -pSECRET / -p SECRET
+const A = 2; // -a SECRET
+const U = 4; // -u user:password
+function programFlags(exe: string, argv0: string): number {
+  let f = 0;
+  if (P_IS_PASSWORD.test(exe) || P_IS_PASSWORD.test(argv0)) f |= P;
+  if (A_IS_PASSWORD.test(exe) || A_IS_PASSWORD.test(argv0)) f |= A;
+  if (USER_COLON_PASS.test(exe) || USER_COLON_PASS.test(argv0)) f |= U;
+  return f;
 }
 
 // Arguments recur (the same command lines run all day): remember the ones that

@@ -13,6 +13,12 @@ describe('redaction', () => {
       assert.equal(out.length, c.args.length, 'argv keeps its length');
     });
   }
+  it('redacts the same command string every time (no memo hides a secret)', () => {
+    for (let i = 0; i < 3; i++) {
+      const out = redactArgs(['sh', '-c', 'mysql -uroot -pRepeatSecret1 db']);
+      assert.doesNotMatch(out.join(' '), /RepeatSecret1/, `round ${i}`);
+    }
+  });
   it('leaves ordinary arguments alone (same array when nothing changes)', () => {
     for (const a of NOT_SECRETS) assert.equal(redactArgs(a), a, a.join(' '));
   });

@@ -8,7 +8,9 @@ import { EVENT_KINDS, FILE_OPS, type RuntimeEvent } from '../../event.ts';
 
 export type DecodeResult = { ok: true; event: RuntimeEvent } | { ok: false; reason: string; detail: string };
 
-const KINDS = new Set<string>(EVENT_KINDS);
+// kind → the canonical string constant: every later Map lookup keyed by kind then
+// hits a string whose hash is already known (JSON.parse gives a fresh copy per event)
+const KINDS = new Map<string, string>(EVENT_KINDS.map((k) => [k, k]));
 const OPS = new Set<string>(FILE_OPS);
 const PROTOS = new Set(['tcp', 'udp', 'unix', 'raw']);
 const RUNTIMES = new Set(['containerd', 'cri-o', 'docker', 'podman', 'unknown']);
@@ -49,7 +51,9 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   if (!isObj(v)) return fail('not_an_object', 'event must be a JSON object');
   const kind = v.kind;
   if (!isStr(kind)) return fail('missing_field', 'kind is missing');
-  if (!KINDS.has(kind)) return fail('unknown_kind', `unknown kind ${JSON.stringify(kind).slice(0, 40)}`);
+  const canonicalKind = KINDS.get(kind);
+  if (canonicalKind === undefined) return fail('unknown_kind', `unknown kind ${JSON.stringify(kind).slice(0, 40)}`);
+  v.kind = canonicalKind;
   const t = v.time;
   if (typeof t === 'number') {
     if (!Number.isFinite(t) || t <= 0) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');

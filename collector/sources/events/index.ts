@@ -17,6 +17,7 @@ export interface EventsConfig {
 function decodeLines(lines: string[], tooLong: number, where: string, ctx: SourceContext): RuntimeEvent[] {
   for (let i = 0; i < tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${where}: line over 1 MiB`);
   const out: RuntimeEvent[] = [];
+  const defaults = { node: ctx.node };
   for (const line of lines) {
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
     let parsed: unknown;
@@ -26,7 +27,7 @@ function decodeLines(lines: string[], tooLong: number, where: string, ctx: Sourc
       ctx.stats.bad('events', 'invalid_json', line.slice(0, 120));
       continue;
     }
-    const r = decodeEvent(parsed, { node: ctx.node });
+    const r = decodeEvent(parsed, defaults);
     if (r.ok) out.push(r.event);
     else ctx.stats.bad('events', r.reason, r.detail);
   }

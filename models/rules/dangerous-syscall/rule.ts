@@ -23,6 +23,8 @@ export const DANGEROUS: Record<string, Mitre> = {
   kexec_file_load: KMOD,
 };
 
+const DANGEROUS_SET = new Set(Object.keys(DANGEROUS));
+
 export default defineRule({
   id: 'dangerous-syscall',
   title: 'Dangerous system call (escape, injection, kernel module)',
@@ -32,8 +34,10 @@ export default defineRule({
   novelty: false,
   evaluate(ev, ctx) {
     if (ev.kind !== 'syscall') return undefined;
-    let hits = ev.names.filter((n) => n in DANGEROUS);
-    if (hits.length === 0) return undefined;
+    let any = false;
+    for (const n of ev.names) if (DANGEROUS_SET.has(n)) any = true;
+    if (!any) return undefined;
+    let hits = ev.names.filter((n) => DANGEROUS_SET.has(n));
     // once stable, only the ones this workload never used (some runtimes use unshare)
     if (ctx.obs.baseline.enforcing()) hits = hits.filter((h) => ctx.obs.novel.includes(h));
     if (ctx.obs.baseline.learning() && ev.container === undefined) return undefined; // host services (systemd…) do this legitimately

@@ -7,7 +7,7 @@ export function isFileless(exe: string): boolean {
     exe.startsWith('/memfd:') ||
     exe.endsWith(' (deleted)') ||
     exe.startsWith('/proc/self/fd/') ||
-    /^\/proc\/\d+\/fd\//.test(exe) ||
+    (exe.startsWith('/proc/') && /^\/proc\/\d+\/fd\//.test(exe)) ||
     exe.startsWith('/dev/fd/')
   );
 }

@@ -15,7 +15,7 @@ export default defineRule({
   mitre: { technique: 'T1528', name: 'Steal Application Access Token', tactic: 'credential-access' },
   novelty: false,
   evaluate(ev, ctx) {
-    if (ev.kind !== 'file_open' || !TOKEN.test(ev.path)) return undefined;
+    if (ev.kind !== 'file_open' || !ev.path.includes('/secrets/') || !TOKEN.test(ev.path)) return undefined;
     const tool = TOOLS.has(base(ev.process.exe));
     const novelWhileStable = ctx.obs.baseline.enforcing() && ctx.obs.novel.length > 0;
     if (!tool && !novelWhileStable) return undefined;

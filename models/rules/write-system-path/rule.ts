@@ -14,6 +14,8 @@ const TARGETS: { prefix: string; mitre: Mitre; what: string }[] = [
   { prefix: '/etc/pam.d/', what: 'PAM configuration', mitre: { technique: 'T1556.003', name: 'Pluggable Authentication Modules', tactic: 'credential-access' } },
 ];
 const BIN_DIRS = ['/bin/', '/sbin/', '/usr/bin/', '/usr/sbin/', '/usr/local/bin/', '/usr/local/sbin/', '/lib/', '/lib64/', '/usr/lib/', '/usr/lib64/', '/boot/'];
+// first path components of every target above: a quick reject for ordinary writes
+const SYSTEM_ROOTS = ['/etc/', '/var/spool/cron', '/root/.ssh/', '/bin/', '/sbin/', '/usr/', '/lib', '/boot/'];
 const BIN_MITRE: Mitre = { technique: 'T1554', name: 'Compromise Host Software Binary', tactic: 'persistence' };
 // package managers legitimately write binaries; their own writes are the package-manager rule's business
 const PKG = /(?:^|\/)(?:dpkg|apt|apt-get|rpm|yum|dnf|apk|zypper|pacman|ldconfig|update-alternatives)$/;
@@ -27,10 +29,12 @@ export default defineRule({
   novelty: false,
   evaluate(ev, ctx) {
     if (ev.kind !== 'file_write') return undefined;
-    if (PKG.test(ev.process.exe)) return undefined;
     // learned writes (e.g. an app that rewrites its own /etc file) are its habit, once stable
-    if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0) return undefined;
+    if (ctx.obs.novel.length === 0 && ctx.obs.baseline.enforcing()) return undefined;
     const path = ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path;
+    // cheapest test first: most writes are nowhere near a system path
+    if (!SYSTEM_ROOTS.some((r) => path.startsWith(r))) return undefined;
+    if (PKG.test(ev.process.exe)) return undefined;
     // interpreters cache bytecode next to system libraries; that is not tampering
     if (path.includes('/__pycache__/') || path.endsWith('.pyc')) return undefined;
     const t = TARGETS.find((x) => path.startsWith(x.prefix));
