@@ -3,7 +3,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { defineBench, bestOf, bestCpuOf } from './harness.ts';
+import { defineBench, bestOf, bestCpuOf, cpuTime } from './harness.ts';
 import { cloneEvents, makeEvents } from './gen.ts';
 import { Pipeline } from '../agent/pipeline.ts';
 import { Profiler } from '../models/baseline/profiler.ts';
@@ -56,20 +56,32 @@ export default defineBench({
     }
     ws.end();
     await once(ws, 'finish');
-    ctx.progress('parse floor');
+    // floor and replay alternate, best of 5 each: on a machine whose speed drifts
+    // over seconds, only interleaved rounds compare like with like
     let parsed = 0;
-    const floor = await bestCpuOf(3, async () => {
-      parsed = 0;
-      for await (const c of splitLines(createReadStream(file, { highWaterMark: 256 * 1024 }))) {
-        for (const l of c.lines) if (JSON.parse(l)) parsed++;
-      }
-    });
-    ctx.progress('replay');
     let events = 0;
-    const rep = await bestCpuOf(3, async () => {
-      const r = await replay({ source: 'events', files: [file], learnEvents: 50_000 });
-      events = r.events;
-    });
+    let floor = Infinity;
+    let rep = Infinity;
+    for (let round = 1; round <= 5; round++) {
+      ctx.progress(`round ${round}/5: parse floor`);
+      floor = Math.min(
+        floor,
+        await cpuTime(async () => {
+          parsed = 0;
+          for await (const c of splitLines(createReadStream(file, { highWaterMark: 256 * 1024 }))) {
+            for (const l of c.lines) if (JSON.parse(l)) parsed++;
+          }
+        }),
+      );
+      ctx.progress(`round ${round}/5: replay`);
+      rep = Math.min(
+        rep,
+        await cpuTime(async () => {
+          const r = await replay({ source: 'events', files: [file], learnEvents: 50_000 });
+          events = r.events;
+        }),
+      );
+    }
     if (events !== parsed) throw new Error(`replay read ${events} events, floor parsed ${parsed}`);
     return {
       // events per CPU-second of this (single-threaded) loop: throughput on one core

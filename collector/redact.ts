@@ -68,15 +68,15 @@ const MAYBE_SECRET = /pass|pwd|secret|token|key|auth|cred|bearer|basic|eyj|@|---
 export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
   let out: string[] | undefined;
   // which program this is matters only for a few option shapes: decide lazily
+  // (no closure here: this runs for every event, and closures cost an allocation each)
   let prog = -1;
-  const program = (): number => (prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? '')));
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (i > 0) {
       const prev = args[i - 1];
       if (prev.charCodeAt(0) === 45 /* - */) {
         const bare = SECRET_OPT_BARE.test(prev);
-        const f = bare ? 0 : program();
+        const f = bare ? 0 : prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''));
         if (bare || (f & P && prev === '-p') || (f & A && prev === '-a')) {
           out = replaceAt(args, out, i, REDACTED);
           continue;
@@ -88,11 +88,11 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
       }
     }
     if (a.charCodeAt(0) === 45 /* - */) {
-      if (a.length > 2 && a.startsWith('-p') && a[2] !== '-' && program() & P && !/^\d+$/.test(a.slice(2))) {
+      if (a.length > 2 && a.startsWith('-p') && a[2] !== '-' && (prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''))) & P && !/^\d+$/.test(a.slice(2))) {
         out = replaceAt(args, out, i, `-p${REDACTED}`);
         continue;
       }
-      if (a.startsWith('--user=') && a.includes(':') && program() & U) {
+      if (a.startsWith('--user=') && a.includes(':') && (prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''))) & U) {
         out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
         continue;
       }
