@@ -75,7 +75,7 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     if (i > 0) {
       const prev = args[i - 1];
       if (prev.charCodeAt(0) === 45 /* - */) {
-        const bare = SECRET_OPT_BARE.test(prev);
+        const bare = !PLAIN_OPTS.has(prev) && isBareSecretOpt(prev);
         const f = bare ? 0 : prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''));
         if (bare || (f & P && prev === '-p') || (f & A && prev === '-a')) {
           out = replaceAt(args, out, i, REDACTED);
@@ -118,6 +118,17 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     out = replaceAt(args, out, i, redactText(a));
   }
   return out ?? args;
+}
+
+// option names seen not to be secret-taking (--port, -v…): skips the regex next time
+let PLAIN_OPTS = new Set<string>();
+function isBareSecretOpt(opt: string): boolean {
+  if (SECRET_OPT_BARE.test(opt)) return true;
+  if (opt.length <= 64) {
+    if (PLAIN_OPTS.size >= 10_000) PLAIN_OPTS = new Set();
+    PLAIN_OPTS.add(opt);
+  }
+  return false;
 }
 
 const P = 1; // -pSECRET / -p SECRET

@@ -37,6 +37,20 @@ export const workloadIdentity: EnrichStep = {
 
 export function createEnricher(steps: EnrichStep[] = []): Enricher {
   const chain = [...steps, containerFromPath, workloadIdentity];
+  if (steps.length === 0) {
+    // nothing host-specific to add (replay, normalised input): only fill what is missing
+    return {
+      enrich(batch) {
+        for (let i = 0; i < batch.length; i++) {
+          const ev = batch[i];
+          if (ev.workload !== undefined && (ev.container !== undefined || ev.cgroup?.path === undefined)) continue;
+          containerFromPath.enrich(ev);
+          workloadIdentity.enrich(ev);
+        }
+      },
+      close() {},
+    };
+  }
   return {
     enrich(batch) {
       for (const ev of batch) for (const s of chain) s.enrich(ev);

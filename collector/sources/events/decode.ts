@@ -31,6 +31,12 @@ function strArray(v: unknown): boolean {
   return true;
 }
 
+function validAncestor(a: unknown): boolean {
+  return isObj(a) && isStr(a.exe) && (a.args === undefined || strArray(a.args));
+}
+
+const WORKLOAD_STRINGS = ['namespace', 'container', 'pod', 'podUid', 'image'];
+
 function checkProcess(p: unknown): string | undefined {
   if (!isObj(p)) return 'process is missing or not an object';
   if (!isInt(p.pid) || p.pid < 0) return 'process.pid must be a non-negative integer';
@@ -42,7 +48,7 @@ function checkProcess(p: unknown): string | undefined {
   if (p.cwd !== undefined && !isStr(p.cwd)) delete p.cwd;
   if (p.ancestors !== undefined) {
     if (!Array.isArray(p.ancestors)) delete p.ancestors;
-    else p.ancestors = p.ancestors.filter((a) => isObj(a) && isStr(a.exe) && (a.args === undefined || strArray(a.args)));
+    else if (!p.ancestors.every(validAncestor)) p.ancestors = p.ancestors.filter(validAncestor);
   }
   return undefined;
 }
@@ -84,7 +90,7 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   if (v.workload !== undefined) {
     const w = v.workload;
     if (!isObj(w) || !isStr(w.id) || !isStr(w.kind) || !isStr(w.name)) return fail('missing_field', 'workload needs id, kind and name');
-    for (const k of ['namespace', 'container', 'pod', 'podUid', 'image']) if (w[k] !== undefined && !isStr(w[k])) delete w[k];
+    for (const k of WORKLOAD_STRINGS) if (w[k] !== undefined && !isStr(w[k])) delete w[k];
   }
   const err = checkPayload(kind, v);
   if (err !== undefined) return err;
