@@ -76,7 +76,7 @@ export class Baseline {
   private children = new Map<string, Set<string>>();
   size = 0;
   /** `${kind}\u0000${key}` of items changed since the store last flushed */
-  readonly dirty = new Set<string>();
+  readonly dirty = new DirtyKeys();
   readonly removed = new Set<string>();
   metaDirty = true;
   /** snapshots of versions replaced since the last flush (kept for diff and audit) */
@@ -194,7 +194,7 @@ export class Baseline {
     if (now > item.lastSeen) item.lastSeen = now;
     if (!item.nodes.includes(node) && item.nodes.length < cfg.maxNodes) item.nodes.push(node);
     if (detail) lineageNovel = this.addDetail(item, kind, detail, cfg);
-    this.dirty.add(kind + '\u0000' + item.key);
+    this.dirty.mark(kind, item.key);
     return { novel, lineageNovel };
   }
 
@@ -236,7 +236,7 @@ export class Baseline {
     }
     m.set(item.key, item);
     this.removed.delete(kind + '\u0000' + item.key);
-    this.dirty.add(kind + '\u0000' + item.key);
+    this.dirty.mark(kind, item.key);
   }
 
   removeItem(kind: BaselineKind, key: string): boolean {
@@ -245,7 +245,7 @@ export class Baseline {
     this.size--;
     const pats = this.patterns.get(kind);
     if (pats) this.patterns.set(kind, pats.filter((p) => p.key !== key));
-    this.dirty.delete(kind + '\u0000' + key);
+    this.dirty.unmark(kind, key);
     this.removed.add(kind + '\u0000' + key);
     return true;
   }
@@ -305,7 +305,7 @@ export class Baseline {
       const target = m.get(canon);
       if (target) mergeInto(target, it);
       else this.putItem(kind, { ...it, key: canon });
-      this.dirty.add(kind + '\u0000' + canon);
+      this.dirty.mark(kind, canon);
     }
   }
 
@@ -393,4 +393,37 @@ function commonPrefix(a: string, b: string): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i;
+}
+
+/**
+ * Items changed since the last flush, per kind. Marking happens for every learned
+ * event, so it must not build a "kind + key" string each time; iteration (rare, at
+ * flush) yields `${kind}\u0000${key}`.
+ */
+export class DirtyKeys {
+  private byKind = new Map<BaselineKind, Set<string>>();
+
+  mark(kind: BaselineKind, key: string): void {
+    let s = this.byKind.get(kind);
+    if (s === undefined) this.byKind.set(kind, (s = new Set()));
+    s.add(key);
+  }
+  unmark(kind: BaselineKind, key: string): void {
+    this.byKind.get(kind)?.delete(key);
+  }
+  has(composite: string): boolean {
+    const i = composite.indexOf('\u0000');
+    return this.byKind.get(composite.slice(0, i) as BaselineKind)?.has(composite.slice(i + 1)) ?? false;
+  }
+  get size(): number {
+    let n = 0;
+    for (const s of this.byKind.values()) n += s.size;
+    return n;
+  }
+  clear(): void {
+    this.byKind.clear();
+  }
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (const [kind, s] of this.byKind) for (const k of s) yield kind + '\u0000' + k;
+  }
 }
