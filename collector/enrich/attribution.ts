@@ -42,16 +42,7 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
           if (c) ev.container = { id: c.id, runtime: c.runtime };
         }
       }
-      if (ev.kind === 'exec' && p.pid > 0 && procs.peek(p.pid)?.exe !== p.exe) {
-        procs.recordExec({
-          pid: p.pid,
-          exe: p.exe,
-          args: p.args,
-          ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
-          ...(p.uid !== undefined ? { uid: p.uid } : {}),
-          ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
-        });
-      }
+      if (ev.kind === 'exec' && p.pid > 0 && procs.peek(p.pid)?.exe !== p.exe) procs.recordExecEvent(ev);
       if (p.pid > 0 && (p.exe === '' || p.args.length === 0) && ev.kind !== 'syscall') {
         const e = procs.get(p.pid);
         if (e) {

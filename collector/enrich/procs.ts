@@ -3,7 +3,7 @@
 // from /proc/PID on a miss. Bounded (oldest recorded out), so it cannot grow with
 // the pid space. Gives the ancestry chain (exe lineage) alerts show.
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { Ancestor } from '../event.ts';
+import type { Ancestor, RuntimeEvent } from '../event.ts';
 import { cgroupPathFromProc } from './proc-cgroup.ts';
 
 export interface ProcEntry {
@@ -107,6 +107,19 @@ export class ProcessCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** record an exec event's process (with the cgroup the event was attributed to) */
+  recordExecEvent(ev: RuntimeEvent): void {
+    const p = ev.process;
+    this.recordExec({
+      pid: p.pid,
+      exe: p.exe,
+      args: p.args,
+      ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
+      ...(p.uid !== undefined ? { uid: p.uid } : {}),
+      ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
+    });
   }
 
   /** an exec replaces whatever was known for the pid (pid reuse, or a new image) */

@@ -61,14 +61,7 @@ export function attributeBatch(batch: RuntimeEvent[], procs: ProcessCache): void
     const p = ev.process;
     if (p.pid <= 0) continue;
     if (ev.kind === 'exec') {
-      procs.recordExec({
-        pid: p.pid,
-        exe: p.exe,
-        args: p.args,
-        ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
-        ...(p.uid !== undefined ? { uid: p.uid } : {}),
-        ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
-      });
+      procs.recordExecEvent(ev);
     } else {
       const e = procs.get(p.pid);
       if (e) {
