@@ -2,6 +2,7 @@
 // Names are prefixed habitwatch_; labels are bounded — never pid, path or IP.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SourceStats } from '../collector/stats.ts';
+import { procfsCounters } from '../collector/sources/procfs/index.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -106,6 +107,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     delivery: createDeliveryMetrics(registry),
   };
+  registerProcfsMetrics(registry);
   return m;
 }
 
@@ -218,4 +220,24 @@ export function createDeliveryMetrics(registry: Registry, opts: { workloadCap?: 
       alertsByWorkload.inc({ namespace: namespace ?? '', workload: w });
     },
   };
+}
+
+/** the procfs poller's own counters, read at scrape time (it is lossy: say how much) */
+function registerProcfsMetrics(registry: Registry): void {
+  const c = procfsCounters;
+  const counter = (name: string, help: string, get: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(get());
+      },
+    });
+  };
+  counter('habitwatch_procfs_polls_total', 'Polls of /proc by the procfs source', () => c.polls);
+  counter('habitwatch_procfs_new_processes_total', 'New processes the procfs source saw', () => c.newProcesses);
+  counter('habitwatch_procfs_missed_processes_total', 'Upper bound of processes that lived and died between two polls (forks minus seen)', () => c.missedUpperBound);
+  counter('habitwatch_procfs_poll_seconds_total', 'Time spent polling /proc', () => c.pollSeconds);
 }
