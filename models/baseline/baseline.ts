@@ -4,6 +4,11 @@
 import type { BaselineState } from '../alert.ts';
 import { BASELINE_KINDS, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
 import { WILDCARD } from './generalize.ts';
+import { DirtyKeys } from './dirty.ts';
+import { globToRegExp, mergeInto, similarity } from './match.ts';
+
+export { globToRegExp } from './match.ts';
+export { DirtyKeys } from './dirty.ts';
 
 export interface LearningConfig {
   /** learn at least this long before a baseline may become stable */
@@ -339,91 +344,4 @@ function copyItem(it: Item): Item {
     if (it.detail.ops) c.detail.ops = [...it.detail.ops];
   }
   return c;
-}
-
-function mergeInto(target: Item, src: Item): void {
-  target.count += src.count;
-  target.firstSeen = Math.min(target.firstSeen, src.firstSeen);
-  target.lastSeen = Math.max(target.lastSeen, src.lastSeen);
-  for (const n of src.nodes) if (!target.nodes.includes(n)) target.nodes.push(n);
-  if (src.detail) {
-    target.detail ??= {};
-    for (const f of ['parents', 'args', 'ops'] as const) {
-      const s = src.detail[f];
-      if (!s) continue;
-      const t = (target.detail[f] ??= []);
-      for (const v of s) if (!t.includes(v) && t.length < 32) t.push(v);
-    }
-  }
-}
-
-/** `*` matches one path segment (or one host), `**` any number of segments. */
-export function globToRegExp(glob: string, kind: BaselineKind): RegExp {
-  const sep = kind === 'connect' || kind === 'listen' ? '[^:\\s]*' : '[^/]*';
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += sep;
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp('^' + re + '$');
-}
-
-function similarity(kind: BaselineKind, a: string, b: string): number {
-  if (kind === 'connect' || kind === 'listen') {
-    const pa = splitNetKey(a);
-    const pb = splitNetKey(b);
-    if (!pa || !pb) return 0;
-    return (pa[0] === pb[0] ? 1 : 0) + (pa[2] === pb[2] ? 4 : 0) + commonPrefix(pa[1], pb[1]) / 4;
-  }
-  if (kind === 'syscall') return commonPrefix(a, b);
-  // paths: shared leading directories count most, then the same file name
-  const sa = a.split('/');
-  const sb = b.split('/');
-  let s = 0;
-  for (let i = 0; i < Math.min(sa.length, sb.length) && sa[i] === sb[i]; i++) s += 2;
-  if (sa[sa.length - 1] === sb[sb.length - 1]) s += 3;
-  return s;
-}
-
-function commonPrefix(a: string, b: string): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-}
-
-/**
- * Items changed since the last flush, per kind. Marking happens for every learned
- * event, so it must not build a "kind + key" string each time; iteration (rare, at
- * flush) yields `${kind}\u0000${key}`.
- */
-export class DirtyKeys {
-  private byKind = new Map<BaselineKind, Set<string>>();
-
-  mark(kind: BaselineKind, key: string): void {
-    let s = this.byKind.get(kind);
-    if (s === undefined) this.byKind.set(kind, (s = new Set()));
-    s.add(key);
-  }
-  unmark(kind: BaselineKind, key: string): void {
-    this.byKind.get(kind)?.delete(key);
-  }
-  has(composite: string): boolean {
-    const i = composite.indexOf('\u0000');
-    return this.byKind.get(composite.slice(0, i) as BaselineKind)?.has(composite.slice(i + 1)) ?? false;
-  }
-  get size(): number {
-    let n = 0;
-    for (const s of this.byKind.values()) n += s.size;
-    return n;
-  }
-  clear(): void {
-    this.byKind.clear();
-  }
-  *[Symbol.iterator](): IterableIterator<string> {
-    for (const [kind, s] of this.byKind) for (const k of s) yield kind + '\u0000' + k;
-  }
 }
