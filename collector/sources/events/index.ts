@@ -3,7 +3,7 @@
 // (`follow: true`), resuming from the stored offset after a restart.
 import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
-import { tailFile, type TailPosition } from '../../tail.ts';
+import { followLines } from '../../follow.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { decodeEvent } from './decode.ts';
 
@@ -51,14 +51,15 @@ async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
 }
 
 async function* followFile(file: string, ctx: SourceContext): EventBatches {
-  const key = `offset:${file}`;
-  const saved = ctx.state.get(key);
-  const from = saved ? (JSON.parse(saved) as TailPosition) : undefined;
-  for await (const chunk of tailFile(file, { signal: ctx.signal, from })) {
+  // The follower records its position in `state` as it reads; hold each position
+  // back and store it only when the pipeline acknowledges the batch, so a crash
+  // re-reads what was read but not yet committed (at least once).
+  let pending: [string, string] | undefined;
+  const deferred = { get: (k: string) => ctx.state.get(k), set: (k: string, v: string) => void (pending = [k, v]) };
+  for await (const chunk of followLines(file, { signal: ctx.signal, pollMs: 100, fromStart: true, state: deferred })) {
     const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx);
-    const pos = JSON.stringify({ ino: chunk.ino, offset: chunk.offset });
-    // the offset is stored once the pipeline has committed this batch: at-least-once on restart
-    yield withAck(out, () => ctx.state.set(key, pos));
+    const pos = pending;
+    yield withAck(out, () => void (pos && ctx.state.set(pos[0], pos[1])));
   }
 }
 

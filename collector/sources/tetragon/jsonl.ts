@@ -4,7 +4,7 @@ import type { RuntimeEvent } from '../../event.ts';
 import { openInput, splitLines } from '../../lines.ts';
 import type { EventBatches, SourceContext } from '../types.ts';
 import { BatchChannel } from './channel.ts';
-import { followLines } from './follow.ts';
+import { followLines } from '../../follow.ts';
 
 export type JsonDecodeResult =
   | { ok: true; events: RuntimeEvent[]; dropped?: number }

@@ -3,8 +3,8 @@
 // truncation (read again from 0). Polling, not fs.watch: inotify misses events on
 // some overlay and network filesystems, and a 250 ms poll is cheap.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { splitLines, type LineChunk } from '../../lines.ts';
-import type { SourceState } from '../types.ts';
+import { splitLines, type LineChunk } from './lines.ts';
+import type { SourceState } from './sources/types.ts';
 
 export interface FollowOptions {
   signal: AbortSignal;
