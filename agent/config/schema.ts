@@ -5,7 +5,7 @@ import { SEVERITIES } from '../../models/alert.ts';
 import { rules } from '../../models/rules/index.ts';
 import type { JsonSchema } from '../../collector/sources/types.ts';
 import { durationSchema } from './duration.ts';
-import { sinksSchema } from './sinks-schema.ts';
+import { sinksConfigSchema } from '../sinks/index.ts';
 
 export function configSchema(): JsonSchema {
   const sourceProps: Record<string, unknown> = {
@@ -74,7 +74,7 @@ export function configSchema(): JsonSchema {
         additionalProperties: false,
         properties: { flushInterval: durationSchema },
       },
-      sinks: sinksSchema(),
+      sinks: sinksConfigSchema,
     },
   };
 }

@@ -33,17 +33,29 @@ export const commonSinkProperties: Record<string, JsonSchema> = {
 function typeSchema(t: SinkType<object>): JsonSchema {
   const own = t.configSchema as { properties?: Record<string, JsonSchema>; required?: string[] };
   return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['type', 'name', ...(own.required ?? [])],
-    properties: { type: { const: t.type }, ...commonSinkProperties, ...(own.properties ?? {}) },
+    if: { type: 'object', properties: { type: { const: t.type } }, required: ['type'] },
+    then: {
+      type: 'object',
+      additionalProperties: false,
+      required: own.required ?? [],
+      properties: { type: {}, ...commonSinkProperties, ...(own.properties ?? {}) },
+    },
   };
 }
 
-/** JSON schema of the agent config key `sinks` */
+/**
+ * JSON schema of the agent config key `sinks`. Discriminated by `type` with if/then
+ * rather than oneOf, so a bad webhook entry is reported as "sinks.0: must have
+ * required property 'url'", not as a failure to match every other sink type too.
+ */
 export const sinksConfigSchema: JsonSchema = {
   type: 'array',
-  items: { oneOf: Object.values(sinkTypes).map(typeSchema) },
+  items: {
+    type: 'object',
+    required: ['type', 'name'],
+    properties: { type: { enum: Object.keys(sinkTypes) } },
+    allOf: Object.values(sinkTypes).map(typeSchema),
+  },
 };
 
 export const DEFAULTS = {
