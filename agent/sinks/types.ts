@@ -1,5 +1,6 @@
 // The contract every sink folder implements (agent/sinks/<type>/index.ts), plus the
 // per-sink settings every sink shares (name, filters, retry, bounds).
+import { parseDuration as parseConfigDuration } from '../config/duration.ts';
 import type { Alert, Severity } from '../../models/alert.ts';
 import type { Logger } from '../../collector/log.ts';
 
@@ -104,7 +105,6 @@ export class SinkConfigError extends Error {
   override name = 'SinkConfigError';
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export const durationSchema: JsonSchema = {
   anyOf: [
@@ -115,8 +115,9 @@ export const durationSchema: JsonSchema = {
 
 export function parseDuration(d: Duration | undefined, fallbackMs: number): number {
   if (d === undefined) return fallbackMs;
-  if (typeof d === 'number') return d;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(d.trim());
-  if (!m) throw new SinkConfigError(`invalid duration ${JSON.stringify(d)} (use e.g. 500ms, 10s, 5m, 1h)`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  try {
+    return parseConfigDuration(d);
+  } catch {
+    throw new SinkConfigError(`invalid duration ${JSON.stringify(d)} (use e.g. 500ms, 10s, 5m, 1h)`);
+  }
 }
