@@ -2,6 +2,8 @@
 // input (--learn-events N or --learn-until TIME), then freezes every baseline and
 // judges the rest: "what would have alerted". Without a cut, learning runs on event
 // time exactly as the live agent would.
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findSource, sources } from '../../collector/sources/index.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
@@ -15,6 +17,7 @@ import { severityRank, SEVERITIES, type Alert, type Severity } from '../../model
 import { loadConfigFile } from '../config/load.ts';
 import { memorySourceState } from '../store/source-state.ts';
 import { Pipeline } from '../pipeline.ts';
+import { replaySharded } from '../replay/parallel.ts';
 import { UsageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 import { table } from './table.ts';
@@ -24,6 +27,10 @@ export interface ReplayResult {
   stats: MemoryStats;
   events: number;
   baselines: Record<string, number>;
+  /** threads the replay ran on (events source: sharded by workload) */
+  threads: number;
+  /** events judged by another shard than their workload's (input with odd workload keys) */
+  misrouted: number;
 }
 
 export interface ReplayOptions {
@@ -33,6 +40,21 @@ export interface ReplayOptions {
   learnUntil?: number;
   config?: string;
   node?: string;
+  /** events source only: shards on worker threads; default: cores (max 4) for input ≥ 32 MiB */
+  threads?: number;
+  /** read events through the source's own replay reader, unsharded (the reference the tests compare shards with) */
+  viaSource?: boolean;
+}
+
+const SHARD_MIN_BYTES = 32 * 1024 * 1024;
+
+/** how many threads an events replay uses: sharding pays off only for big files */
+function replayThreads(o: ReplayOptions): number {
+  if (o.files.includes('-')) return 1;
+  if (o.threads !== undefined) return o.threads;
+  let bytes = 0;
+  for (const f of o.files) bytes += statSync(f, { throwIfNoEntry: false })?.size ?? 0;
+  return bytes >= SHARD_MIN_BYTES ? Math.min(availableParallelism(), 4) : 1;
 }
 
 export async function replay(o: ReplayOptions, onProgress?: (events: number) => void): Promise<ReplayResult> {
@@ -45,6 +67,14 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
   const cut = o.learnEvents !== undefined || o.learnUntil !== undefined;
   // with an explicit cut, baselines learn until the cut and only then become stable
   const learning = cut ? { ...cfg.learning, minLearningMs: Number.POSITIVE_INFINITY } : cfg.learning;
+  if (def.name === 'events' && !o.viaSource) {
+    // normalised events replay sharded by workload (agent/replay/): one shard is the
+    // plain single-threaded pipeline, more shards give the same alerts sooner
+    const threads = replayThreads(o);
+    const base = { files: o.files, learnEvents: o.learnEvents, learnUntil: o.learnUntil, learning, engine: cfg.engine, node: cfg.node };
+    const r = await replaySharded(base, threads, onProgress);
+    return { ...r, alerts: r.alerts.sort(byTimeThenId), threads };
+  }
   const profiler = new Profiler(learning);
   const engine = new Engine(profiler, rules, cfg.engine);
   const alerts = new Map<string, Alert>();
@@ -87,12 +117,17 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
   if (!cut) profiler.tickAll(lastTime);
   const byState: Record<string, number> = {};
   for (const b of profiler.baselines.values()) byState[b.meta.state] = (byState[b.meta.state] ?? 0) + 1;
-  const list = [...alerts.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
-  return { alerts: list, stats, events: seen, baselines: byState };
+  const list = [...alerts.values()].sort(byTimeThenId);
+  return { alerts: list, stats, events: seen, baselines: byState, threads: 1, misrouted: 0 };
+}
+
+function byTimeThenId(a: Alert, b: Alert): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1;
 }
 
 const HELP = `usage: habitwatch replay --source NAME FILE… [--learn-events N | --learn-until TIME] [--json]
-                        [--config FILE] [--node NAME] [--min-severity LEVEL]
+                        [--config FILE] [--node NAME] [--min-severity LEVEL] [--threads N]
+  --threads N  events source: judge workloads on N threads (default: up to 4 for input ≥ 32 MiB)
   FILE may be - for standard input. Sources: ${sources.filter((s) => s.replay).map((s) => s.name).join(', ')}`;
 
 export async function replayCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
@@ -107,6 +142,7 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream, 
       config: { type: 'string', short: 'c' },
       node: { type: 'string' },
       'min-severity': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -128,13 +164,18 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream, 
     learnUntil = /^\d+$/.test(values['learn-until']) ? Number(values['learn-until']) : Date.parse(values['learn-until']);
     if (Number.isNaN(learnUntil)) throw new UsageError(`--learn-until must be ISO 8601 or epoch ms (got ${values['learn-until']})`);
   }
+  let threads: number | undefined;
+  if (values.threads !== undefined) {
+    threads = Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be a whole number from 1 to 64 (got ${values.threads})`);
+  }
   const minSev = values['min-severity'] as Severity | undefined;
   if (minSev !== undefined && !SEVERITIES.includes(minSev)) throw new UsageError(`--min-severity must be one of ${SEVERITIES.join(', ')}`);
 
   const progress = createProgress('replay', err);
   const t0 = performance.now();
   const r = await replay(
-    { source: values.source, files: positionals, learnEvents, learnUntil, config: values.config, node: values.node },
+    { source: values.source, files: positionals, learnEvents, learnUntil, config: values.config, node: values.node, threads },
     (n) => progress.update(() => `${n.toLocaleString('en-US')} events, ${Math.round(n / ((performance.now() - t0) / 1000)).toLocaleString('en-US')}/s`),
   );
   progress.done();
@@ -155,7 +196,9 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream, 
 }
 
 function summary(r: ReplayResult, secs: number): string {
-  const lines = [`replay: ${r.events} events in ${secs.toFixed(2)}s; ${r.alerts.length} alerts`];
+  const lines = [`replay: ${r.events} events in ${secs.toFixed(2)}s${r.threads > 1 ? ` on ${r.threads} threads` : ''}; ${r.alerts.length} alerts`];
+  if (r.misrouted > 0)
+    lines.push(`note: ${r.misrouted} event(s) had a workload id other than their line's first "workload":{"id":…}; those workloads were judged on several threads (use --threads 1 for exact results)`);
   const states = Object.entries(r.baselines).map(([s, n]) => `${n} ${s}`).join(', ');
   lines.push(`baselines: ${states || 'none'}`);
   const byRule = new Map<string, number>();

@@ -1,0 +1,109 @@
+// Sharded replay of normalised events: shard 0 runs on this thread, the others on
+// worker threads; each reads the input itself and judges only its workloads' events
+// (see shard.ts). The merged result equals a single pipeline's.
+import { Worker } from 'node:worker_threads';
+import { MemoryStats, type StatsSnapshot } from '../../collector/stats.ts';
+import type { Alert } from '../../models/alert.ts';
+import { ShardReplay, type ShardParams, type ShardRead, type ShardResult } from './shard.ts';
+import { workerModule } from './bundle.ts';
+
+export interface MergedReplay {
+  alerts: Alert[];
+  stats: MemoryStats;
+  events: number;
+  baselines: Record<string, number>;
+  misrouted: number;
+}
+
+type FromWorker = { type: 'progress'; events: number } | { type: 'read'; read: ShardRead } | { type: 'result'; result: ShardResult };
+
+/** A worker's side of the protocol as two promises, failing if the worker does. */
+function startWorker(url: URL, params: ShardParams, onProgress: (events: number) => void) {
+  const w = new Worker(url, { workerData: params });
+  let readDone!: (r: ShardRead) => void;
+  let resultDone!: (r: ShardResult) => void;
+  let fail!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // observed through the promises below
+  const read = new Promise<ShardRead>((r) => (readDone = r));
+  const result = new Promise<ShardResult>((r) => (resultDone = r));
+  w.on('message', (m: FromWorker) => {
+    if (m.type === 'progress') onProgress(m.events);
+    else if (m.type === 'read') readDone(m.read);
+    else resultDone(m.result);
+  });
+  w.on('error', (e) => fail(e));
+  w.on('exit', (code) => fail(new Error(`replay worker ${params.shard} exited with code ${code}`)));
+  return {
+    read: Promise.race([read, failed]),
+    result: Promise.race([result, failed]),
+    finish: (lastTime: number) => w.postMessage({ type: 'finish', lastTime }),
+    stop: () => void w.terminate(),
+  };
+}
+
+export async function replaySharded(
+  base: Omit<ShardParams, 'shard' | 'shards'>,
+  shards: number,
+  onProgress?: (events: number) => void,
+): Promise<MergedReplay> {
+  const counts = new Array<number>(shards).fill(0);
+  const progress = (i: number, n: number): void => {
+    counts[i] = n;
+    onProgress?.(counts.reduce((a, b) => a + b, 0));
+  };
+  const local = new ShardReplay({ ...base, shard: 0, shards });
+  if (shards === 1) {
+    const r = await local.read(onProgress);
+    return merge([local.finish(r.lastTime)]);
+  }
+  // bundle while this thread already reads: the workers catch up
+  const workers = workerModule().then((url) =>
+    Array.from({ length: shards - 1 }, (_, i) => startWorker(url, { ...base, shard: i + 1, shards }, (n) => progress(i + 1, n))),
+  );
+  try {
+    const mine = await local.read((n) => progress(0, n));
+    const ws = await workers;
+    const reads = [mine, ...(await Promise.all(ws.map((w) => w.read)))];
+    // the file's last valid event closes learning (as a single pipeline ticks at the end)
+    let last: ShardRead | undefined;
+    for (const r of reads) if (r.lastLine >= 0 && (last === undefined || r.lastLine > last.lastLine)) last = r;
+    const lastTime = last?.lastTime ?? 0;
+    for (const w of ws) w.finish(lastTime);
+    const results = [local.finish(lastTime), ...(await Promise.all(ws.map((w) => w.result)))];
+    return merge(results);
+  } finally {
+    void workers.then((ws) => ws.forEach((w) => w.stop())).catch(() => undefined);
+  }
+}
+
+function merge(results: ShardResult[]): MergedReplay {
+  const stats = new MemoryStats();
+  const baselines: Record<string, number> = {};
+  const alerts: Alert[] = [];
+  let events = 0;
+  let misrouted = 0;
+  for (const r of results) {
+    alerts.push(...r.alerts);
+    events += r.events;
+    misrouted += r.misrouted;
+    for (const [s, n] of Object.entries(r.baselines)) baselines[s] = (baselines[s] ?? 0) + n;
+    addSnapshot(stats.snap, r.stats);
+  }
+  return { alerts, stats, events, baselines, misrouted };
+}
+
+function addSnapshot(into: StatsSnapshot, from: StatsSnapshot): void {
+  for (const [src, n] of Object.entries(from.received)) into.received[src] = (into.received[src] ?? 0) + n;
+  for (const [src, n] of Object.entries(from.restarts)) into.restarts[src] = (into.restarts[src] ?? 0) + n;
+  for (const key of ['bad', 'dropped'] as const) {
+    for (const [src, reasons] of Object.entries(from[key])) {
+      const m = (into[key][src] ??= {});
+      for (const [reason, n] of Object.entries(reasons)) m[reason] = (m[reason] ?? 0) + n;
+    }
+  }
+  for (const [k, ex] of Object.entries(from.examples)) {
+    const list = (into.examples[k] ??= []);
+    for (const e of ex) if (list.length < 3) list.push(e);
+  }
+}

@@ -1,0 +1,220 @@
+// One shard of an events replay: reads every line of the input, decodes only the
+// lines whose workload hashes to this shard, and runs them through its own
+// pipeline. All state that detection keeps (baselines, open alerts, drift memory)
+// is per workload container, so shards never need each other's events and the
+// union of their alerts is exactly what one pipeline would raise.
+//
+// The learning cut is global (the N-th valid event of the file, or the first at or
+// after a time), so until it is reached every shard decodes every line to count;
+// after it, other shards' lines are skipped from their bytes alone.
+import { MAX_LINE_BYTES, openInput } from '../../collector/lines.ts';
+import { decodeEvent } from '../../collector/sources/events/decode.ts';
+import { createEnricher } from '../../collector/enrich/index.ts';
+import { silentLogger } from '../../collector/log.ts';
+import { MemoryStats, type StatsSnapshot } from '../../collector/stats.ts';
+import type { RuntimeEvent } from '../../collector/event.ts';
+import type { Alert } from '../../models/alert.ts';
+import type { LearningConfig } from '../../models/baseline/baseline.ts';
+import { Profiler } from '../../models/baseline/profiler.ts';
+import { Engine, type EngineConfig } from '../../models/engine.ts';
+import { rules } from '../../models/rules/index.ts';
+import { Pipeline } from '../pipeline.ts';
+import { LineRouter, idShard } from './route.ts';
+
+export interface ShardParams {
+  files: string[];
+  shard: number;
+  shards: number;
+  learnEvents?: number;
+  learnUntil?: number;
+  /** learning thresholds as replay uses them (no time-based stability with a cut) */
+  learning: LearningConfig;
+  engine: EngineConfig;
+  node: string;
+}
+
+export interface ShardRead {
+  /** valid events this shard judged */
+  events: number;
+  /** global line number and time of this shard's last valid event (-1: none) */
+  lastLine: number;
+  lastTime: number;
+}
+
+export interface ShardResult {
+  alerts: Alert[];
+  stats: StatsSnapshot;
+  events: number;
+  baselines: Record<string, number>;
+  /** events whose decoded workload hashed elsewhere than their bytes said (judged here anyway) */
+  misrouted: number;
+}
+
+const BATCH = 512;
+
+export class ShardReplay {
+  readonly stats = new MemoryStats();
+  private readonly profiler: Profiler;
+  private readonly pipeline: Pipeline;
+  private readonly alerts = new Map<string, Alert>();
+  private readonly enricher = createEnricher();
+  private readonly router: LineRouter;
+  private readonly defaults: { node: string };
+  private readonly cut: boolean;
+  /** before the cut every line is decoded, to count valid events in file order */
+  private counting: boolean;
+  private seenBeforeCut = 0;
+  private line = 0;
+  private batch: RuntimeEvent[] = [];
+  private readonly one: RuntimeEvent[] = [];
+  private read_: ShardRead = { events: 0, lastLine: -1, lastTime: 0 };
+  misrouted = 0;
+
+  constructor(private readonly p: ShardParams) {
+    this.profiler = new Profiler(p.learning);
+    const engine = new Engine(this.profiler, rules, p.engine);
+    this.pipeline = new Pipeline({
+      engine,
+      enricher: this.enricher,
+      log: silentLogger,
+      now: () => 0,
+      onAlert: (u) => this.alerts.set(u.alert.id, u.alert),
+    });
+    this.router = new LineRouter(p.shards);
+    this.defaults = { node: p.node };
+    this.cut = p.learnEvents !== undefined || p.learnUntil !== undefined;
+    this.counting = this.cut;
+  }
+
+  /** Read all input; onProgress gets this shard's event count now and then. */
+  async read(onProgress?: (events: number) => void): Promise<ShardRead> {
+    for (const file of this.p.files) {
+      await this.readFile(file);
+      this.flush();
+      onProgress?.(this.read_.events);
+    }
+    this.flush();
+    return this.read_;
+  }
+
+  /** After every shard has read: the last tick at the file's last event time, then results. */
+  finish(lastTime: number): ShardResult {
+    this.flush();
+    if (!this.cut) this.profiler.tickAll(lastTime);
+    const baselines: Record<string, number> = {};
+    for (const b of this.profiler.baselines.values()) baselines[b.meta.state] = (baselines[b.meta.state] ?? 0) + 1;
+    return { alerts: [...this.alerts.values()], stats: this.stats.snap, events: this.read_.events, baselines, misrouted: this.misrouted };
+  }
+
+  // Byte-level line splitting, as collector/lines.ts splitLines does it (same cap,
+  // same handling of CR, over-long and unterminated lines), but without making a
+  // string of every line: most lines belong to other shards.
+  private async readFile(file: string): Promise<void> {
+    const input = openInput(file);
+    let carry: Buffer[] = [];
+    let carryLen = 0;
+    let skipping = false;
+    try {
+      for await (const raw of input) {
+        const buf = typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer);
+        let start = 0;
+        let nl = buf.indexOf(10, start);
+        while (nl !== -1) {
+          if (skipping) skipping = false;
+          else if (carryLen + (nl - start) > MAX_LINE_BYTES) this.tooLong(file);
+          else if (carryLen > 0) {
+            carry.push(buf.subarray(start, nl));
+            const whole = Buffer.concat(carry);
+            this.onLine(whole, 0, whole.length);
+          } else this.onLine(buf, start, nl);
+          carry = [];
+          carryLen = 0;
+          start = nl + 1;
+          nl = buf.indexOf(10, start);
+        }
+        if (start < buf.length && !skipping) {
+          const rest = buf.subarray(start);
+          if (carryLen + rest.length > MAX_LINE_BYTES) {
+            skipping = true;
+            this.tooLong(file);
+            carry = [];
+            carryLen = 0;
+          } else {
+            carry.push(Buffer.from(rest)); // copy: the stream may reuse its buffer
+            carryLen += rest.length;
+          }
+        }
+        if (this.batch.length >= BATCH) this.flush();
+      }
+      if (carryLen > 0 && !skipping) {
+        const whole = Buffer.concat(carry);
+        this.onLine(whole, 0, whole.length);
+      }
+    } finally {
+      if (file !== '-') input.destroy();
+    }
+  }
+
+  private tooLong(file: string): void {
+    this.line++;
+    // counted once, by shard 0: no shard can tell whose it was
+    if (this.p.shard === 0) this.stats.bad('events', 'line_too_long', `${file}: line over 1 MiB`);
+  }
+
+  private owns(route: number): boolean {
+    return route === this.p.shard || (route === -1 && this.p.shard === 0);
+  }
+
+  private onLine(buf: Buffer, start: number, end: number): void {
+    const line = this.line++;
+    if (end > start && buf[end - 1] === 13) end--;
+    if (end === start) return;
+    let route = this.p.shards === 1 ? 0 : this.router.route(buf, start, end);
+    if (!this.counting && route !== -1 && route !== this.p.shard) return;
+    const text = buf.toString('utf8', start, end);
+    if (text.charCodeAt(0) <= 32 && text.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (this.owns(route)) this.stats.bad('events', 'invalid_json', text.slice(0, 120));
+      return;
+    }
+    const r = decodeEvent(parsed, this.defaults);
+    if (!r.ok) {
+      if (this.owns(route)) this.stats.bad('events', r.reason, r.detail);
+      return;
+    }
+    const ev = r.event;
+    if (route === -1) {
+      // the workload comes from decoding (or from enrichment when the event has none)
+      this.one[0] = ev;
+      this.enricher.enrich(this.one);
+      route = idShard(ev.workload!.id, this.p.shards);
+    } else if (this.p.shards > 1 && route === this.p.shard && (ev.workload === undefined || idShard(ev.workload.id, this.p.shards) !== route)) {
+      this.misrouted++;
+    }
+    if (this.counting) {
+      const p = this.p;
+      if ((p.learnEvents !== undefined && this.seenBeforeCut >= p.learnEvents) || (p.learnUntil !== undefined && ev.time >= p.learnUntil)) {
+        // events before the cut learn, this one and all after it are judged
+        this.flush();
+        this.profiler.freeze(ev.time);
+        this.counting = false;
+      } else this.seenBeforeCut++;
+    }
+    if (route !== this.p.shard) return;
+    this.read_.events++;
+    this.read_.lastLine = line;
+    this.read_.lastTime = ev.time;
+    this.batch.push(ev);
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    const b = this.batch;
+    this.batch = [];
+    this.stats.received('events', b.length);
+    this.pipeline.handle(b);
+  }
+}
