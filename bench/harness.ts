@@ -54,3 +54,13 @@ export async function bestCpuOf(n: number, fn: () => unknown | Promise<unknown>)
   for (let i = 0; i < n; i++) best = Math.min(best, await cpuTime(fn));
   return best;
 }
+
+/** CPU seconds and wall seconds of one run of fn */
+export async function cpuAndWall(fn: () => unknown | Promise<unknown>): Promise<[number, number]> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return [(c.user + c.system) / 1e6, wall];
+}

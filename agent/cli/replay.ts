@@ -73,7 +73,7 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
     const threads = replayThreads(o);
     const base = { files: o.files, learnEvents: o.learnEvents, learnUntil: o.learnUntil, learning, engine: cfg.engine, node: cfg.node };
     const r = await replaySharded(base, threads, onProgress);
-    return { ...r, alerts: r.alerts.sort(byTimeThenId), threads };
+    return { ...r, alerts: r.alerts.sort(byTimeThenId) };
   }
   const profiler = new Profiler(learning);
   const engine = new Engine(profiler, rules, cfg.engine);

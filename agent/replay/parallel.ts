@@ -13,6 +13,8 @@ export interface MergedReplay {
   events: number;
   baselines: Record<string, number>;
   misrouted: number;
+  /** threads actually used */
+  threads: number;
 }
 
 type FromWorker = { type: 'progress'; events: number } | { type: 'read'; read: ShardRead } | { type: 'result'; result: ShardResult };
@@ -34,9 +36,14 @@ function startWorker(url: URL, params: ShardParams, onProgress: (events: number)
   });
   w.on('error', (e) => fail(e));
   w.on('exit', (code) => fail(new Error(`replay worker ${params.shard} exited with code ${code}`)));
+  const readOrFail = Promise.race([read, failed]);
+  const resultOrFail = Promise.race([result, failed]);
+  // if this thread fails first, nobody awaits these: not an unhandled rejection
+  readOrFail.catch(() => undefined);
+  resultOrFail.catch(() => undefined);
   return {
-    read: Promise.race([read, failed]),
-    result: Promise.race([result, failed]),
+    read: readOrFail,
+    result: resultOrFail,
     finish: (lastTime: number) => w.postMessage({ type: 'finish', lastTime }),
     stop: () => void w.terminate(),
   };
@@ -44,36 +51,34 @@ function startWorker(url: URL, params: ShardParams, onProgress: (events: number)
 
 export async function replaySharded(
   base: Omit<ShardParams, 'shard' | 'shards'>,
-  shards: number,
+  wanted: number,
   onProgress?: (events: number) => void,
 ): Promise<MergedReplay> {
+  // without a worker bundle (esbuild unavailable) the replay still runs, on one thread
+  const url = wanted > 1 ? await workerModule().catch(() => undefined) : undefined;
+  const shards = url === undefined ? 1 : wanted;
   const counts = new Array<number>(shards).fill(0);
   const progress = (i: number, n: number): void => {
     counts[i] = n;
     onProgress?.(counts.reduce((a, b) => a + b, 0));
   };
   const local = new ShardReplay({ ...base, shard: 0, shards });
-  if (shards === 1) {
+  if (url === undefined) {
     const r = await local.read(onProgress);
     return merge([local.finish(r.lastTime)]);
   }
-  // bundle while this thread already reads: the workers catch up
-  const workers = workerModule().then((url) =>
-    Array.from({ length: shards - 1 }, (_, i) => startWorker(url, { ...base, shard: i + 1, shards }, (n) => progress(i + 1, n))),
-  );
+  const ws = Array.from({ length: shards - 1 }, (_, i) => startWorker(url, { ...base, shard: i + 1, shards }, (n) => progress(i + 1, n)));
   try {
-    const mine = await local.read((n) => progress(0, n));
-    const ws = await workers;
-    const reads = [mine, ...(await Promise.all(ws.map((w) => w.read)))];
+    const reads = [await local.read((n) => progress(0, n)), ...(await Promise.all(ws.map((w) => w.read)))];
     // the file's last valid event closes learning (as a single pipeline ticks at the end)
     let last: ShardRead | undefined;
     for (const r of reads) if (r.lastLine >= 0 && (last === undefined || r.lastLine > last.lastLine)) last = r;
     const lastTime = last?.lastTime ?? 0;
     for (const w of ws) w.finish(lastTime);
     const results = [local.finish(lastTime), ...(await Promise.all(ws.map((w) => w.result)))];
-    return merge(results);
+    return { ...merge(results), threads: shards };
   } finally {
-    void workers.then((ws) => ws.forEach((w) => w.stop())).catch(() => undefined);
+    for (const w of ws) w.stop();
   }
 }
 
@@ -90,7 +95,7 @@ function merge(results: ShardResult[]): MergedReplay {
     for (const [s, n] of Object.entries(r.baselines)) baselines[s] = (baselines[s] ?? 0) + n;
     addSnapshot(stats.snap, r.stats);
   }
-  return { alerts, stats, events, baselines, misrouted };
+  return { alerts, stats, events, baselines, misrouted, threads: 1 };
 }
 
 function addSnapshot(into: StatsSnapshot, from: StatsSnapshot): void {

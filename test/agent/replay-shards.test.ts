@@ -132,6 +132,10 @@ describe('replay sharding: the same alerts on any number of threads', function (
     assert.equal(r.misrouted, 1);
   });
 
+  it('a file that cannot be read fails the replay cleanly, workers and all', async () => {
+    await assert.rejects(replay({ source: 'events', files: [file, join(dir, 'missing.jsonl')], threads: 2 }), /ENOENT/);
+  });
+
   it('the fixture gives its expected alerts on 2 threads too', async () => {
     const fixture = join(REPO, 'test/fixtures/replay/web-attack.jsonl');
     const one = await replay({ source: 'events', files: [fixture], learnEvents: 203, threads: 1 });
