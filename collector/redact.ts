@@ -75,13 +75,19 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     if (i > 0) {
       const prev = args[i - 1];
       if (prev.charCodeAt(0) === 45 /* - */) {
-        const bare = !PLAIN_OPTS.has(prev) && isBareSecretOpt(prev);
-        const f = bare ? 0 : prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''));
-        if (bare || (f & P && prev === '-p') || (f & A && prev === '-a')) {
+        if (!PLAIN_OPTS.has(prev) && isBareSecretOpt(prev)) {
           out = replaceAt(args, out, i, REDACTED);
           continue;
         }
-        if (f & U && (prev === '-u' || prev === '--user') && a.includes(':')) {
+        // the program matters only after -p, -a, -u and --user: test the option first,
+        // so ordinary options (--port 80) never run the program regexes
+        if (prev === '-p' || prev === '-a') {
+          const f = prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''));
+          if (f & (prev === '-p' ? P : A)) {
+            out = replaceAt(args, out, i, REDACTED);
+            continue;
+          }
+        } else if ((prev === '-u' || prev === '--user') && a.includes(':') && (prog >= 0 ? prog : (prog = programFlags(exe, args[0] ?? ''))) & U) {
           out = replaceAt(args, out, i, a.replace(/:.*$/, `:${REDACTED}`));
           continue;
         }
