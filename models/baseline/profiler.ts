@@ -2,8 +2,10 @@
 // maps the event to its item(s), learns or compares. Pure: time is an argument.
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
-import { generalizeArgs, generalizePath } from './generalize.ts';
+import { generalizeArgs, generalizePath, WILDCARD } from './generalize.ts';
 import { singleKey, type BaselineKind } from './items.ts';
+
+import { newImage, tick } from './learning.ts';
 
 const NONE: string[] = [];
 // one reusable holder for the single key of a non-syscall event (no array per event)
@@ -12,7 +14,6 @@ function singleKeyArray(k: string): readonly string[] {
   ONE[0] = k;
   return ONE;
 }
-import { newImage, tick } from './learning.ts';
 
 export interface Observation {
   baseline: Baseline;
@@ -40,11 +41,14 @@ export class Profiler {
   private index = new Map<string, Map<string, Baseline>>();
 
   baselineFor(ev: RuntimeEvent, now: number): Baseline {
+    // each property of the event read once: events of different kinds have different
+    // shapes, so every read here is a megamorphic (slow) property load
     const w = ev.workload!;
-    const container = w.container ?? ev.container?.name ?? ev.container?.id ?? 'main';
+    const c = ev.container;
+    const container = w.container ?? c?.name ?? c?.id ?? 'main';
     let byContainer = this.index.get(w.id);
     let b = byContainer?.get(container);
-    const image = ev.container?.imageDigest ?? ev.container?.image ?? w.image ?? null;
+    const image = (c !== undefined ? (c.imageDigest ?? c.image) : undefined) ?? w.image ?? null;
     if (b === undefined) {
       b = this.baselines.get(baselineKey(w.id, container));
       if (b === undefined) {
@@ -81,6 +85,7 @@ export class Profiler {
 
   observe(ev: RuntimeEvent, now: number): Observation {
     const b = this.baselineFor(ev, now);
+    if (this.frozen) return this.judge(b, ev);
     const kind = ev.kind as BaselineKind;
     const raw: readonly string[] = ev.kind === 'syscall' ? ev.names : singleKeyArray(singleKey(ev));
     const items: string[] = [];
@@ -88,16 +93,6 @@ export class Profiler {
     let lineageNovel = false;
     const parentExe = ev.kind === 'exec' ? ev.process.ancestors?.[0]?.exe : undefined;
     const parent = parentExe !== undefined ? generalizePath(parentExe) : undefined;
-    if (this.frozen) {
-      for (const r of raw) {
-        const key = b.canonical(kind, r);
-        items.push(key);
-        const it = b.get(kind, key);
-        if (!it) (novel === NONE ? (novel = []) : novel).push(key);
-        else if (parent !== undefined && it.detail?.parents && !it.detail.parents.includes(parent) && !it.detail.parents.includes('*')) lineageNovel = true;
-      }
-      return { baseline: b, kind, items, novel, lineageNovel };
-    }
     const learning = b.learning();
     const detail =
       ev.kind === 'exec'
@@ -114,6 +109,39 @@ export class Profiler {
     }
     if (learning) tick(b, now, this.cfg);
     return { baseline: b, kind, items, novel, lineageNovel };
+  }
+
+  /**
+   * Frozen: compare only. The hot path of replay, so no array grows by push (an
+   * empty array's first push allocates room for 17) and the parent of an exec is
+   * generalised only when the known item has parents to compare it with.
+   */
+  private judge(b: Baseline, ev: RuntimeEvent): Observation {
+    if (ev.kind === 'syscall') {
+      const names = ev.names;
+      const items: string[] = new Array<string>(names.length);
+      let novel: string[] = NONE;
+      for (let i = 0; i < names.length; i++) {
+        const key = b.canonical('syscall', names[i]);
+        items[i] = key;
+        if (b.get('syscall', key) === undefined) (novel === NONE ? (novel = []) : novel).push(key);
+      }
+      return { baseline: b, kind: 'syscall', items, novel, lineageNovel: false };
+    }
+    const kind = ev.kind;
+    const key = b.canonical(kind, singleKey(ev));
+    const it = b.get(kind, key);
+    if (it === undefined) return { baseline: b, kind, items: [key], novel: [key], lineageNovel: false };
+    let lineageNovel = false;
+    const parents = kind === 'exec' ? it.detail?.parents : undefined;
+    if (parents !== undefined) {
+      const parentExe = ev.process.ancestors?.[0]?.exe;
+      if (parentExe !== undefined) {
+        const parent = generalizePath(parentExe);
+        lineageNovel = !parents.includes(parent) && !parents.includes(WILDCARD);
+      }
+    }
+    return { baseline: b, kind, items: [key], novel: NONE, lineageNovel };
   }
 
   /** advance every baseline's state machine (called periodically, and at end of replay) */
