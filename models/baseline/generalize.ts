@@ -122,10 +122,12 @@ export function generalizePath(path: string): string {
 // second memo for the directory part means a new file name costs one segment.
 let dirCache = new Map<string, string>();
 
+// Every result is interned: one string object per generalised value, so the baseline
+// lookups that follow find the very object they stored and compare pointers, not text.
 function generalizePathUncached(path: string): string {
   // special pseudo-paths stay as they are, minus their ids: memfd:x (deleted), socket:[123]
   if (!path.startsWith('/')) {
-    return path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD);
+    return internString(path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD));
   }
   const slash = path.lastIndexOf('/');
   if (slash > 0 && !path.endsWith(' (deleted)') && !path.includes('//') && slash < path.length - 1) {
@@ -138,9 +140,9 @@ function generalizePathUncached(path: string): string {
     }
     const leaf = generalizeSegment(path.slice(slash + 1));
     if (leaf === WILDCARD) return wildcardChild(gdir);
-    return gdir + '/' + leaf;
+    return internString(gdir + '/' + leaf);
   }
-  return generalizeFullPath(path);
+  return internString(generalizeFullPath(path));
 }
 
 // "dir/*" strings, one per directory: a fresh concatenation per event would have to
@@ -156,11 +158,23 @@ function wildcardChild(gdir: string): string {
   return s;
 }
 
-/** a flat copy of a (possibly concatenated) string, so later hashing is cheap */
+// the one object per distinct generalised value (bounded like the memos above)
+let interned = new Map<string, string>();
+
+/**
+ * The single shared copy of a generalised value: equal values become the same object,
+ * flat (not a concatenation), with its hash computed once.
+ */
 export function internString(s: string): string {
-  // Number() forces V8 to flatten a cons string; the result is discarded
-  void Number(s);
-  return s;
+  let i = interned.get(s);
+  if (i === undefined) {
+    if (interned.size >= PATH_CACHE_MAX) interned = new Map();
+    // a JSON round trip is the one portable way to get a flat copy of a concatenated
+    // string (Number(s) flattens only in place, behind the concatenation node)
+    i = JSON.parse(JSON.stringify(s)) as string;
+    interned.set(i, i);
+  }
+  return i;
 }
 
 function generalizeFullPath(path: string): string {

@@ -1,6 +1,6 @@
 // Item keys: the one string a baseline stores per observed behaviour, by kind.
 import type { RuntimeEvent } from '../../collector/event.ts';
-import { generalizePath, normalizeAddr } from './generalize.ts';
+import { generalizePath, internString, normalizeAddr } from './generalize.ts';
 
 /** Kinds a baseline learns. file_open is learned only for paths a source reports reads of. */
 export const BASELINE_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
@@ -68,8 +68,7 @@ function netKey(proto: string, host: string, port: number): string {
   }
   let key = byPort.get(port);
   if (key === undefined) {
-    key = `${proto} ${hostPort(host, port)}`;
-    void Number(key); // flatten once
+    key = internString(`${proto} ${hostPort(host, port)}`);
     byPort.set(port, key);
     netKeyCount++;
   }
