@@ -117,6 +117,7 @@ export class ShardReplay {
     try {
       for await (const raw of input) {
         const buf = typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer);
+        this.router.reset();
         let start = 0;
         let nl = buf.indexOf(10, start);
         while (nl !== -1) {
