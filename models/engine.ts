@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { EventKind, RuntimeEvent } from '../collector/event.ts';
 import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severity } from './alert.ts';
 import type { Profiler, Observation } from './baseline/profiler.ts';
+import { kindIndex } from './baseline/items.ts';
 import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
 
 export interface RuleSettings {
@@ -30,7 +31,8 @@ export const DEFAULT_ENGINE: EngineConfig = {
 };
 
 export class Engine {
-  private byKind = new Map<EventKind, Rule[]>();
+  /** rules per event kind, by kindIndex */
+  private byKind: (Rule[] | undefined)[] = [];
   private open = new Map<string, Alert>();
   private written = new Map<string, Written>();
   /** raised alerts per rule, for summaries */
@@ -49,11 +51,7 @@ export class Engine {
   ) {
     for (const r of rules) {
       if (cfg.rules[r.id]?.enabled === false) continue;
-      for (const k of r.kinds) {
-        const list = this.byKind.get(k) ?? [];
-        list.push(r);
-        this.byKind.set(k, list);
-      }
+      for (const k of r.kinds) (this.byKind[kindIndex(k)] ??= []).push(r);
     }
   }
 
@@ -65,7 +63,7 @@ export class Engine {
   /** Process one enriched event; returns the alerts it created or updated. */
   process(ev: RuntimeEvent, now: number, out: AlertUpdate[] = []): AlertUpdate[] {
     const obs = this.profiler.observe(ev, now);
-    const rules = this.byKind.get(ev.kind);
+    const rules = this.byKind[kindIndex(ev.kind)];
     if (rules !== undefined) {
       // one context object reused for every event: no per-event closures on the hot path
       const ctx = this.ctx;

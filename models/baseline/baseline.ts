@@ -2,7 +2,7 @@
 // rules that keep it small. Pure data + logic; persistence is the store's job
 // (it reads the dirty sets after each batch).
 import type { BaselineState } from '../alert.ts';
-import { BASELINE_KINDS, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
+import { BASELINE_KINDS, kindIndex, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
 import { WILDCARD } from './generalize.ts';
 import { DirtyKeys } from './dirty.ts';
 import { globToRegExp, mergeInto, similarity } from './match.ts';
@@ -69,14 +69,28 @@ export function baselineKey(workloadId: string, container: string): string {
 
 const FILE_KINDS = new Set<BaselineKind>(['file_write', 'file_open', 'exec']);
 
+interface Pattern {
+  key: string;
+  prefix: string;
+  re: RegExp;
+}
+
+/** what a baseline keeps per kind (one object per kind, in kindIndex order) */
+interface KindState {
+  /** the same Map as `items.get(kind)` */
+  items: Map<string, Item>;
+  /** collapsed dirs (file kinds) or "proto port" (connect) */
+  collapsed: Set<string> | undefined;
+  /** items containing wildcards, compiled, checked only on an exact miss */
+  patterns: Pattern[] | undefined;
+}
+
 export class Baseline {
   readonly key: string;
   meta: BaselineMeta;
   readonly items = new Map<BaselineKind, Map<string, Item>>();
-  /** collapsed dirs (file kinds) or "proto port" (connect) per kind */
-  private collapsed = new Map<BaselineKind, Set<string>>();
-  /** items containing wildcards, compiled, checked only on an exact miss */
-  private patterns = new Map<BaselineKind, { key: string; prefix: string; re: RegExp }[]>();
+  /** per-kind state by kindIndex: the hot lookups go through this, not a Map per kind */
+  private kinds: KindState[] = [];
   /** distinct children per parent, only while learning (drives collapse) */
   private children = new Map<string, Set<string>>();
   size = 0;
@@ -90,9 +104,13 @@ export class Baseline {
   constructor(meta: BaselineMeta) {
     this.key = baselineKey(meta.workloadId, meta.container);
     this.meta = meta;
-    for (const k of BASELINE_KINDS) this.items.set(k, new Map());
+    for (const k of BASELINE_KINDS) {
+      const items = new Map<string, Item>();
+      this.items.set(k, items);
+      this.kinds[kindIndex(k)] = { items, collapsed: undefined, patterns: undefined };
+    }
     for (const [k, dirs] of Object.entries(meta.collapsed) as [BaselineKind, string[]][]) {
-      this.collapsed.set(k, new Set(dirs));
+      this.kinds[kindIndex(k)].collapsed = new Set(dirs);
     }
   }
 
@@ -126,7 +144,7 @@ export class Baseline {
 
   /** Map a generalised key through the collapse rules of this baseline. */
   canonical(kind: BaselineKind, key: string): string {
-    const c = this.collapsed.get(kind);
+    const c = this.kinds[kindIndex(kind)].collapsed;
     if (!c || c.size === 0) return key;
     if (kind === 'connect') {
       const p = splitNetKey(key);
@@ -152,10 +170,11 @@ export class Baseline {
   }
 
   get(kind: BaselineKind, key: string): Item | undefined {
-    const m = this.items.get(kind)!;
+    const s = this.kinds[kindIndex(kind)];
+    const m = s.items;
     const exact = m.get(key);
     if (exact) return exact;
-    const pats = this.patterns.get(kind);
+    const pats = s.patterns;
     // the literal prefix check rules out almost every pattern without running its regex
     if (pats) for (const p of pats) if (key.startsWith(p.prefix) && p.re.test(key)) return m.get(p.key);
     return undefined;
@@ -234,7 +253,7 @@ export class Baseline {
 
   /** Insert or replace an item (store load, approve, merge). */
   putItem(kind: BaselineKind, item: Item): void {
-    const m = this.items.get(kind)!;
+    const m = this.kinds[kindIndex(kind)].items;
     if (!m.has(item.key)) {
       this.size++;
       if (item.key.includes(WILDCARD)) this.addPattern(kind, item.key);
@@ -245,11 +264,10 @@ export class Baseline {
   }
 
   removeItem(kind: BaselineKind, key: string): boolean {
-    const m = this.items.get(kind)!;
-    if (!m.delete(key)) return false;
+    const s = this.kinds[kindIndex(kind)];
+    if (!s.items.delete(key)) return false;
     this.size--;
-    const pats = this.patterns.get(kind);
-    if (pats) this.patterns.set(kind, pats.filter((p) => p.key !== key));
+    if (s.patterns) s.patterns = s.patterns.filter((p) => p.key !== key);
     this.dirty.unmark(kind, key);
     this.removed.add(kind + '\u0000' + key);
     return true;
@@ -257,11 +275,12 @@ export class Baseline {
 
   private addPattern(kind: BaselineKind, key: string): void {
     const re = globToRegExp(key, kind);
-    const list = this.patterns.get(kind) ?? [];
+    const s = this.kinds[kindIndex(kind)];
+    const list = s.patterns ?? [];
     list.push({ key, prefix: key.slice(0, key.indexOf(WILDCARD)), re });
     // most specific (longest) first, so closest match explains best
     list.sort((a, b) => b.key.length - a.key.length);
-    this.patterns.set(kind, list);
+    s.patterns = list;
   }
 
   // --- collapse ----------------------------------------------------------------
@@ -295,8 +314,9 @@ export class Baseline {
 
   /** Collapse a directory (or connect port group): merge its children into one wildcard item. */
   collapse(kind: BaselineKind, parent: string): void {
-    let c = this.collapsed.get(kind);
-    if (!c) this.collapsed.set(kind, (c = new Set()));
+    const s = this.kinds[kindIndex(kind)];
+    let c = s.collapsed;
+    if (!c) s.collapsed = c = new Set();
     if (c.has(parent)) return;
     c.add(parent);
     this.meta.collapsed[kind] = [...c].sort();
@@ -317,8 +337,10 @@ export class Baseline {
   /** Drop every item and collapse rule (relearn from scratch). */
   clear(): void {
     for (const [kind, m] of this.items) for (const key of [...m.keys()]) this.removeItem(kind, key);
-    this.collapsed.clear();
-    this.patterns.clear();
+    for (const s of this.kinds) {
+      s.collapsed = undefined;
+      s.patterns = undefined;
+    }
     this.children.clear();
     this.meta.collapsed = {};
     this.metaDirty = true;

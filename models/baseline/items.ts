@@ -6,6 +6,30 @@ import { generalizePath, internString, normalizeAddr } from './generalize.ts';
 export const BASELINE_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
 export type BaselineKind = (typeof BASELINE_KINDS)[number];
 
+/**
+ * Position of a kind in BASELINE_KINDS (the event kinds are the same six). Per-kind
+ * state lives in arrays indexed by this: kinds are interned strings, so the switch is
+ * a few pointer compares, cheaper than a Map lookup per event.
+ */
+export function kindIndex(kind: string): number {
+  switch (kind) {
+    case 'exec':
+      return 0;
+    case 'file_write':
+      return 1;
+    case 'file_open':
+      return 2;
+    case 'listen':
+      return 3;
+    case 'connect':
+      return 4;
+    case 'syscall':
+      return 5;
+    default:
+      return -1;
+  }
+}
+
 export interface ItemDetail {
   /** exec: generalised parent executables seen (lineage) */
   parents?: string[];
