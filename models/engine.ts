@@ -75,19 +75,21 @@ export class Engine {
       // speaks when no built-in rule did.
       let best: [Rule, RuleHit] | undefined;
       let novelty: [Rule, RuleHit] | undefined;
-      const also: string[] = [];
-      for (const rule of rules) {
+      // allocated only when a second rule matches (almost never): not one array per event
+      let also: string[] | undefined;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i];
         const hit = rule.evaluate(ev, ctx);
         if (hit === undefined) continue;
         if (rule.novelty) novelty = [rule, hit];
         else if (best === undefined || severityRank(this.severityOf(rule, hit)) > severityRank(this.severityOf(best[0], best[1]))) {
-          if (best) also.push(best[0].id);
+          if (best) (also ??= []).push(best[0].id);
           best = [rule, hit];
-        } else also.push(rule.id);
+        } else (also ??= []).push(rule.id);
       }
       if (best !== undefined) {
-        if (novelty) also.push(novelty[0].id);
-        const hit = also.length > 0 ? { ...best[1], description: `${best[1].description ?? best[0].title + '.'} Also matched: ${also.join(', ')}.` } : best[1];
+        if (novelty) (also ??= []).push(novelty[0].id);
+        const hit = also !== undefined ? { ...best[1], description: `${best[1].description ?? best[0].title + '.'} Also matched: ${also.join(', ')}.` } : best[1];
         out.push(this.raise(best[0], hit, ev, obs, now));
       } else if (novelty !== undefined) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
     }

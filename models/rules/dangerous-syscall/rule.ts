@@ -34,6 +34,8 @@ export default defineRule({
   novelty: false,
   evaluate(ev, ctx) {
     if (ev.kind !== 'syscall') return undefined;
+    // once stable only novel calls can hit (see below): most syscall events have none
+    if (ctx.obs.novel.length === 0 && ctx.obs.baseline.enforcing()) return undefined;
     let any = false;
     for (const n of ev.names) if (DANGEROUS_SET.has(n)) any = true;
     if (!any) return undefined;

@@ -20,6 +20,12 @@ const BIN_MITRE: Mitre = { technique: 'T1554', name: 'Compromise Host Software B
 // package managers legitimately write binaries; their own writes are the package-manager rule's business
 const PKG = /(?:^|\/)(?:dpkg|apt|apt-get|rpm|yum|dnf|apk|zypper|pacman|ldconfig|update-alternatives)$/;
 
+// a loop, not .some(): a callback would cost a closure per write event
+function startsWithAny(path: string, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i])) return true;
+  return false;
+}
+
 export default defineRule({
   id: 'write-system-path',
   title: 'Write into a binary directory or system configuration',
@@ -33,7 +39,7 @@ export default defineRule({
     if (ctx.obs.novel.length === 0 && ctx.obs.baseline.enforcing()) return undefined;
     const path = ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path;
     // cheapest test first: most writes are nowhere near a system path
-    if (!SYSTEM_ROOTS.some((r) => path.startsWith(r))) return undefined;
+    if (!startsWithAny(path, SYSTEM_ROOTS)) return undefined;
     if (PKG.test(ev.process.exe)) return undefined;
     // interpreters cache bytecode next to system libraries; that is not tampering
     if (path.includes('/__pycache__/') || path.endsWith('.pyc')) return undefined;
