@@ -114,7 +114,7 @@ export function generalizePath(path: string): string {
   // caching it would only churn the memo and the garbage collector
   if (out.endsWith('/*')) return out;
   if (pathCache.size >= PATH_CACHE_MAX) pathCache = new Map();
-  pathCache.set(path, out);
+  pathCache.set(flatString(path), out);
   return out;
 }
 
@@ -136,7 +136,7 @@ function generalizePathUncached(path: string): string {
     if (gdir === undefined) {
       gdir = generalizeFullPath(dir);
       if (dirCache.size >= PATH_CACHE_MAX) dirCache = new Map();
-      dirCache.set(dir, gdir);
+      dirCache.set(flatString(dir), gdir);
     }
     const leaf = generalizeSegment(path.slice(slash + 1));
     if (leaf === WILDCARD) return wildcardChild(gdir);
@@ -169,12 +169,21 @@ export function internString(s: string): string {
   let i = interned.get(s);
   if (i === undefined) {
     if (interned.size >= PATH_CACHE_MAX) interned = new Map();
-    // a JSON round trip is the one portable way to get a flat copy of a concatenated
-    // string (Number(s) flattens only in place, behind the concatenation node)
-    i = JSON.parse(JSON.stringify(s)) as string;
+    i = flatString(s);
     interned.set(i, i);
   }
   return i;
+}
+
+/**
+ * A flat copy of a string, for keys kept in long-lived memos. A key built by
+ * concatenation (or sliced from one) is a tree of pieces: every lookup that lands on it
+ * walks the pieces to compare characters, about a quarter slower than a flat key.
+ * A JSON round trip is the one portable way to get a flat copy (Number(s) flattens
+ * only in place, behind the concatenation node). Costs ~0.3 µs: for inserts only.
+ */
+export function flatString(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 function generalizeFullPath(path: string): string {

@@ -1,6 +1,6 @@
 // Item keys: the one string a baseline stores per observed behaviour, by kind.
 import type { RuntimeEvent } from '../../collector/event.ts';
-import { generalizePath, internString, normalizeAddr } from './generalize.ts';
+import { flatString, generalizePath, internString, normalizeAddr } from './generalize.ts';
 
 /** Kinds a baseline learns. file_open is learned only for paths a source reports reads of. */
 export const BASELINE_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
@@ -88,7 +88,7 @@ function netKey(proto: string, host: string, port: number): string {
       netKeys = new Map();
       netKeyCount = 0;
     }
-    netKeys.set(hk, (byPort = new Map()));
+    netKeys.set(flatString(hk), (byPort = new Map()));
   }
   let key = byPort.get(port);
   if (key === undefined) {

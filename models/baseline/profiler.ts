@@ -2,7 +2,7 @@
 // maps the event to its item(s), learns or compares. Pure: time is an argument.
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
-import { generalizeArgs, generalizePath, WILDCARD } from './generalize.ts';
+import { flatString, generalizeArgs, generalizePath, WILDCARD } from './generalize.ts';
 import { singleKey, type BaselineKind } from './items.ts';
 
 import { newImage, tick } from './learning.ts';
@@ -58,7 +58,8 @@ export class Profiler {
           namespace: w.namespace ?? null,
           workloadKind: w.kind,
           workloadName: w.name,
-          image,
+          // compared with every event's image: kept flat (see flatString)
+          image: image !== null ? flatString(image) : null,
           version: 1,
           state: this.frozen ? 'stable' : 'learning',
           createdAt: now,
@@ -71,14 +72,15 @@ export class Profiler {
         });
         this.baselines.set(b.key, b);
       }
-      if (!byContainer) this.index.set(w.id, (byContainer = new Map()));
-      byContainer.set(container, b);
+      // flat keys: every event's lookup compares its fresh id with them
+      if (!byContainer) this.index.set(flatString(w.id), (byContainer = new Map()));
+      byContainer.set(flatString(container), b);
     }
     if (image !== null && b.meta.image !== image) {
       if (b.meta.image === null) {
-        b.meta.image = image;
+        b.meta.image = flatString(image);
         b.metaDirty = true;
-      } else if (!this.frozen) newImage(b, image, now);
+      } else if (!this.frozen) newImage(b, flatString(image), now);
     }
     return b;
   }
