@@ -7,7 +7,7 @@
 // The learning cut is global (the N-th valid event of the file, or the first at or
 // after a time), so until it is reached every shard decodes every line to count;
 // after it, other shards' lines are skipped from their bytes alone.
-import { MAX_LINE_BYTES, openInput } from '../../collector/lines.ts';
+import { LineScanner, openInput } from '../../collector/lines.ts';
 import { decodeEvent } from '../../collector/sources/events/decode.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
 import { silentLogger } from '../../collector/log.ts';
@@ -106,51 +106,22 @@ export class ShardReplay {
     return { alerts: [...this.alerts.values()], stats: this.stats.snap, events: this.read_.events, baselines, misrouted: this.misrouted };
   }
 
-  // Byte-level line splitting, as collector/lines.ts splitLines does it (same cap,
-  // same handling of CR, over-long and unterminated lines), but without making a
-  // string of every line: most lines belong to other shards.
+  // Lines as byte ranges (LineScanner: the same cap, carry and partial-line rules as
+  // splitLines) rather than strings: most lines belong to other shards.
   private async readFile(file: string): Promise<void> {
     const input = openInput(file);
-    let carry: Buffer[] = [];
-    let carryLen = 0;
-    let skipping = false;
+    const scanner = new LineScanner();
+    const onLine = (buf: Buffer, start: number, end: number): void => this.onLine(buf, start, end);
+    const onTooLong = (): void => this.tooLong(file);
     try {
       for await (const raw of input) {
         const buf = typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer);
         this.router.reset();
-        let start = 0;
-        let nl = buf.indexOf(10, start);
-        while (nl !== -1) {
-          if (skipping) skipping = false;
-          else if (carryLen + (nl - start) > MAX_LINE_BYTES) this.tooLong(file);
-          else if (carryLen > 0) {
-            carry.push(buf.subarray(start, nl));
-            const whole = Buffer.concat(carry);
-            this.onLine(whole, 0, whole.length);
-          } else this.onLine(buf, start, nl);
-          carry = [];
-          carryLen = 0;
-          start = nl + 1;
-          nl = buf.indexOf(10, start);
-        }
-        if (start < buf.length && !skipping) {
-          const rest = buf.subarray(start);
-          if (carryLen + rest.length > MAX_LINE_BYTES) {
-            skipping = true;
-            this.tooLong(file);
-            carry = [];
-            carryLen = 0;
-          } else {
-            carry.push(Buffer.from(rest)); // copy: the stream may reuse its buffer
-            carryLen += rest.length;
-          }
-        }
+        scanner.push(buf, onLine, onTooLong);
         if (this.batch.length >= BATCH) this.flush();
       }
-      if (carryLen > 0 && !skipping) {
-        const whole = Buffer.concat(carry);
-        this.onLine(whole, 0, whole.length);
-      }
+      this.router.reset();
+      scanner.end(onLine);
     } finally {
       if (file !== '-') input.destroy();
     }
