@@ -11,10 +11,11 @@ import type {
   RuntimeEvent,
   WorkloadRef,
 } from '../../event.ts';
-import { splitArgs } from './argv.ts';
+import { appendArgs } from './argv.ts';
 import { parseTime } from './time.ts';
 import type { JsonDecodeResult } from './jsonl.ts';
 import { imageDigest, parseContainerUri, podWorkload } from './k8s.ts';
+import { StringMemo } from './memo.ts';
 
 export const SOURCE = 'tetragon';
 
@@ -69,10 +70,10 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
   const proc = decodeProcess(p, body.parent, body.ancestors);
   if (typeof proc === 'string') return fail('missing_field', proc);
 
-  let payload: Payload | undefined;
+  let ev: RuntimeEvent | undefined;
   switch (key) {
     case 'process_exec':
-      payload = { kind: 'exec' };
+      ev = { kind: 'exec', time, node: str(v.node_name) ?? defaultNode, source: SOURCE, process: proc, enrichment: 'partial' };
       break;
     case 'process_exit':
     case 'process_uprobe':
@@ -82,33 +83,51 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
       const fn = str(body.function_name);
       if (!fn) return fail('missing_field', `${key}.function_name missing`);
       const name = key === 'process_lsm' && !fn.startsWith('security_') ? `security_${fn}` : fn;
-      payload = mapCall(name, Array.isArray(body.args) ? body.args : []);
+      const payload = mapCall(callOf(name), Array.isArray(body.args) ? body.args : []);
+      if (payload) ev = envelop(payload, time, str(v.node_name) ?? defaultNode, proc);
       break;
     }
     case 'process_tracepoint': {
-      const ev = str(body.event);
-      if (!ev) return fail('missing_field', 'process_tracepoint.event missing');
+      const tp = str(body.event);
+      if (!tp) return fail('missing_field', 'process_tracepoint.event missing');
       const sub = str(body.subsys) ?? '';
-      payload = sub === 'syscalls' && ev.startsWith('sys_enter_')
-        ? { kind: 'syscall', names: [ev.slice(10)] }
-        : sub === 'syscalls' && ev.startsWith('sys_exit_')
-          ? { kind: 'syscall', names: [ev.slice(9)] }
-          : { kind: 'syscall', names: [sub ? `${sub}:${ev}` : ev] };
+      const sc = sub === 'syscalls' && tp.startsWith('sys_enter_')
+        ? tp.slice(10)
+        : sub === 'syscalls' && tp.startsWith('sys_exit_')
+          ? tp.slice(9)
+          : sub ? `${sub}:${tp}` : tp;
+      ev = { kind: 'syscall', names: [sc], time, node: str(v.node_name) ?? defaultNode, source: SOURCE, process: proc, enrichment: 'partial' };
       break;
     }
   }
-  if (!payload) return none();
-
-  // the payload object (fresh per call) becomes the event: cheaper than spreading it
-  const ev = Object.assign(payload, {
-    time,
-    node: str(v.node_name) ?? defaultNode,
-    source: SOURCE,
-    process: proc,
-    enrichment: 'partial' as const,
-  }) as RuntimeEvent;
+  if (!ev) return none();
   attachPod(ev, p);
   return { ok: true, events: [ev] };
+}
+
+/**
+ * The event for a payload: one object literal per kind (payload fields first, then the
+ * envelope), which V8 builds with every field in place; Object.assign onto the payload
+ * cost a property-by-property copy into an out-of-object store on every event.
+ */
+function envelop(pl: Payload, time: number, node: string, process: ProcessInfo): RuntimeEvent {
+  const enrichment = 'partial' as const;
+  switch (pl.kind) {
+    case 'file_write':
+      return pl.newPath !== undefined
+        ? { kind: 'file_write', path: pl.path, op: pl.op, newPath: pl.newPath, time, node, source: SOURCE, process, enrichment }
+        : { kind: 'file_write', path: pl.path, op: pl.op, time, node, source: SOURCE, process, enrichment };
+    case 'file_open':
+      return { kind: 'file_open', path: pl.path, time, node, source: SOURCE, process, enrichment };
+    case 'connect':
+      return { kind: 'connect', proto: pl.proto, dstAddr: pl.dstAddr, dstPort: pl.dstPort, time, node, source: SOURCE, process, enrichment };
+    case 'listen':
+      return { kind: 'listen', proto: pl.proto, addr: pl.addr, port: pl.port, time, node, source: SOURCE, process, enrichment };
+    case 'syscall':
+      return { kind: 'syscall', names: pl.names, time, node, source: SOURCE, process, enrichment };
+    case 'exec':
+      return { kind: 'exec', time, node, source: SOURCE, process, enrichment };
+  }
 }
 
 function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo | string {
@@ -117,29 +136,33 @@ function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo
   const pid = int(p.pid);
   if (pid === undefined || pid < 0) return 'process.pid missing';
   const a = str(p.arguments);
-  const out: ProcessInfo = {
-    pid,
-    exe,
-    args: a ? [exe, ...splitArgs(a)] : [exe],
-    // protojson omits zero values: an absent uid is root
-    uid: int(p.uid) ?? 0,
-  };
+  const args = a ? appendArgs(a, [exe]) : [exe];
+  // protojson omits zero values: an absent uid is root
+  const uid = int(p.uid) ?? 0;
   const cwd = str(p.cwd);
-  if (cwd) out.cwd = cwd;
-  const anc: Ancestor[] = [];
+  let ppid: number | undefined;
+  let anc: Ancestor[] | undefined;
   if (isObj(parent)) {
-    const pp = int(parent.pid);
-    if (pp !== undefined) out.ppid = pp;
+    ppid = int(parent.pid);
     const pa = ancestorOf(parent);
-    if (pa) anc.push(pa);
+    if (pa) anc = [pa];
   }
   if (Array.isArray(ancestors)) {
     for (const x of ancestors) {
       const aa = isObj(x) ? ancestorOf(x) : undefined;
-      if (aa) anc.push(aa);
+      if (aa) {
+        if (anc) anc.push(aa);
+        else anc = [aa];
+      }
     }
   }
-  if (anc.length > 0) out.ancestors = anc;
+  // The usual shape as one literal, which V8 allocates with every field inside the
+  // object; adding fields one by one spills them into a separate property store.
+  if (cwd && ppid !== undefined && anc) return { pid, exe, args, uid, cwd, ppid, ancestors: anc };
+  const out: ProcessInfo = { pid, exe, args, uid };
+  if (cwd) out.cwd = cwd;
+  if (ppid !== undefined) out.ppid = ppid;
+  if (anc) out.ancestors = anc;
   return out;
 }
 
@@ -147,28 +170,26 @@ function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo
 // keep its split words by exec_id. Copies go out, so events never share arrays
 // (later stages such as redaction replace fields on event objects).
 const CACHE_MAX = 4096;
-const parentArgs = new Map<string, string[]>();
+const parentArgs = new StringMemo<string[]>(10, CACHE_MAX);
 
 function ancestorOf(p: Obj): Ancestor | undefined {
   const exe = str(p.binary);
   if (!exe) return undefined;
-  const a: Ancestor = { exe };
   const pid = int(p.pid);
-  if (pid !== undefined) a.pid = pid;
-  const args = str(p.arguments);
+  const a = str(p.arguments);
   const id = str(p.exec_id);
-  if (!args) a.args = [exe];
-  else if (!id) a.args = [exe, ...splitArgs(args)];
+  let args: string[];
+  if (!a) args = [exe];
+  else if (!id) args = appendArgs(a, [exe]);
   else {
     let words = parentArgs.get(id);
     if (!words) {
-      if (parentArgs.size >= CACHE_MAX) parentArgs.clear();
-      words = [exe, ...splitArgs(args)];
+      words = appendArgs(a, [exe]);
       parentArgs.set(id, words);
     }
-    a.args = words.slice();
+    args = words.slice();
   }
-  return a;
+  return pid !== undefined ? { exe, pid, args } : { exe, args };
 }
 
 interface PodInfo {
@@ -179,7 +200,7 @@ interface PodInfo {
 
 // Pod metadata repeats on every event of a container: keep what was derived from it by
 // container id (unique per container; a new image means a new container). Copied out.
-const podCache = new Map<string, PodInfo>();
+const podCache = new StringMemo<PodInfo>(8, CACHE_MAX);
 
 function attachPod(ev: RuntimeEvent, p: Obj): void {
   const pod = p.pod;
@@ -189,21 +210,32 @@ function attachPod(ev: RuntimeEvent, p: Obj): void {
     info = cid ? podCache.get(cid) : undefined;
     if (!info) {
       info = podInfo(pod);
-      if (cid) {
-        if (podCache.size >= CACHE_MAX) podCache.clear();
-        podCache.set(cid, info);
-      }
+      if (cid) podCache.set(cid, info);
     }
   } else if (str(p.docker)) {
     // a 24- or 31-char id prefix (length changed between versions): match by prefix
     info = { container: { id: p.docker as string, runtime: 'unknown' }, complete: false };
   }
   if (!info) return;
-  if (info.container) ev.container = { ...info.container };
+  if (info.container) ev.container = copyContainer(info.container);
   if (info.workload) {
-    ev.workload = { ...info.workload };
+    ev.workload = copyWorkload(info.workload);
     ev.enrichment = info.complete ? 'complete' : 'partial';
   }
+}
+
+// The copies of the usual (complete) shapes are written out as literals: a spread went
+// through V8's generic clone stub on every event. Same fields, same order.
+function copyContainer(c: ContainerRef): ContainerRef {
+  if (c.name !== undefined && c.image !== undefined && c.imageDigest !== undefined)
+    return { id: c.id, runtime: c.runtime, name: c.name, image: c.image, imageDigest: c.imageDigest };
+  return { ...c };
+}
+
+function copyWorkload(w: WorkloadRef): WorkloadRef {
+  if (w.namespace !== undefined && w.pod !== undefined && w.container !== undefined && w.image !== undefined && w.podUid !== undefined)
+    return { id: w.id, namespace: w.namespace, kind: w.kind, name: w.name, pod: w.pod, container: w.container, image: w.image, podUid: w.podUid };
+  return { ...w };
 }
 
 function podInfo(pod: Obj): PodInfo {
@@ -286,11 +318,66 @@ function fileWrite(path: string | undefined, op: FileOp, newPath?: string): Payl
   return newPath ? { kind: 'file_write', path, op, newPath } : { kind: 'file_write', path, op };
 }
 
-function mapCall(fn: string, args: unknown[]): Payload | undefined {
-  const sys = fn.replace(SYSCALL_PREFIX, '');
-  const isSys = sys !== fn;
+/**
+ * What a kprobe/lsm function name can map to. It depends on the name alone, so it is
+ * worked out (a dozen regex tests and substring searches) once per function name
+ * rather than once per event; the arguments then decide among the candidates.
+ */
+interface CallShape {
+  fn: string;
+  /** the name without a syscall wrapper prefix (`__x64_sys_openat` → `openat`) */
+  sys: string;
+  connect: boolean;
+  listen: boolean;
+  permission: boolean;
+  install: boolean;
+  open: boolean;
+  write: boolean;
+  read: boolean;
+  unlink: boolean;
+  rename: boolean;
+  chmod: boolean;
+  /** the named call an unmapped event becomes */
+  fallback: string;
+}
 
-  if (fn.includes('connect')) {
+function shapeOf(fn: string): CallShape {
+  const sys = fn.replace(SYSCALL_PREFIX, '');
+  return {
+    fn,
+    sys,
+    connect: fn.includes('connect'),
+    listen: fn.includes('listen') || fn.includes('bind'),
+    // security_mmap_file was read here too but never mapped: it stays a named call
+    permission: fn === 'security_file_permission',
+    install: fn === 'fd_install' || fn === 'security_file_open' || fn === 'do_filp_open',
+    open: /^(?:open|openat|openat2|creat)$/.test(sys) || fn === 'do_sys_open' || fn === 'do_sys_openat2',
+    write: /^(?:p?writev?|pwrite64|pwritev2)$/.test(sys) || fn === 'vfs_write' || fn === 'security_file_write',
+    read: /^(?:p?readv?|pread64|preadv2)$/.test(sys) || fn === 'vfs_read',
+    unlink: /^unlink(?:at)?$/.test(sys) || fn === 'security_path_unlink' || fn === 'vfs_unlink' || fn === 'do_unlinkat',
+    rename: /^rename(?:at2?)?$/.test(sys) || fn === 'security_path_rename' || fn === 'vfs_rename',
+    chmod: /^f?chmod(?:at2?)?$/.test(sys) || fn === 'security_path_chmod',
+    // syscall wrappers lose their arch prefix
+    fallback: sys !== fn ? sys : fn,
+  };
+}
+
+// Function names come from the loaded tracing policies: a handful per node.
+const shapes = new Map<string, CallShape>();
+
+function callOf(fn: string): CallShape {
+  let s = shapes.get(fn);
+  if (!s) {
+    if (shapes.size >= CACHE_MAX) shapes.clear();
+    s = shapeOf(fn);
+    shapes.set(fn, s);
+  }
+  return s;
+}
+
+function mapCall(c: CallShape, args: unknown[]): Payload | undefined {
+  const fn = c.fn;
+  if (c.connect) {
     const s = argOf(args, 'sock_arg');
     if (isObj(s) && str(s.daddr) && int(s.dport) !== undefined)
       return { kind: 'connect', proto: protoOf(s, fn), dstAddr: s.daddr as string, dstPort: int(s.dport)! };
@@ -298,7 +385,7 @@ function mapCall(fn: string, args: unknown[]): Payload | undefined {
     if (isObj(sa) && str(sa.addr) && int(sa.port) !== undefined)
       return { kind: 'connect', proto: fn.includes('udp') ? 'udp' : 'tcp', dstAddr: sa.addr as string, dstPort: int(sa.port)! };
   }
-  if (fn.includes('listen') || fn.includes('bind')) {
+  if (c.listen) {
     const s = argOf(args, 'sock_arg');
     if (isObj(s) && int(s.sport) !== undefined)
       return { kind: 'listen', proto: protoOf(s, fn), addr: str(s.saddr) ?? '0.0.0.0', port: int(s.sport)! };
@@ -306,48 +393,60 @@ function mapCall(fn: string, args: unknown[]): Payload | undefined {
     if (isObj(sa) && int(sa.port) !== undefined)
       return { kind: 'listen', proto: 'tcp', addr: str(sa.addr) ?? '0.0.0.0', port: int(sa.port)! };
   }
-  if (fn === 'security_file_permission' || fn === 'security_mmap_file') {
-    const mask = int(argOf(args, 'int_arg')) ?? 0;
+  if (c.permission) {
     const path = pathArg(args);
-    if (path && fn === 'security_file_permission') {
+    if (path) {
+      const mask = int(argOf(args, 'int_arg')) ?? 0;
       return mask & (MAY_WRITE | MAY_APPEND) ? fileWrite(path, 'write') : { kind: 'file_open', path };
     }
   }
-  if (fn === 'fd_install' || fn === 'security_file_open' || fn === 'do_filp_open') {
-    const f = argOf(args, 'file_arg');
+  if (c.install) {
     const path = pathArg(args);
     if (path) {
+      const f = argOf(args, 'file_arg');
       const flags = isObj(f) ? (str(f.flags) ?? '') : '';
       return /WRONLY|RDWR|CREAT|TRUNC/.test(flags) ? fileWrite(path, 'write') : { kind: 'file_open', path };
     }
   }
-  if (/^(?:open|openat|openat2|creat)$/.test(sys) || fn === 'do_sys_open' || fn === 'do_sys_openat2') {
+  if (c.open) {
     const path = pathArg(args);
-    // flags are the int after the path (openat: dfd, path, flags)
-    const ints = args.filter((a) => isObj(a) && a.int_arg !== undefined).map((a) => int((a as Obj).int_arg) ?? 0);
-    const flags = sys === 'creat' ? 0x41 : sys === 'open' ? (ints[0] ?? 0) : (ints[1] ?? ints[0] ?? 0);
-    if (path) return flags & OPEN_WRITE ? fileWrite(path, 'write') : { kind: 'file_open', path };
+    if (path) {
+      // flags are the int after the path (openat: dfd, path, flags)
+      let first: number | undefined;
+      let second: number | undefined;
+      for (const a of args) {
+        if (!isObj(a) || a.int_arg === undefined) continue;
+        const n = int(a.int_arg) ?? 0;
+        if (first === undefined) first = n;
+        else {
+          second = n;
+          break;
+        }
+      }
+      const flags = c.sys === 'creat' ? 0x41 : c.sys === 'open' ? (first ?? 0) : (second ?? first ?? 0);
+      return flags & OPEN_WRITE ? fileWrite(path, 'write') : { kind: 'file_open', path };
+    }
   }
-  if (/^(?:p?writev?|pwrite64|pwritev2)$/.test(sys) || fn === 'vfs_write' || fn === 'security_file_write') {
+  if (c.write) {
     const path = pathArg(args);
     if (path) return fileWrite(path, 'write');
   }
-  if (/^(?:p?readv?|pread64|preadv2)$/.test(sys) || fn === 'vfs_read') {
+  if (c.read) {
     const path = pathArg(args);
     if (path) return { kind: 'file_open', path }; // a read of a named file: the sensitive-read signal
   }
-  if (/^unlink(?:at)?$/.test(sys) || fn === 'security_path_unlink' || fn === 'vfs_unlink' || fn === 'do_unlinkat') {
+  if (c.unlink) {
     const path = pathArg(args);
     if (path) return fileWrite(path, 'unlink');
   }
-  if (/^rename(?:at2?)?$/.test(sys) || fn === 'security_path_rename' || fn === 'vfs_rename') {
+  if (c.rename) {
     const from = pathArg(args, 0);
     if (from) return fileWrite(from, 'rename', pathArg(args, 1));
   }
-  if (/^f?chmod(?:at2?)?$/.test(sys) || fn === 'security_path_chmod') {
+  if (c.chmod) {
     const path = pathArg(args);
     if (path) return fileWrite(path, 'chmod');
   }
-  // everything else is kept as a named call; syscall wrappers lose their arch prefix
-  return { kind: 'syscall', names: [isSys ? sys : fn] };
+  // everything else is kept as a named call
+  return { kind: 'syscall', names: [c.fallback] };
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeTetragon } from '../../../../collector/sources/tetragon/decode.ts';
+import { parseContainerUri, podWorkload } from '../../../../collector/sources/tetragon/k8s.ts';
 import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
 import { SHARED_FIXTURES, requireSharedFixtures } from '../../../support/env.ts';
 
@@ -208,6 +209,94 @@ describe('tetragon decoder: kprobe mapping', () => {
     const u = decodeTetragon({ something_new: {} }, 'n');
     assert.ok(!u.ok);
     assert.equal(u.reason, 'unknown_event');
+  });
+});
+
+// The decoder builds its objects as literals and copies cached pod metadata field by
+// field (cheaper than spreads and property-by-property adds): the fields, their values
+// and their order must stay what the plain construction gives.
+describe('tetragon decoder: literal fast paths keep every field, in order', () => {
+  const pod = (i: number, full: boolean) => ({
+    namespace: 'shop',
+    name: `api-7c9f8d6b5d-x2k${i}p`,
+    ...(full ? { uid: `uid-${i}` } : {}),
+    container: {
+      id: `containerd://${i.toString(16).padStart(64, '0')}`,
+      name: 'api',
+      ...(full ? { image: { id: `registry.example/api@sha256:${'d'.repeat(64)}`, name: 'registry.example/api:1.4.2' } } : {}),
+    },
+    pod_labels: { app: 'api', 'pod-template-hash': '7c9f8d6b5d' },
+    workload: 'api',
+    ...(full ? { workload_kind: 'Deployment' } : {}),
+  });
+  const event = (i: number, full: boolean) => ({
+    process_kprobe: {
+      process: { exec_id: `lit-e${i}`, pid: 10 + i, uid: 1000, cwd: '/app', binary: '/usr/bin/curl', arguments: `-s http://x/${i}`, pod: pod(i, full) },
+      parent: { exec_id: `lit-p${i}`, pid: 1, binary: '/bin/sh', arguments: `-c "curl -s http://x/${i}"` },
+      function_name: 'tcp_connect',
+      args: [{ sock_arg: { protocol: 'IPPROTO_TCP', daddr: '10.0.0.1', dport: 443 } }],
+    },
+    node_name: 'n1',
+    time: '2025-01-01T00:00:00.123456789Z',
+  });
+  // what the decoder derives, built the plain way
+  function expected(i: number, full: boolean) {
+    const p = pod(i, full);
+    const container: Record<string, unknown> = parseContainerUri(p.container.id);
+    container.name = p.container.name;
+    if (full) {
+      container.image = 'registry.example/api:1.4.2';
+      container.imageDigest = `sha256:${'d'.repeat(64)}`;
+    }
+    const { ref, kindKnown } = podWorkload({
+      namespace: p.namespace,
+      pod: p.name,
+      labels: p.pod_labels,
+      workload: p.workload,
+      kind: full ? 'Deployment' : undefined,
+      container: container as never,
+    });
+    if (full) ref.podUid = `uid-${i}`;
+    return { container, workload: ref, enrichment: kindKnown ? 'complete' : 'partial' };
+  }
+
+  it('events, processes and copied pod metadata, first seen and cached', () => {
+    // (caches are keyed by container id and exec_id: a different pod needs a different id)
+    for (const [i, full] of [[7, true], [8, false]] as const) {
+      for (let round = 0; round < 2; round++) {
+        const e = one(event(i, full)) as EventOf<'connect'>;
+        assert.deepEqual(Object.keys(e), ['kind', 'proto', 'dstAddr', 'dstPort', 'time', 'node', 'source', 'process', 'enrichment', 'container', 'workload']);
+        assert.equal(JSON.stringify(e.process), JSON.stringify({
+          pid: 10 + i, exe: '/usr/bin/curl', args: ['/usr/bin/curl', '-s', `http://x/${i}`], uid: 1000, cwd: '/app', ppid: 1,
+          ancestors: [{ exe: '/bin/sh', pid: 1, args: ['/bin/sh', '-c', `curl -s http://x/${i}`] }],
+        }));
+        const x = expected(i, full);
+        assert.equal(JSON.stringify(e.container), JSON.stringify(x.container), `full=${full} round=${round}`);
+        assert.equal(JSON.stringify(e.workload), JSON.stringify(x.workload), `full=${full} round=${round}`);
+        assert.equal(e.enrichment, x.enrichment);
+      }
+    }
+  });
+
+  it('processes without cwd, parent or pid keep the plain order', () => {
+    const v = { process_exec: { process: { pid: 9, binary: '/bin/x' }, parent: { binary: '/bin/sh' } }, time: '2025-01-01T00:00:00Z' };
+    const e = one(v);
+    assert.equal(JSON.stringify(e), JSON.stringify({
+      kind: 'exec', time: Date.parse('2025-01-01T00:00:00Z'), node: 'local-node', source: 'tetragon',
+      process: { pid: 9, exe: '/bin/x', args: ['/bin/x'], uid: 0, ancestors: [{ exe: '/bin/sh', args: ['/bin/sh'] }] },
+      enrichment: 'partial',
+    }));
+  });
+
+  it('thousands of containers and parents: each event gets its own pod and parent arguments', () => {
+    for (const pass of [0, 1]) {
+      for (let i = 100; i < 6100; i += pass === 0 ? 1 : 7) {
+        const e = one(event(i, true));
+        assert.equal(e.workload?.pod, `api-7c9f8d6b5d-x2k${i}p`);
+        assert.equal(e.container?.id, i.toString(16).padStart(64, '0'));
+        assert.deepEqual(e.process.ancestors?.[0].args, ['/bin/sh', '-c', `curl -s http://x/${i}`]);
+      }
+    }
   });
 });
 
