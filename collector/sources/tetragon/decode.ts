@@ -47,8 +47,11 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
   // the event key comes first in Tetragon's output; walking the own keys is cheaper
   // than probing for each possible (absent) key
   let key: string | undefined;
+  let body: unknown;
   for (const k in v) {
-    if (PROCESS_KEYS.has(k) && v[k] !== undefined) {
+    if (PROCESS_KEYS.has(k)) {
+      body = v[k];
+      if (body === undefined) continue;
       key = k;
       break;
     }
@@ -59,7 +62,6 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
     for (const k of Object.keys(v)) if (QUIET_KEYS.has(k)) return none();
     return fail('unknown_event', `no known event key in ${Object.keys(v).slice(0, 5).join(',')}`);
   }
-  const body = v[key];
   if (!isObj(body)) return fail('bad_value', `${key} is not an object`);
   const p = body.process;
   if (!isObj(p)) return fail('missing_field', `${key}.process missing`);
@@ -144,12 +146,12 @@ function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo
   let anc: Ancestor[] | undefined;
   if (isObj(parent)) {
     ppid = int(parent.pid);
-    const pa = ancestorOf(parent);
+    const pa = ancestorOf(parent, ppid);
     if (pa) anc = [pa];
   }
   if (Array.isArray(ancestors)) {
     for (const x of ancestors) {
-      const aa = isObj(x) ? ancestorOf(x) : undefined;
+      const aa = isObj(x) ? ancestorOf(x, int(x.pid)) : undefined;
       if (aa) {
         if (anc) anc.push(aa);
         else anc = [aa];
@@ -172,10 +174,10 @@ function decodeProcess(p: Obj, parent: unknown, ancestors: unknown): ProcessInfo
 const CACHE_MAX = 4096;
 const parentArgs = new StringMemo<string[]>(10, CACHE_MAX);
 
-function ancestorOf(p: Obj): Ancestor | undefined {
+/** `pid` is int(p.pid), which the caller has read already */
+function ancestorOf(p: Obj, pid: number | undefined): Ancestor | undefined {
   const exe = str(p.binary);
   if (!exe) return undefined;
-  const pid = int(p.pid);
   const a = str(p.arguments);
   const id = str(p.exec_id);
   let args: string[];
@@ -206,7 +208,8 @@ function attachPod(ev: RuntimeEvent, p: Obj): void {
   const pod = p.pod;
   let info: PodInfo | undefined;
   if (isObj(pod)) {
-    const cid = isObj(pod.container) ? str(pod.container.id) : undefined;
+    const c = pod.container;
+    const cid = isObj(c) ? str(c.id) : undefined;
     info = cid ? podCache.get(cid) : undefined;
     if (!info) {
       info = podInfo(pod);
@@ -379,19 +382,29 @@ function mapCall(c: CallShape, args: unknown[]): Payload | undefined {
   const fn = c.fn;
   if (c.connect) {
     const s = argOf(args, 'sock_arg');
-    if (isObj(s) && str(s.daddr) && int(s.dport) !== undefined)
-      return { kind: 'connect', proto: protoOf(s, fn), dstAddr: s.daddr as string, dstPort: int(s.dport)! };
+    if (isObj(s)) {
+      const addr = str(s.daddr);
+      const port = addr ? int(s.dport) : undefined;
+      if (addr && port !== undefined) return { kind: 'connect', proto: protoOf(s, fn), dstAddr: addr, dstPort: port };
+    }
     const sa = argOf(args, 'sockaddr_arg');
-    if (isObj(sa) && str(sa.addr) && int(sa.port) !== undefined)
-      return { kind: 'connect', proto: fn.includes('udp') ? 'udp' : 'tcp', dstAddr: sa.addr as string, dstPort: int(sa.port)! };
+    if (isObj(sa)) {
+      const addr = str(sa.addr);
+      const port = addr ? int(sa.port) : undefined;
+      if (addr && port !== undefined) return { kind: 'connect', proto: fn.includes('udp') ? 'udp' : 'tcp', dstAddr: addr, dstPort: port };
+    }
   }
   if (c.listen) {
     const s = argOf(args, 'sock_arg');
-    if (isObj(s) && int(s.sport) !== undefined)
-      return { kind: 'listen', proto: protoOf(s, fn), addr: str(s.saddr) ?? '0.0.0.0', port: int(s.sport)! };
+    if (isObj(s)) {
+      const port = int(s.sport);
+      if (port !== undefined) return { kind: 'listen', proto: protoOf(s, fn), addr: str(s.saddr) ?? '0.0.0.0', port };
+    }
     const sa = argOf(args, 'sockaddr_arg');
-    if (isObj(sa) && int(sa.port) !== undefined)
-      return { kind: 'listen', proto: 'tcp', addr: str(sa.addr) ?? '0.0.0.0', port: int(sa.port)! };
+    if (isObj(sa)) {
+      const port = int(sa.port);
+      if (port !== undefined) return { kind: 'listen', proto: 'tcp', addr: str(sa.addr) ?? '0.0.0.0', port };
+    }
   }
   if (c.permission) {
     const path = pathArg(args);
