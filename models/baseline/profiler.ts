@@ -76,7 +76,9 @@ export class Profiler {
       if (!byContainer) this.index.set(flatString(w.id), (byContainer = new Map()));
       byContainer.set(flatString(container), b);
     }
-    if (image !== null && b.meta.image !== image) {
+    // frozen, a baseline that knows its image ignores a different one: skip the compare,
+    // which reads the event's image string (a cache miss per event in a replay)
+    if (image !== null && (!this.frozen || b.meta.image === null) && b.meta.image !== image) {
       if (b.meta.image === null) {
         b.meta.image = flatString(image);
         b.metaDirty = true;
