@@ -1,5 +1,5 @@
 // RFC 3339 UTC timestamps (`2024-04-14T02:18:14.376304204Z`) → epoch ms, exactly as
-// Date.parse reads them, several times faster on a stream. The exact form
+// Date.parse reads them, about 3x faster than Date.parse on a stream. The exact form
 // YYYY-MM-DDTHH:MM:SS[.f…]Z is read digit by digit; the date's epoch comes from
 // Date.parse once per day (so the calendar rules are Date.parse's own) and is
 // remembered, since a stream's timestamps share their day. Anything else (offsets,
