@@ -64,3 +64,10 @@ export async function cpuAndWall(fn: () => unknown | Promise<unknown>): Promise<
   const c = process.cpuUsage(c0);
   return [(c.user + c.system) / 1e6, wall];
 }
+
+/** the median of a list of numbers */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
