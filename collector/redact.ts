@@ -105,13 +105,15 @@ export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
     }
     // no context-free secret pattern fits in fewer than 8 characters (--pass=x)
     if (a.length < 8) continue;
+    // known safe first: SAFE never holds a string with a space or newline (see below),
+    // so this answers the common case (the program path) before scanning it twice
+    if (SAFE.has(a)) continue;
     // an argument with spaces is often a whole command (sh -c "mysql -pX …"): redact its
     // words too. Never memoised: whether it is safe depends on the words' context.
     if (a.includes(' ') || a.includes('\n')) {
       out = replaceAt(args, out, i, redactCommand(a));
       continue;
     }
-    if (SAFE.has(a)) continue;
     if (!MAYBE_SECRET.test(a)) {
       rememberSafe(a);
       continue;
