@@ -120,7 +120,15 @@ export function generalizePath(path: string): string {
 
 // Directories recur far more than full paths (/tmp/<random>, /proc/<pid>/…): a
 // second memo for the directory part means a new file name costs one segment.
-let dirCache = new Map<string, string>();
+// It also holds the directory's "dir/*" key, the answer for every random file name
+// in it: one lookup for a temp file, not one per memo.
+interface Dir {
+  /** the generalised directory */
+  g: string;
+  /** `${g}/*`, interned, once a random child was seen */
+  star: string | undefined;
+}
+let dirCache = new Map<string, Dir>();
 
 // Every result is interned: one string object per generalised value, so the baseline
 // lookups that follow find the very object they stored and compare pointers, not text.
@@ -132,30 +140,17 @@ function generalizePathUncached(path: string): string {
   const slash = path.lastIndexOf('/');
   if (slash > 0 && !path.endsWith(' (deleted)') && !path.includes('//') && slash < path.length - 1) {
     const dir = path.slice(0, slash);
-    let gdir = dirCache.get(dir);
-    if (gdir === undefined) {
-      gdir = generalizeFullPath(dir);
+    let d = dirCache.get(dir);
+    if (d === undefined) {
+      d = { g: generalizeFullPath(dir), star: undefined };
       if (dirCache.size >= PATH_CACHE_MAX) dirCache = new Map();
-      dirCache.set(flatString(dir), gdir);
+      dirCache.set(flatString(dir), d);
     }
     const leaf = generalizeSegment(path.slice(slash + 1));
-    if (leaf === WILDCARD) return wildcardChild(gdir);
-    return internString(gdir + '/' + leaf);
+    if (leaf === WILDCARD) return (d.star ??= internString(d.g + '/' + WILDCARD));
+    return internString(d.g + '/' + leaf);
   }
   return internString(generalizeFullPath(path));
-}
-
-// "dir/*" strings, one per directory: a fresh concatenation per event would have to
-// be flattened and hashed again by every Map lookup that follows.
-let starCache = new Map<string, string>();
-function wildcardChild(gdir: string): string {
-  let s = starCache.get(gdir);
-  if (s === undefined) {
-    if (starCache.size >= PATH_CACHE_MAX) starCache = new Map();
-    s = internString(gdir + '/' + WILDCARD);
-    starCache.set(gdir, s);
-  }
-  return s;
 }
 
 // the one object per distinct generalised value (bounded like the memos above)
