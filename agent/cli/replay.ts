@@ -2,8 +2,6 @@
 // input (--learn-events N or --learn-until TIME), then freezes every baseline and
 // judges the rest: "what would have alerted". Without a cut, learning runs on event
 // time exactly as the live agent would.
-import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findSource, sources } from '../../collector/sources/index.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
@@ -40,21 +38,21 @@ export interface ReplayOptions {
   learnUntil?: number;
   config?: string;
   node?: string;
-  /** events source only: shards on worker threads; default: cores (max 4) for input ≥ 32 MiB */
+  /** events source only: judge workloads on this many threads (default 1) */
   threads?: number;
   /** read events through the source's own replay reader, unsharded (the reference the tests compare shards with) */
   viaSource?: boolean;
 }
 
-const SHARD_MIN_BYTES = 32 * 1024 * 1024;
-
-/** how many threads an events replay uses: sharding pays off only for big files */
+/**
+ * Threads for an events replay: one unless asked. Sharding costs ~1.3x the CPU (every
+ * thread reads every line, and decodes all of them until the learning cut); on the
+ * 2-vCPU machines we measure on, two threads of JSON.parse run at only 1.0-1.4x one
+ * thread, so more threads were slower there. Machines with real cores to spare can ask.
+ */
 function replayThreads(o: ReplayOptions): number {
   if (o.files.includes('-')) return 1;
-  if (o.threads !== undefined) return o.threads;
-  let bytes = 0;
-  for (const f of o.files) bytes += statSync(f, { throwIfNoEntry: false })?.size ?? 0;
-  return bytes >= SHARD_MIN_BYTES ? Math.min(availableParallelism(), 4) : 1;
+  return o.threads ?? 1;
 }
 
 export async function replay(o: ReplayOptions, onProgress?: (events: number) => void): Promise<ReplayResult> {
@@ -127,7 +125,7 @@ function byTimeThenId(a: Alert, b: Alert): number {
 
 const HELP = `usage: habitwatch replay --source NAME FILE… [--learn-events N | --learn-until TIME] [--json]
                         [--config FILE] [--node NAME] [--min-severity LEVEL] [--threads N]
-  --threads N  events source: judge workloads on N threads (default: up to 4 for input ≥ 32 MiB)
+  --threads N  events source: judge workloads on N threads, sharded by workload (default 1)
   FILE may be - for standard input. Sources: ${sources.filter((s) => s.replay).map((s) => s.name).join(', ')}`;
 
 export async function replayCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
