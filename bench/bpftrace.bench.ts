@@ -73,29 +73,16 @@ interface StormReport {
 }
 
 /** runs the storm inside the test cgroup (every process it makes inherits the cgroup) */
-function runStorm(c: TestContainer, storm: string, args: string[], timeoutMs: number): Promise<StormReport> {
-  return new Promise((resolve, reject) => {
-    const child = c.spawn(storm, args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('storm timed out'));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      try {
-        const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as StormReport;
-        if (code !== 0 || r.failed > 0) reject(new Error(`storm failed (exit ${code}, ${r.failed} failed execs): ${stderr}`));
-        else resolve(r);
-      } catch {
-        reject(new Error(`storm printed no report (exit ${code}): ${stderr}${stdout}`));
-      }
-    });
-  });
+async function runStorm(c: TestContainer, storm: string, args: string[], timeoutMs: number): Promise<StormReport> {
+  const { code, stdout, stderr } = await c.exec(storm, args, { timeoutMs });
+  let r: StormReport;
+  try {
+    r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as StormReport;
+  } catch {
+    throw new Error(`storm printed no report (exit ${code}): ${stderr}${stdout}`);
+  }
+  if (code !== 0 || r.failed > 0) throw new Error(`storm failed (exit ${code}, ${r.failed} failed execs): ${stderr}`);
+  return r;
 }
 
 export default defineBench({

@@ -19,6 +19,8 @@ export interface TestContainer {
   spawn(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
   /** run a shell script inside the cgroup and wait for it to exit */
   run(script: string, opts?: { timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** run a program inside the cgroup and wait for it to exit (killed after timeoutMs) */
+  exec(file: string, args: string[], opts?: { timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   remove(): Promise<void>;
 }
 
@@ -58,6 +60,23 @@ export function createTestContainer(): TestContainer {
       ...opts,
     });
 
+  const exec = (file: string, args: string[], timeoutMs: number, timeoutMessage: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawnIn(file, args);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d) => (stdout += d));
+      child.stderr?.on('data', (d) => (stderr += d));
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(timeoutMessage));
+      }, timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(t);
+        resolve({ code, stdout, stderr });
+      });
+    });
   return {
     path,
     abs,
@@ -66,22 +85,10 @@ export function createTestContainer(): TestContainer {
     cgroupId,
     spawn: spawnIn,
     run(script, opts = {}) {
-      return new Promise((resolve, reject) => {
-        const child = spawnIn('/bin/sh', ['-c', script]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout?.on('data', (d) => (stdout += d));
-        child.stderr?.on('data', (d) => (stderr += d));
-        const t = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`script timed out: ${script}`));
-        }, opts.timeoutMs ?? 20000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(t);
-          resolve({ code, stdout, stderr });
-        });
-      });
+      return exec('/bin/sh', ['-c', script], opts.timeoutMs ?? 20000, `script timed out: ${script}`);
+    },
+    exec(file, args, opts = {}) {
+      return exec(file, args, opts.timeoutMs ?? 20000, `${file} timed out`);
     },
     async remove() {
       // kill anything left inside, then remove the directories we created (deepest first)
