@@ -4,18 +4,14 @@
 // time exactly as the live agent would.
 import { parseArgs } from 'node:util';
 import { findSource, sources } from '../../collector/sources/index.ts';
-import { createEnricher } from '../../collector/enrich/index.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { MemoryStats } from '../../collector/stats.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
-import { Profiler } from '../../models/baseline/profiler.ts';
-import { Engine } from '../../models/engine.ts';
-import { rules } from '../../models/rules/index.ts';
 import { severityRank, SEVERITIES, type Alert, type Severity } from '../../models/alert.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { memorySourceState } from '../store/source-state.ts';
-import { Pipeline } from '../pipeline.ts';
 import { replaySharded } from '../replay/parallel.ts';
+import { replayPipeline } from '../replay/shard.ts';
 import { UsageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 import { table } from './table.ts';
@@ -73,16 +69,7 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
     const r = await replaySharded(base, threads, onProgress);
     return { ...r, alerts: r.alerts.sort(byTimeThenId) };
   }
-  const profiler = new Profiler(learning);
-  const engine = new Engine(profiler, rules, cfg.engine);
-  const alerts = new Map<string, Alert>();
-  const pipeline = new Pipeline({
-    engine,
-    enricher: createEnricher(),
-    log: silentLogger,
-    now: () => 0,
-    onAlert: (u) => alerts.set(u.alert.id, u.alert),
-  });
+  const { profiler, pipeline, alerts } = replayPipeline(learning, cfg.engine);
   const stats = new MemoryStats();
   const ac = new AbortController();
   const ctx = { node: cfg.node, signal: ac.signal, log: silentLogger, stats, state: memorySourceState(), now: () => Date.now() };

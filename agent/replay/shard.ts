@@ -52,11 +52,25 @@ export interface ShardResult {
 
 const BATCH = 512;
 
+/** The pipeline a replay judges with: learning from the input, alerts kept by id. */
+export function replayPipeline(learning: LearningConfig, engineCfg: EngineConfig): { profiler: Profiler; pipeline: Pipeline; alerts: Map<string, Alert> } {
+  const profiler = new Profiler(learning);
+  const alerts = new Map<string, Alert>();
+  const pipeline = new Pipeline({
+    engine: new Engine(profiler, rules, engineCfg),
+    enricher: createEnricher(),
+    log: silentLogger,
+    now: () => 0,
+    onAlert: (u) => alerts.set(u.alert.id, u.alert),
+  });
+  return { profiler, pipeline, alerts };
+}
+
 export class ShardReplay {
   readonly stats = new MemoryStats();
   private readonly profiler: Profiler;
   private readonly pipeline: Pipeline;
-  private readonly alerts = new Map<string, Alert>();
+  private readonly alerts: Map<string, Alert>;
   private readonly enricher = createEnricher();
   private readonly router: LineRouter;
   private readonly defaults: { node: string };
@@ -67,19 +81,11 @@ export class ShardReplay {
   private line = 0;
   private batch: RuntimeEvent[] = [];
   private readonly one: RuntimeEvent[] = [];
-  private read_: ShardRead = { events: 0, lastLine: -1, lastTime: 0 };
+  private mine: ShardRead = { events: 0, lastLine: -1, lastTime: 0 };
   misrouted = 0;
 
   constructor(private readonly p: ShardParams) {
-    this.profiler = new Profiler(p.learning);
-    const engine = new Engine(this.profiler, rules, p.engine);
-    this.pipeline = new Pipeline({
-      engine,
-      enricher: this.enricher,
-      log: silentLogger,
-      now: () => 0,
-      onAlert: (u) => this.alerts.set(u.alert.id, u.alert),
-    });
+    ({ profiler: this.profiler, pipeline: this.pipeline, alerts: this.alerts } = replayPipeline(p.learning, p.engine));
     this.router = new LineRouter(p.shards);
     this.defaults = { node: p.node };
     this.cut = p.learnEvents !== undefined || p.learnUntil !== undefined;
@@ -91,10 +97,10 @@ export class ShardReplay {
     for (const file of this.p.files) {
       await this.readFile(file);
       this.flush();
-      onProgress?.(this.read_.events);
+      onProgress?.(this.mine.events);
     }
     this.flush();
-    return this.read_;
+    return this.mine;
   }
 
   /** After every shard has read: the last tick at the file's last event time, then results. */
@@ -103,7 +109,7 @@ export class ShardReplay {
     if (!this.cut) this.profiler.tickAll(lastTime);
     const baselines: Record<string, number> = {};
     for (const b of this.profiler.baselines.values()) baselines[b.meta.state] = (baselines[b.meta.state] ?? 0) + 1;
-    return { alerts: [...this.alerts.values()], stats: this.stats.snap, events: this.read_.events, baselines, misrouted: this.misrouted };
+    return { alerts: [...this.alerts.values()], stats: this.stats.snap, events: this.mine.events, baselines, misrouted: this.misrouted };
   }
 
   // Lines as byte ranges (LineScanner: the same cap, carry and partial-line rules as
@@ -176,9 +182,9 @@ export class ShardReplay {
       } else this.seenBeforeCut++;
     }
     if (route !== this.p.shard) return;
-    this.read_.events++;
-    this.read_.lastLine = line;
-    this.read_.lastTime = ev.time;
+    this.mine.events++;
+    this.mine.lastLine = line;
+    this.mine.lastTime = ev.time;
     this.batch.push(ev);
   }
 
