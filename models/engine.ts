@@ -7,6 +7,7 @@ import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severit
 import type { Profiler, Observation } from './baseline/profiler.ts';
 import { kindIndex } from './baseline/items.ts';
 import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
+import { WrittenPaths } from './written.ts';
 
 export interface RuleSettings {
   enabled?: boolean;
@@ -34,7 +35,7 @@ export class Engine {
   /** rules per event kind, by kindIndex */
   private byKind: (Rule[] | undefined)[] = [];
   private open = new Map<string, Alert>();
-  private written = new Map<string, Written>();
+  private written = new Map<string, WrittenPaths>();
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
   private currentKey = '';
@@ -103,17 +104,11 @@ export class Engine {
     return this.cfg.rules[rule.id]?.severity ?? hit.severity ?? rule.severity;
   }
 
-  // Two generations per container: when the young set is full it becomes the old
-  // one and the older is dropped. O(1) without deleting from the front of a Set
-  // (which makes V8's ordered hash tables slow), and never forgets the newest half.
+  // bounded per container, see written.ts
   private rememberWrite(key: string, path: string): void {
     let w = this.written.get(key);
-    if (!w) this.written.set(key, (w = new Written()));
-    if (w.young.size >= this.cfg.maxWrittenPerContainer / 2) {
-      w.old = w.young;
-      w.young = new Set();
-    }
-    w.young.add(path);
+    if (!w) this.written.set(key, (w = new WrittenPaths(this.cfg.maxWrittenPerContainer)));
+    w.add(path);
   }
 
   private raise(rule: Rule, hit: RuleHit, ev: RuntimeEvent, obs: Observation, now: number): AlertUpdate {
@@ -218,11 +213,3 @@ function alertId(dedupKey: string, now: number, node: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-
-class Written {
-  young = new Set<string>();
-  old = new Set<string>();
-  has(p: string): boolean {
-    return this.young.has(p) || this.old.has(p);
-  }
-}
