@@ -35,7 +35,20 @@ function validAncestor(a: unknown): boolean {
   return isObj(a) && isStr(a.exe) && (a.args === undefined || strArray(a.args));
 }
 
-const WORKLOAD_STRINGS = ['namespace', 'container', 'pod', 'podUid', 'image'];
+// a loop, not .every(): no callback per event
+function allValidAncestors(a: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (!validAncestor(a[i])) return false;
+  return true;
+}
+
+/** optional workload strings: a wrong type is dropped, not fatal (named loads: a keyed loop is slower) */
+function dropBadWorkloadStrings(w: Obj): void {
+  if (w.namespace !== undefined && !isStr(w.namespace)) delete w.namespace;
+  if (w.container !== undefined && !isStr(w.container)) delete w.container;
+  if (w.pod !== undefined && !isStr(w.pod)) delete w.pod;
+  if (w.podUid !== undefined && !isStr(w.podUid)) delete w.podUid;
+  if (w.image !== undefined && !isStr(w.image)) delete w.image;
+}
 
 function checkProcess(p: unknown): string | undefined {
   if (!isObj(p)) return 'process is missing or not an object';
@@ -46,9 +59,10 @@ function checkProcess(p: unknown): string | undefined {
   if (p.ppid !== undefined && !isInt(p.ppid)) delete p.ppid;
   if (p.uid !== undefined && !isInt(p.uid)) delete p.uid;
   if (p.cwd !== undefined && !isStr(p.cwd)) delete p.cwd;
-  if (p.ancestors !== undefined) {
-    if (!Array.isArray(p.ancestors)) delete p.ancestors;
-    else if (!p.ancestors.every(validAncestor)) p.ancestors = p.ancestors.filter(validAncestor);
+  const anc = p.ancestors;
+  if (anc !== undefined) {
+    if (!Array.isArray(anc)) delete p.ancestors;
+    else if (!allValidAncestors(anc)) p.ancestors = anc.filter(validAncestor);
   }
   return undefined;
 }
@@ -90,7 +104,7 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   if (v.workload !== undefined) {
     const w = v.workload;
     if (!isObj(w) || !isStr(w.id) || !isStr(w.kind) || !isStr(w.name)) return fail('missing_field', 'workload needs id, kind and name');
-    for (const k of WORKLOAD_STRINGS) if (w[k] !== undefined && !isStr(w[k])) delete w[k];
+    dropBadWorkloadStrings(w);
   }
   const err = checkPayload(kind, v);
   if (err !== undefined) return err;
