@@ -107,6 +107,10 @@ const PATH_CACHE_MAX = 65536;
 let pathCache = new Map<string, string>();
 
 export function generalizePath(path: string): string {
+  if (path.length > 6 && path.charCodeAt(6) <= 57 && path.charCodeAt(6) >= 48 && path.startsWith('/proc/')) {
+    const p = procPath(path);
+    if (p !== undefined) return p;
+  }
   const hit = pathCache.get(path);
   if (hit !== undefined) return hit;
   const out = generalizePathUncached(path);
@@ -115,6 +119,28 @@ export function generalizePath(path: string): string {
   if (out.endsWith('/*')) return out;
   if (pathCache.size >= PATH_CACHE_MAX) pathCache = new Map();
   pathCache.set(flatString(path), out);
+  return out;
+}
+
+// /proc/<pid>/… is the commonest high-cardinality path: every process reads its own
+// /proc entries. A digits-only segment always becomes a wildcard whatever its value,
+// so the result depends only on what follows the pid: memoised by that, the path
+// memo is not filled with one entry per pid (a big memo is a slow one).
+let procCache = new Map<string, string>();
+
+function procPath(path: string): string | undefined {
+  let i = 7;
+  while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
+  if (i < path.length && path.charCodeAt(i) !== 47 /* / */) return undefined;
+  const rest = path.slice(i);
+  let out = procCache.get(rest);
+  if (out === undefined) {
+    out = generalizePathUncached('/proc/0' + rest);
+    // /proc/<pid>/fd/<n>, /proc/<pid>/task/<tid>: not worth a memo entry (as below)
+    if (out.endsWith('/*')) return out;
+    if (procCache.size >= PATH_CACHE_MAX) procCache = new Map();
+    procCache.set(flatString(rest), out);
+  }
   return out;
 }
 

@@ -39,9 +39,25 @@ describe('models/baseline/generalize', () => {
           ['/proc/987654/task/987655/status', '/proc/*/task/*/status'],
           ['/proc/self/fd/3', '/proc/self/fd/*'],
           ['/proc/31337/fd/12', '/proc/*/fd/*'],
+          ['/proc/42', '/proc/*'],
+          ['/proc/42/', '/proc/*'],
+          ['/proc/42//status', '/proc/*/status'],
+          ['/proc/42/exe (deleted)', '/proc/*/exe (deleted)'],
+          ['/proc/7/root/tmp/tmp.Xa81kQz0pL', '/proc/*/root/tmp/*'],
+          ['/proc/12abc/status', '/proc/12abc/status'],
         ],
         generalizePath,
       );
+    });
+
+    it('the /proc/<pid> shortcut answers as the general rules do, for any pid, memo or not', () => {
+      const rests = ['', '/', '/status', '/fd/3', '/task/77/stat', '/root/var/log/app.2024-01-01.log', '/cwd (deleted)', '//x'];
+      for (const rest of rests) {
+        const first = generalizePath(`/proc/1${rest}`);
+        for (const pid of ['2', '31337', '0', '4294967295']) assert.equal(generalizePath(`/proc/${pid}${rest}`), first, `/proc/${pid}${rest}`);
+        // the general rules, without the shortcut: a pid-like segment elsewhere in the path
+        assert.equal(first.replace(/^\/proc\/\*/, ''), generalizePath(`/x/1${rest}`).replace(/^\/x\/\*/, ''), rest);
+      }
     });
 
     it('versioned libraries and interpreters', () => {
