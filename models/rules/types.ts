@@ -3,6 +3,7 @@
 import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
 import type { Observation } from '../baseline/profiler.ts';
+import { flatString } from '../baseline/generalize.ts';
 
 export interface RuleContext {
   obs: Observation;
@@ -39,10 +40,25 @@ export function defineRule(r: Rule): Rule {
   return r;
 }
 
+// Rules ask for the program name of nearly every exec, and the same few executables
+// recur: memoised per path, a name costs one lookup (the path's hash is already known
+// from generalisation) instead of a slice and a fresh hash in every rule that asks.
+const BASES_MAX = 4096;
+let bases = new Map<string, string>();
+
 /** basename of a path */
 export function base(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? p : p.slice(i + 1);
+  let b = bases.get(p);
+  if (b === undefined) {
+    const i = p.lastIndexOf('/');
+    b = i < 0 ? p : p.slice(i + 1);
+    if (p.length <= 256) {
+      if (bases.size >= BASES_MAX) bases = new Map();
+      b = flatString(b);
+      bases.set(flatString(p), b);
+    }
+  }
+  return b;
 }
 
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'busybox']);
