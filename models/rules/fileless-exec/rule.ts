@@ -2,6 +2,10 @@
 import { defineRule } from '../types.ts';
 
 export function isFileless(exe: string): boolean {
+  // every form below starts with m, /m, /p or /d, or ends with ')': one look at three
+  // characters rules out nearly every exec
+  const c1 = exe.charCodeAt(1);
+  if (exe.charCodeAt(0) === 47 /* / */ && c1 !== 109 /* m */ && c1 !== 112 /* p */ && c1 !== 100 /* d */ && exe.charCodeAt(exe.length - 1) !== 41 /* ) */) return false;
   return (
     exe.startsWith('memfd:') ||
     exe.startsWith('/memfd:') ||
