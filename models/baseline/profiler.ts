@@ -26,6 +26,11 @@ export interface Observation {
   lineageNovel: boolean;
 }
 
+/** the image an event's container runs, by digest when known */
+function imageOf(w: NonNullable<RuntimeEvent['workload']>, c: RuntimeEvent['container']): string | null {
+  return (c !== undefined ? (c.imageDigest ?? c.image) : undefined) ?? w.image ?? null;
+}
+
 export class Profiler {
   readonly baselines = new Map<string, Baseline>();
   /** frozen: nothing is learned, every baseline compares (replay after the learning cut) */
@@ -48,8 +53,8 @@ export class Profiler {
     const container = w.container ?? c?.name ?? c?.id ?? 'main';
     let byContainer = this.index.get(w.id);
     let b = byContainer?.get(container);
-    const image = (c !== undefined ? (c.imageDigest ?? c.image) : undefined) ?? w.image ?? null;
     if (b === undefined) {
+      const image = imageOf(w, c);
       b = this.baselines.get(baselineKey(w.id, container));
       if (b === undefined) {
         b = new Baseline({
@@ -76,13 +81,16 @@ export class Profiler {
       if (!byContainer) this.index.set(flatString(w.id), (byContainer = new Map()));
       byContainer.set(flatString(container), b);
     }
-    // frozen, a baseline that knows its image ignores a different one: skip the compare,
-    // which reads the event's image string (a cache miss per event in a replay)
-    if (image !== null && (!this.frozen || b.meta.image === null) && b.meta.image !== image) {
-      if (b.meta.image === null) {
-        b.meta.image = flatString(image);
-        b.metaDirty = true;
-      } else if (!this.frozen) newImage(b, flatString(image), now);
+    // frozen, a baseline that knows its image ignores a different one: skip reading and
+    // comparing the event's image (a cache miss per event in a replay)
+    if (!this.frozen || b.meta.image === null) {
+      const image = imageOf(w, c);
+      if (image !== null && b.meta.image !== image) {
+        if (b.meta.image === null) {
+          b.meta.image = flatString(image);
+          b.metaDirty = true;
+        } else if (!this.frozen) newImage(b, flatString(image), now);
+      }
     }
     return b;
   }
