@@ -2,7 +2,7 @@
 // usually dropped there at run time.
 import { defineRule } from '../types.ts';
 
-export const WRITABLE_DIRS = ['/tmp/', '/var/tmp/', '/dev/shm/', '/run/user/', '/var/run/user/', '/dev/mqueue/'];
+export const WRITABLE_DIRS: readonly string[] = ['/tmp/', '/var/tmp/', '/dev/shm/', '/run/user/', '/var/run/user/', '/dev/mqueue/'];
 
 // second characters of the dirs above (/t, /v, /d, /r): most executables (/usr, /bin,
 // /app, /opt…) are ruled out by one table read instead of six startsWith calls
