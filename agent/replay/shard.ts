@@ -96,10 +96,8 @@ export class ShardReplay {
   async read(onProgress?: (events: number) => void): Promise<ShardRead> {
     for (const file of this.p.files) {
       await this.readFile(file);
-      this.flush();
       onProgress?.(this.mine.events);
     }
-    this.flush();
     return this.mine;
   }
 
@@ -116,21 +114,36 @@ export class ShardReplay {
   // splitLines) rather than strings: most lines belong to other shards.
   private async readFile(file: string): Promise<void> {
     const input = openInput(file);
-    const scanner = new LineScanner();
-    const onLine = (buf: Buffer, start: number, end: number): void => this.onLine(buf, start, end);
-    const onTooLong = (): void => this.tooLong(file);
+    const feed = this.feed(file);
     try {
-      for await (const raw of input) {
-        const buf = typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer);
-        this.router.reset();
-        scanner.push(buf, onLine, onTooLong);
-        if (this.batch.length >= BATCH) this.flush();
-      }
-      this.router.reset();
-      scanner.end(onLine);
+      for await (const raw of input) feed.push(typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer));
+      feed.end();
     } finally {
       if (file !== '-') input.destroy();
     }
+  }
+
+  /**
+   * Push one file's bytes chunk by chunk (readFile does; so does bench/ab-replay.ts,
+   * which interleaves two versions of this code on the same chunks). Each chunk's lines
+   * are judged together when the chunk ends.
+   */
+  feed(file: string): { push(buf: Buffer): void; end(): void } {
+    const scanner = new LineScanner();
+    const onLine = (buf: Buffer, start: number, end: number): void => this.onLine(buf, start, end);
+    const onTooLong = (): void => this.tooLong(file);
+    return {
+      push: (buf) => {
+        this.router.reset();
+        scanner.push(buf, onLine, onTooLong);
+        if (this.batch.length >= BATCH) this.flush();
+      },
+      end: () => {
+        this.router.reset();
+        scanner.end(onLine);
+        this.flush();
+      },
+    };
   }
 
   private tooLong(file: string): void {
