@@ -72,7 +72,7 @@ export default defineBench({
     let rep2Wall = Infinity;
     const cpuRatios: number[] = [];
     const wall2Ratios: number[] = [];
-    const rounds = ctx.quick ? 3 : 5;
+    const rounds = ctx.quick ? 3 : 7;
     for (let round = 1; round <= rounds; round++) {
       ctx.progress(`round ${round}/${rounds}: parse floor`);
       const [fc, fw] = await cpuAndWall(async () => {

@@ -43,8 +43,8 @@ export interface ReplayOptions {
 /**
  * Threads for an events replay: one unless asked. Sharding costs ~1.3x the CPU (every
  * thread reads every line, and decodes all of them until the learning cut); on the
- * 2-vCPU machines we measure on, two threads of JSON.parse run at only 1.0-1.4x one
- * thread, so more threads were slower there. Machines with real cores to spare can ask.
+ * 2-vCPU machines we measure on, two threads were slower than one while other work ran
+ * and ~1.3-1.6x faster only when the machine was idle. Machines with cores to spare can ask.
  */
 function replayThreads(o: ReplayOptions): number {
   if (o.files.includes('-')) return 1;
