@@ -22,6 +22,7 @@ import { ApiServer } from './api/server.ts';
 import { registerRoutes } from './api/routes.ts';
 import { BaselineService } from './service.ts';
 import { wireOptional } from './wiring.ts';
+import { Readiness } from './readiness.ts';
 
 /** live sources tried in this order when sources.enabled is "auto" */
 export const AUTO_ORDER = ['bpftrace', 'auditd', 'procfs'];
@@ -68,14 +69,15 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
 
   let api: ApiServer | undefined;
   let apiPort: number | undefined;
-  let ready = false;
+  const readiness = new Readiness(chosen.filter((s) => s.reportsObserving).map((s) => s.name));
   if (config.api.enabled) {
     api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
       tokens: new Map(config.api.tokens.map((t) => [t.token, t.name])),
       log: log.child({ component: 'api' }),
-      ready: () => ready,
+      ready: () => readiness.ready,
+      notObserving: () => readiness.notObserving(),
     });
     registerRoutes(api, { service, alerts, registry: metrics.registry, openMetrics: config.api.openMetrics });
     optional.registerApi?.(api);
@@ -94,6 +96,11 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       stats,
       state: sqliteSourceState(db, def.name),
       now,
+      observing: (ok: boolean) => {
+        readiness.observing(def.name, ok);
+        if (ok) log.info('source observing', { source: def.name, agentReady: readiness.ready });
+        else log.warn('source not observing', { source: def.name });
+      },
     }),
   }));
   const pipeline = new Pipeline({
@@ -108,13 +115,13 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     flushIntervalMs: config.store.flushIntervalMs,
   });
   log.info('sources started', { sources: chosen.map((s) => s.name) });
-  ready = true;
+  readiness.setStarted(true);
   const done = pipeline.run(inputs, ac.signal).catch((e) => log.error('pipeline failed', { err: String(e) }));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      ready = false;
+      readiness.setStarted(false);
       ac.abort();
       await done;
       await optional.stop();

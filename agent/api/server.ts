@@ -43,6 +43,8 @@ export interface ApiOptions {
   log: Logger;
   /** health and readiness probes */
   ready?: () => boolean;
+  /** why not ready: sources not observing yet (shown by /readyz) */
+  notObserving?: () => string[];
   maxBodyBytes?: number;
 }
 
@@ -64,7 +66,8 @@ export class ApiServer {
     this.route('GET', '/healthz', () => ({ json: { ok: true } }), { open: true });
     this.route('GET', '/readyz', () => {
       const ok = this.opts.ready?.() ?? true;
-      return { status: ok ? 200 : 503, json: { ready: ok } };
+      const waiting = this.opts.notObserving?.() ?? [];
+      return { status: ok ? 200 : 503, json: waiting.length > 0 ? { ready: ok, notObserving: waiting } : { ready: ok } };
     }, { open: true });
   }
 

@@ -21,6 +21,12 @@ export interface SourceContext {
   state: SourceState;
   /** wall clock in epoch ms; injected so tests can control it */
   now(): number;
+  /**
+   * A source that must attach before it sees anything (bpftrace's probes) says when it
+   * starts and stops observing; the agent is not ready (/readyz 503) while such a
+   * source is not. Sources that observe from their first read never call it.
+   */
+  observing?(ok: boolean): void;
 }
 
 /**
@@ -39,6 +45,8 @@ export interface SourceDefinition<C = unknown> {
   available?(config: C, ctx: Pick<SourceContext, 'log'>): Promise<true | string>;
   /** follow the node's live activity until ctx.signal aborts */
   live?(config: C, ctx: SourceContext): EventBatches;
+  /** live mode reports ctx.observing(true) once attached (the agent waits for it) */
+  reportsObserving?: boolean;
   /** decode recorded files (replay mode); finishes at end of input */
   replay?(files: string[], ctx: SourceContext, config?: C): EventBatches;
 }

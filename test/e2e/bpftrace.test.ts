@@ -41,6 +41,8 @@ describe('e2e: bpftrace source (live kernel)', function () {
   let stats: MemoryStats;
   let events: RuntimeEvent[];
   let readyCount = 0;
+  /** what the source reported through ctx.observing, in order */
+  const observing: boolean[] = [];
   let child: ChildProcess | undefined;
   let tmp: string;
   let trap: Server;
@@ -62,7 +64,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
     events = [];
     ac = new AbortController();
     const log = createLogger({ level: 'warn', write: (l) => process.env.HW_DEBUG && console.error(l) });
-    const ctx = { node: 'test-node', signal: ac.signal, log, stats, state: { get: () => undefined, set() {} }, now: Date.now };
+    const ctx = { node: 'test-node', signal: ac.signal, log, stats, state: { get: () => undefined, set() {} }, now: Date.now, observing: (ok: boolean) => void observing.push(ok) };
     const cfg = { ...defaults, intervalS: 1, restartMinMs: 100, restartMaxMs: 1000 };
     run = (async () => {
       for await (const batch of liveEvents(cfg, ctx, { onChild: (ch) => (child = ch), onReady: () => readyCount++ })) {
@@ -70,6 +72,8 @@ describe('e2e: bpftrace source (live kernel)', function () {
       }
     })();
     await waitFor(() => readyCount > 0, { timeoutMs: 60000, what: 'bpftrace ready' });
+    // the agent's readiness hangs on this: observing only once the probes are attached
+    assert.deepEqual(observing, [true]);
   });
 
   after(async () => {
@@ -165,6 +169,7 @@ describe('e2e: bpftrace source (live kernel)', function () {
     child.kill('SIGKILL');
     await waitFor(() => readyCount > before, { timeoutMs: 60000, what: 'bpftrace ready again' });
     assert.equal(stats.snap.restarts.bpftrace, 1);
+    assert.deepEqual(observing, [true, false, true], 'not observing while bpftrace restarts');
     const n = events.length;
     await c.run('/bin/true again');
     await waitFor(() => events.slice(n).find((e) => e.kind === 'exec' && e.process.args[1] === 'again'), { ...WAIT, what: 'exec after restart' });

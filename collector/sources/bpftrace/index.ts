@@ -214,6 +214,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       deps.onAttached = (n) => log.debug('bpftrace attaching', { probes: n, pid: child.pid });
       deps.onReady = () => {
         log.info('bpftrace ready', { pid: child.pid });
+        ctx.observing?.(true);
         hooks.onReady?.(child);
       };
       const parser = new BpftraceParser(deps);
@@ -233,6 +234,8 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
         ctx.signal.removeEventListener('abort', onAbort);
         stopChild(child);
       }
+      // blind until the next start has attached its probes again
+      ctx.observing?.(false);
       const reason = spawnError ? `spawn failed: ${spawnError.message}` : await exited;
       const tail: RuntimeEvent[] = [];
       parser.flush(tail);
@@ -306,5 +309,6 @@ export default defineSource<BpftraceConfig>({
     return true;
   },
   live: (config, ctx) => liveEvents(config, ctx),
+  reportsObserving: true,
   replay: (files, ctx, config) => replayEvents(files, ctx, config ?? defaults),
 });
