@@ -3,7 +3,7 @@
 // details and container (cgroup id → path → container id). Only events of the test's
 // cgroup are looked at; the machine's other activity is ignored.
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,16 +16,7 @@ import { MemoryStats } from '../../collector/stats.ts';
 import { createLogger } from '../../collector/log.ts';
 import type { EventOf, RuntimeEvent } from '../../collector/event.ts';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
-import { isRoot, requireComponent, waitFor } from '../support/env.ts';
-
-function bpftraceInstalled(): boolean {
-  try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore', timeout: 10000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
 
 const listen = (server: Server, port: number, host: string) =>
   new Promise<number>((res, rej) => {

@@ -2,22 +2,12 @@
 // are attached. A pod that turned ready while blind would let a DaemonSet rollout move
 // on with this node unwatched.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
 import { createLogger } from '../../collector/log.ts';
 import { tempDir } from '../support/agent-proc.ts';
-import { isRoot, requireComponent, waitFor } from '../support/env.ts';
-
-function bpftraceInstalled(): boolean {
-  try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore', timeout: 10000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
 
 describe('e2e: agent readiness waits for bpftrace to attach', function () {
   this.timeout(120000);

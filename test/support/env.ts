@@ -1,4 +1,5 @@
 // Shared helpers for tests that need real components.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -44,5 +45,15 @@ export async function waitFor<T>(
       throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
+  }
+}
+
+/** bpftrace runs here (`bpftrace --version` succeeds) */
+export function bpftraceInstalled(): boolean {
+  try {
+    execFileSync('bpftrace', ['--version'], { stdio: 'ignore', timeout: 10000 });
+    return true;
+  } catch {
+    return false;
   }
 }
