@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeEvents } from './gen.ts';
+import { replayBenchEvents, REPLAY_LEARN_EVENTS } from './gen.ts';
 import { LineScanner } from '../collector/lines.ts';
 
 interface Feed {
@@ -30,7 +30,7 @@ interface Variant {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { file: { type: 'string' }, passes: { type: 'string', default: '3' }, learn: { type: 'string', default: '50000' } },
+  options: { file: { type: 'string' }, passes: { type: 'string', default: '3' }, learn: { type: 'string', default: String(REPLAY_LEARN_EVENTS) } },
 });
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const trees = [here, ...positionals.map((p) => resolve(p))];
@@ -47,8 +47,7 @@ if (file === undefined) {
   tmp = mkdtempSync(join(tmpdir(), 'habitwatch-ab-'));
   file = join(tmp, 'replay.jsonl');
   progress('generating 500,000 events', true);
-  const all = [...makeEvents(50_000, { seed: 1 }), ...makeEvents(450_000, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') })];
-  writeFileSync(file, all.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(file, replayBenchEvents(500_000).map((e) => JSON.stringify(e)).join('\n') + '\n');
 }
 const data = readFileSync(file);
 const CHUNK = 256 * 1024;

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { defineBench, bestOf, bestCpuOf, cpuAndWall, median } from './harness.ts';
-import { cloneEvents, makeEvents } from './gen.ts';
+import { cloneEvents, makeEvents, replayBenchEvents, REPLAY_LEARN_EVENTS } from './gen.ts';
 import { Pipeline } from '../agent/pipeline.ts';
 import { Profiler } from '../models/baseline/profiler.ts';
 import { Engine, DEFAULT_ENGINE } from '../models/engine.ts';
@@ -50,7 +50,7 @@ export default defineBench({
     const M = ctx.quick ? 100_000 : 500_000;
     ctx.progress(`writing ${M} events to ${file}`);
     const ws = createWriteStream(file);
-    const all = [...makeEvents(50_000, { seed: 1 }), ...makeEvents(M - 50_000, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') })];
+    const all = replayBenchEvents(M);
     for (let i = 0; i < all.length; i += 1000) {
       if (!ws.write(all.slice(i, i + 1000).map((e) => JSON.stringify(e)).join('\n') + '\n')) await once(ws, 'drain');
     }
@@ -85,7 +85,7 @@ export default defineBench({
       floorWall = Math.min(floorWall, fw);
       ctx.progress(`round ${round}/${rounds}: replay`);
       const [rc, rw] = await cpuAndWall(async () => {
-        const r = await replay({ source: 'events', files: [file], learnEvents: 50_000 });
+        const r = await replay({ source: 'events', files: [file], learnEvents: REPLAY_LEARN_EVENTS });
         if (r.threads !== 1) throw new Error(`default replay ran on ${r.threads} threads`);
         events = r.events;
       });
@@ -94,7 +94,7 @@ export default defineBench({
       cpuRatios.push(fc / rc);
       ctx.progress(`round ${round}/${rounds}: replay on 2 threads`);
       const [, r2w] = await cpuAndWall(async () => {
-        const r = await replay({ source: 'events', files: [file], learnEvents: 50_000, threads: 2 });
+        const r = await replay({ source: 'events', files: [file], learnEvents: REPLAY_LEARN_EVENTS, threads: 2 });
         if (r.events !== events) throw new Error(`2 threads judged ${r.events} events, one thread ${events}`);
       });
       rep2Wall = Math.min(rep2Wall, r2w);

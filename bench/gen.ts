@@ -37,3 +37,14 @@ export function makeEvents(n: number, opts: { workloads?: number; start?: number
 export function cloneEvents(evs: RuntimeEvent[]): RuntimeEvent[] {
   return JSON.parse(JSON.stringify(evs)) as RuntimeEvent[];
 }
+
+/** events the core bench's replay learns from before the cut (`--learn-events`) */
+export const REPLAY_LEARN_EVENTS = 50_000;
+
+/** The core bench's replay input: a learning day, then `total` − learning events of the next. */
+export function replayBenchEvents(total: number): RuntimeEvent[] {
+  return [
+    ...makeEvents(REPLAY_LEARN_EVENTS, { seed: 1 }),
+    ...makeEvents(total - REPLAY_LEARN_EVENTS, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') }),
+  ];
+}
