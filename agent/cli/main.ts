@@ -1,5 +1,5 @@
 // CLI entry point. The only module that exits the process.
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../config/errors.ts';
 import { UsageError } from './errors.ts';
 
 const HELP = `habitwatch — learns what each workload normally does, alerts on what it doesn't

@@ -10,13 +10,9 @@ import { DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
 import type { Severity } from '../../models/alert.ts';
 import { configSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
+import { ConfigError } from './errors.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-}
+export { ConfigError };
 
 export interface SinkConfig {
   type: string;
