@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { buildConfig, ConfigError } from '../../agent/config/load.ts';
+import { buildConfig, ConfigError, validateConfig } from '../../agent/config/load.ts';
 import { tempDir } from '../support/agent-proc.ts';
 import { REPO } from '../support/env.ts';
 
@@ -26,6 +26,8 @@ describe('config: validated once, every problem named', () => {
     assert.equal(c.api.host, '127.0.0.1');
     assert.equal(c.sources.enabled, 'auto');
     assert.ok(Object.isFrozen(c.learning));
+    // buildConfig skips the validator for an empty document; the schema must agree
+    assert.deepEqual(validateConfig({}), []);
   });
   it('parses durations', () => {
     const c = buildConfig({ learning: { minLearning: '90s', quietPeriod: '1.5m' }, detection: { cooldown: 250 } });
