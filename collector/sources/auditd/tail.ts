@@ -7,7 +7,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { Logger } from '../../log.ts';
 import type { SourceState } from '../types.ts';
-import { MAX_LINE_BYTES } from '../../lines.ts';
+import { LineScanner } from '../../lines.ts';
 
 export const POSITION_KEY = 'position';
 
@@ -65,9 +65,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
   const buf = Buffer.allocUnsafe(CHUNK);
-  let carry: Buffer[] = [];
-  let carryLen = 0;
-  let skipping = false;
+  // the same line rules as every other reader (lines.ts): the 1 MiB cap, a partial
+  // last line carried to the next read; a new scanner for each file (or truncation)
+  let scanner = new LineScanner();
+  /** offset just past the last complete line of the current file: where a restart resumes */
+  let complete = 0;
   let cur: Open | undefined;
   /** after the current (rotated) file is drained, continue with the live path from 0 */
   let thenLive = false;
@@ -89,41 +91,9 @@ export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
     if (cur) o.state.set(POSITION_KEY, `${cur.dev}:${cur.ino}:${cur.offset}`);
   };
 
-  /** split a read into lines, keeping the partial tail in carry */
-  const split = (data: Buffer, out: string[]): void => {
-    let start = 0;
-    let nl = data.indexOf(10, start);
-    while (nl !== -1) {
-      if (skipping) skipping = false;
-      else if (carryLen + (nl - start) > MAX_LINE_BYTES) o.onBad?.('line_too_long', `${cur?.name}: line over 1 MiB`);
-      else if (carryLen > 0) {
-        carry.push(data.subarray(start, nl));
-        out.push(Buffer.concat(carry).toString('utf8'));
-      } else out.push(data.toString('utf8', start, nl));
-      carry = [];
-      carryLen = 0;
-      start = nl + 1;
-      nl = data.indexOf(10, start);
-    }
-    if (start < data.length && !skipping) {
-      if (carryLen + data.length - start > MAX_LINE_BYTES) {
-        o.onBad?.('line_too_long', `${cur?.name}: line over 1 MiB`);
-        skipping = true;
-        carry = [];
-        carryLen = 0;
-      } else {
-        carry.push(Buffer.from(data.subarray(start))); // copy: buf is reused
-        carryLen += data.length - start;
-      }
-    }
-  };
-
-  const flushCarry = (out: string[]): void => {
-    if (carryLen > 0 && !skipping) out.push(Buffer.concat(carry).toString('utf8'));
-    carry = [];
-    carryLen = 0;
-    skipping = false;
-  };
+  let lines: string[] = [];
+  const onLine = (b: Buffer, start: number, end: number): void => void lines.push(b.toString('utf8', start, end));
+  const onTooLong = (): void => o.onBad?.('line_too_long', `${cur?.name}: line over 1 MiB`);
 
   // where to start
   {
@@ -149,6 +119,7 @@ export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
       }
       if (!cur) await sleep(o.pollMs, o.signal);
     }
+    complete = cur?.offset ?? 0;
     save();
   }
 
@@ -156,11 +127,13 @@ export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
     while (!o.signal.aborted && cur) {
       const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, cur.offset);
       if (bytesRead > 0) {
+        const at = cur.offset;
         cur.offset += bytesRead;
-        const lines: string[] = [];
-        split(buf.subarray(0, bytesRead), lines);
+        lines = [];
+        const last = scanner.push(buf.subarray(0, bytesRead), onLine, onTooLong);
         // store the offset of the last complete line, so a restart re-reads a partial one
-        const complete = cur.offset - carryLen;
+        // (and skips an over-long one again rather than reading its tail as a record)
+        if (last !== -1) complete = at + last;
         o.state.set(POSITION_KEY, `${cur.dev}:${cur.ino}:${complete}`);
         if (lines.length > 0) yield lines;
         continue;
@@ -176,23 +149,25 @@ export async function* tailLog(o: TailOptions): AsyncGenerator<string[]> {
         }
         drained = false;
         // a writer completes its line before rotating, so a leftover is a whole record
-        const lines: string[] = [];
-        flushCarry(lines);
+        lines = [];
+        scanner.end(onLine);
+        const leftover = lines;
+        scanner = new LineScanner();
         await cur.fh.close();
         o.log.info('auditd: log rotated, switching to the new file', { path: o.path });
         cur = await openFile(o.path, 0);
+        complete = 0;
         thenLive = false;
         save();
-        if (lines.length > 0) yield lines;
+        if (leftover.length > 0) yield leftover;
         continue;
       }
       const size = (await cur.fh.stat()).size;
       if (size < cur.offset) {
         o.onBad?.('truncated', `${cur.name} truncated from ${cur.offset} to ${size} bytes`);
-        carry = [];
-        carryLen = 0;
-        skipping = false;
+        scanner = new LineScanner();
         cur.offset = 0;
+        complete = 0;
         save();
         continue;
       }

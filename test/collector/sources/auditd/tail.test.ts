@@ -81,6 +81,29 @@ describe('auditd log tailer', () => {
     assert.deepEqual(t.lines, ['x1', 'x2', 'y']);
   });
 
+  it('skips and counts a line over 1 MiB, reads the lines after it, and never stores a position inside it', async () => {
+    writeFileSync(log, 'before\n');
+    const ctx = testContext();
+    const t = follow(log, ctx, 'beginning');
+    await waitFor(() => t.lines.length === 1, { what: 'before' });
+    const start = statSync(log).size;
+    // 1.5 MiB without a newline yet: read in 256 KiB pieces, counted once past the cap
+    appendFileSync(log, 'x'.repeat(1536 * 1024));
+    await waitFor(() => t.bad.length > 0, { what: 'the long line counted' });
+    const idle = t.idle();
+    await waitFor(() => t.idle() > idle, { what: 'tailer caught up' });
+    assert.deepEqual(t.bad, ['line_too_long']);
+    // a restart now would skip the long line again, not read its tail as a record
+    assert.equal(parsePosition(ctx.store.get(POSITION_KEY))?.offset, start);
+    appendFileSync(log, 'tail of the long line\nafter\n');
+    await waitFor(() => t.lines.length === 2, { what: 'after' });
+    ctx.abort();
+    await t.done;
+    assert.deepEqual(t.lines, ['before', 'after']);
+    assert.deepEqual(t.bad, ['line_too_long']);
+    assert.equal(parsePosition(ctx.store.get(POSITION_KEY))?.offset, statSync(log).size);
+  });
+
   it('resumes from the stored position after a restart, also when rotated meanwhile', async () => {
     writeFileSync(log, 'one\n');
     const store = new Map<string, string>();
