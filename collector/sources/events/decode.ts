@@ -1,16 +1,29 @@
 // Validates one normalised JSON event (docs/events.md) into a RuntimeEvent.
 // Returns a reason token instead of throwing, so callers count and move on.
 //
-// The normalised form IS the RuntimeEvent shape, so a valid parsed object is
-// checked and completed in place rather than copied: decoding is on the replay
-// hot path and copying every event doubled its cost.
-import { EVENT_KINDS, FILE_OPS, type RuntimeEvent } from '../../event.ts';
+// The normalised form is the RuntimeEvent shape. Nested objects (process, workload,
+// container, cgroup) are checked and completed in place; the top level is rebuilt as
+// an EventRecord (collector/event.ts), one hidden class for every kind, reading each
+// field of the parsed object once. Keys the format does not define are dropped.
+import {
+  EVENT_KINDS,
+  EventRecord,
+  FILE_OPS,
+  type CgroupRef,
+  type ContainerRef,
+  type EventKind,
+  type FileOp,
+  type ProcessInfo,
+  type Proto,
+  type RuntimeEvent,
+  type WorkloadRef,
+} from '../../event.ts';
 
 export type DecodeResult = { ok: true; event: RuntimeEvent } | { ok: false; reason: string; detail: string };
 
 // kind → the canonical string constant: every later Map lookup keyed by kind then
 // hits a string whose hash is already known (JSON.parse gives a fresh copy per event)
-const KINDS = new Map<string, string>(EVENT_KINDS.map((k) => [k, k]));
+const KINDS = new Map<string, EventKind>(EVENT_KINDS.map((k) => [k, k]));
 const OPS = new Set<string>(FILE_OPS);
 const PROTOS = new Set(['tcp', 'udp', 'unix', 'raw']);
 const RUNTIMES = new Set(['containerd', 'cri-o', 'docker', 'podman', 'unknown']);
@@ -69,84 +82,119 @@ function checkProcess(p: unknown): string | undefined {
 
 export function decodeEvent(v: unknown, defaults: { node: string; source?: string }): DecodeResult {
   if (!isObj(v)) return fail('not_an_object', 'event must be a JSON object');
-  const kind = v.kind;
-  if (!isStr(kind)) return fail('missing_field', 'kind is missing');
-  const canonicalKind = KINDS.get(kind);
-  if (canonicalKind === undefined) return fail('unknown_kind', `unknown kind ${JSON.stringify(kind).slice(0, 40)}`);
-  v.kind = canonicalKind;
-  const t = v.time;
-  if (typeof t === 'number') {
-    if (!Number.isFinite(t) || t <= 0) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
-  } else if (isStr(t)) {
-    const ms = Date.parse(t);
-    if (Number.isNaN(ms)) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
-    v.time = ms;
-  } else return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
-  const perr = checkProcess(v.process);
+  // every field of the parsed object is read once, here: its shape differs by kind, so
+  // each read is a slow (megamorphic) one; the record built below has one shape
+  const kindIn = v.kind;
+  if (!isStr(kindIn)) return fail('missing_field', 'kind is missing');
+  const kind = KINDS.get(kindIn);
+  if (kind === undefined) return fail('unknown_kind', `unknown kind ${JSON.stringify(kindIn).slice(0, 40)}`);
+  const time = timeOf(v.time);
+  if (time === undefined) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
+  const process = v.process;
+  const perr = checkProcess(process);
   if (perr !== undefined) return fail('missing_field', perr);
-  if (!isStr(v.node)) v.node = defaults.node;
-  if (!isStr(v.source)) v.source = defaults.source ?? 'events';
-  if (v.enrichment !== 'complete') v.enrichment = 'partial';
-  if (v.cgroup !== undefined) {
-    const c = v.cgroup;
-    if (!isObj(c)) delete v.cgroup;
-    else {
-      if (c.path !== undefined && !isStr(c.path)) delete c.path;
-      if (isInt(c.id)) c.id = String(c.id);
-      else if (c.id !== undefined && !isStr(c.id)) delete c.id;
-    }
+  const node = v.node;
+  const source = v.source;
+  const cgroup = cgroupOf(v.cgroup);
+  const container = containerOf(v.container);
+  const workload = v.workload;
+  if (workload !== undefined) {
+    if (!isObj(workload) || !isStr(workload.id) || !isStr(workload.kind) || !isStr(workload.name)) return fail('missing_field', 'workload needs id, kind and name');
+    dropBadWorkloadStrings(workload);
   }
-  if (v.container !== undefined) {
-    const c = v.container;
-    if (!isObj(c) || !isStr(c.id)) delete v.container;
-    else if (!isStr(c.runtime) || !RUNTIMES.has(c.runtime)) c.runtime = 'unknown';
-  }
-  if (v.workload !== undefined) {
-    const w = v.workload;
-    if (!isObj(w) || !isStr(w.id) || !isStr(w.kind) || !isStr(w.name)) return fail('missing_field', 'workload needs id, kind and name');
-    dropBadWorkloadStrings(w);
-  }
-  const err = checkPayload(kind, v);
+  const ev = new EventRecord(
+    time,
+    isStr(node) ? node : defaults.node,
+    isStr(source) ? source : (defaults.source ?? 'events'),
+    process as unknown as ProcessInfo,
+    cgroup,
+    container,
+    workload as unknown as WorkloadRef | undefined,
+    v.enrichment === 'complete' ? 'complete' : 'partial',
+    kind,
+  );
+  const err = setPayload(ev, v);
   if (err !== undefined) return err;
-  return { ok: true, event: v as unknown as RuntimeEvent };
+  return { ok: true, event: ev.event() };
 }
 
-function checkPayload(kind: string, v: Obj): DecodeResult | undefined {
-  switch (kind) {
+function timeOf(t: unknown): number | undefined {
+  if (typeof t === 'number') return Number.isFinite(t) && t > 0 ? t : undefined;
+  if (!isStr(t)) return undefined;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** an invalid cgroup is dropped, not fatal; a numeric id becomes its decimal string */
+function cgroupOf(c: unknown): CgroupRef | undefined {
+  if (c === undefined || !isObj(c)) return undefined;
+  if (c.path !== undefined && !isStr(c.path)) delete c.path;
+  if (isInt(c.id)) c.id = String(c.id);
+  else if (c.id !== undefined && !isStr(c.id)) delete c.id;
+  return c as CgroupRef;
+}
+
+/** a container without an id is dropped; an unknown runtime is `unknown` */
+function containerOf(c: unknown): ContainerRef | undefined {
+  if (c === undefined || !isObj(c) || !isStr(c.id)) return undefined;
+  if (!isStr(c.runtime) || !RUNTIMES.has(c.runtime)) c.runtime = 'unknown';
+  return c as unknown as ContainerRef;
+}
+
+// Each case reads only its kind's fields: these reads see one or two shapes.
+function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
+  switch (ev.kind) {
     case 'exec':
       return undefined;
     case 'file_write': {
-      if (!isStr(v.path) || v.path === '') return fail('missing_field', 'file_write needs path');
-      if (v.op === undefined) v.op = 'write';
-      if (!isStr(v.op) || !OPS.has(v.op)) return fail('bad_value', `file_write op must be one of ${FILE_OPS.join('|')}`);
-      if (v.newPath !== undefined && !isStr(v.newPath)) delete v.newPath;
+      const path = v.path;
+      if (!isStr(path) || path === '') return fail('missing_field', 'file_write needs path');
+      const op = v.op === undefined ? 'write' : v.op;
+      if (!isStr(op) || !OPS.has(op)) return fail('bad_value', `file_write op must be one of ${FILE_OPS.join('|')}`);
+      ev.path = path;
+      ev.op = op as FileOp;
+      const newPath = v.newPath;
+      if (isStr(newPath)) ev.newPath = newPath;
       return undefined;
     }
     case 'file_open': {
-      if (!isStr(v.path) || v.path === '') return fail('missing_field', 'file_open needs path');
-      if (v.flags !== undefined && !strArray(v.flags)) delete v.flags;
+      const path = v.path;
+      if (!isStr(path) || path === '') return fail('missing_field', 'file_open needs path');
+      ev.path = path;
+      const flags = v.flags;
+      if (strArray(flags)) ev.flags = flags as string[];
       return undefined;
     }
     case 'listen': {
-      if (v.proto === undefined) v.proto = 'tcp';
-      if (!isStr(v.proto) || !PROTOS.has(v.proto)) return fail('bad_value', 'listen proto must be tcp|udp|unix|raw');
-      if (!isPort(v.port)) return fail('missing_field', 'listen needs port 0-65535');
-      if (!isStr(v.addr)) v.addr = '0.0.0.0';
+      const proto = v.proto === undefined ? 'tcp' : v.proto;
+      if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'listen proto must be tcp|udp|unix|raw');
+      const port = v.port;
+      if (!isPort(port)) return fail('missing_field', 'listen needs port 0-65535');
+      const addr = v.addr;
+      ev.proto = proto as Proto;
+      ev.addr = isStr(addr) ? addr : '0.0.0.0';
+      ev.port = port;
       return undefined;
     }
     case 'connect': {
-      if (v.proto === undefined) v.proto = 'tcp';
-      if (!isStr(v.proto) || !PROTOS.has(v.proto)) return fail('bad_value', 'connect proto must be tcp|udp|unix|raw');
-      if (!isStr(v.dstAddr) || v.dstAddr === '') return fail('missing_field', 'connect needs dstAddr');
-      if (!isPort(v.dstPort)) return fail('missing_field', 'connect needs dstPort 0-65535');
-      if (v.dns !== undefined && !isStr(v.dns)) delete v.dns;
+      const proto = v.proto === undefined ? 'tcp' : v.proto;
+      if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'connect proto must be tcp|udp|unix|raw');
+      const dstAddr = v.dstAddr;
+      if (!isStr(dstAddr) || dstAddr === '') return fail('missing_field', 'connect needs dstAddr');
+      const dstPort = v.dstPort;
+      if (!isPort(dstPort)) return fail('missing_field', 'connect needs dstPort 0-65535');
+      const dns = v.dns;
+      ev.proto = proto as Proto;
+      ev.dstAddr = dstAddr;
+      ev.dstPort = dstPort;
+      if (isStr(dns)) ev.dns = dns;
       return undefined;
     }
     case 'syscall': {
-      if (!Array.isArray(v.names) || v.names.length === 0 || !strArray(v.names))
-        return fail('missing_field', 'syscall needs names: non-empty array of strings');
+      const names = v.names;
+      if (!Array.isArray(names) || names.length === 0 || !strArray(names)) return fail('missing_field', 'syscall needs names: non-empty array of strings');
+      ev.names = names as string[];
       return undefined;
     }
   }
-  return fail('unknown_kind', `unknown kind ${kind}`);
 }
