@@ -21,8 +21,7 @@ import {
 
 export type DecodeResult = { ok: true; event: RuntimeEvent } | { ok: false; reason: string; detail: string };
 
-// kind → the canonical string constant: every later Map lookup keyed by kind then
-// hits a string whose hash is already known (JSON.parse gives a fresh copy per event)
+// kind → itself, typed: validates the kind and narrows it to EventKind in one lookup
 const KINDS = new Map<string, EventKind>(EVENT_KINDS.map((k) => [k, k]));
 const OPS = new Set<string>(FILE_OPS);
 const PROTOS = new Set(['tcp', 'udp', 'unix', 'raw']);
