@@ -66,6 +66,9 @@ export interface Envelope {
   source: string;
   process: ProcessInfo;
   cgroup?: CgroupRef;
+  // read-only once decoded: events of one container may share these objects (the events
+  // source decodes a repeated envelope once, collector/sources/events/line-decoder.ts);
+  // a stage that needs another workload or container assigns a new object
   container?: ContainerRef;
   workload?: WorkloadRef;
   enrichment: 'complete' | 'partial';

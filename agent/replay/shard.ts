@@ -8,7 +8,7 @@
 // after a time), so until it is reached every shard decodes every line to count;
 // after it, other shards' lines are skipped from their bytes alone.
 import { LineScanner, openInput } from '../../collector/lines.ts';
-import { decodeEvent } from '../../collector/sources/events/decode.ts';
+import { EventLineDecoder } from '../../collector/sources/events/line-decoder.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { MemoryStats, type StatsSnapshot } from '../../collector/stats.ts';
@@ -73,7 +73,7 @@ export class ShardReplay {
   private readonly alerts: Map<string, Alert>;
   private readonly enricher = createEnricher();
   private readonly router: LineRouter;
-  private readonly defaults: { node: string };
+  private readonly decoder: EventLineDecoder;
   private readonly cut: boolean;
   /** before the cut every line is decoded, to count valid events in file order */
   private counting: boolean;
@@ -87,7 +87,7 @@ export class ShardReplay {
   constructor(private readonly p: ShardParams) {
     ({ profiler: this.profiler, pipeline: this.pipeline, alerts: this.alerts } = replayPipeline(p.learning, p.engine));
     this.router = new LineRouter(p.shards);
-    this.defaults = { node: p.node };
+    this.decoder = new EventLineDecoder({ node: p.node });
     this.cut = p.learnEvents !== undefined || p.learnUntil !== undefined;
     this.counting = this.cut;
   }
@@ -164,14 +164,7 @@ export class ShardReplay {
     if (!this.counting && route !== -1 && route !== this.p.shard) return;
     const text = buf.toString('utf8', start, end);
     if (text.charCodeAt(0) <= 32 && text.trim() === '') return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      if (this.owns(route)) this.stats.bad('events', 'invalid_json', text.slice(0, 120));
-      return;
-    }
-    const r = decodeEvent(parsed, this.defaults);
+    const r = this.decoder.decode(text);
     if (!r.ok) {
       if (this.owns(route)) this.stats.bad('events', r.reason, r.detail);
       return;

@@ -5,7 +5,7 @@ import { defineSource, withAck, type EventBatches, type SourceContext } from '..
 import { openInput, splitLines } from '../../lines.ts';
 import { followLines } from '../../follow.ts';
 import type { RuntimeEvent } from '../../event.ts';
-import { decodeEvent } from './decode.ts';
+import { EventLineDecoder } from './line-decoder.ts';
 
 export interface EventsConfig {
   /** files to read in live mode; `-` is stdin */
@@ -14,20 +14,12 @@ export interface EventsConfig {
   follow: boolean;
 }
 
-function decodeLines(lines: string[], tooLong: number, where: string, ctx: SourceContext): RuntimeEvent[] {
+function decodeLines(lines: string[], tooLong: number, where: string, ctx: SourceContext, decoder: EventLineDecoder): RuntimeEvent[] {
   for (let i = 0; i < tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${where}: line over 1 MiB`);
   const out: RuntimeEvent[] = [];
-  const defaults = { node: ctx.node };
   for (const line of lines) {
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      ctx.stats.bad('events', 'invalid_json', line.slice(0, 120));
-      continue;
-    }
-    const r = decodeEvent(parsed, defaults);
+    const r = decoder.decode(line);
     if (r.ok) out.push(r.event);
     else ctx.stats.bad('events', r.reason, r.detail);
   }
@@ -36,12 +28,13 @@ function decodeLines(lines: string[], tooLong: number, where: string, ctx: Sourc
 }
 
 async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
+  const decoder = new EventLineDecoder({ node: ctx.node });
   for (const file of files) {
     const input = openInput(file);
     try {
       for await (const chunk of splitLines(input)) {
         if (ctx.signal.aborted) return;
-        const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx);
+        const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx, decoder);
         if (out.length > 0) yield out;
       }
     } finally {
@@ -56,8 +49,9 @@ async function* followFile(file: string, ctx: SourceContext): EventBatches {
   // re-reads what was read but not yet committed (at least once).
   let pending: [string, string] | undefined;
   const deferred = { get: (k: string) => ctx.state.get(k), set: (k: string, v: string) => void (pending = [k, v]) };
+  const decoder = new EventLineDecoder({ node: ctx.node });
   for await (const chunk of followLines(file, { signal: ctx.signal, pollMs: 100, fromStart: true, state: deferred })) {
-    const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx);
+    const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx, decoder);
     const pos = pending;
     yield withAck(out, () => void (pos && ctx.state.set(pos[0], pos[1])));
   }
