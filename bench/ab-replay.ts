@@ -8,23 +8,17 @@
 // from noise, this can (two runs of one tree agree within ~1.5%). Each tree must have
 // ShardReplay.feed (agent/replay/shard.ts). Without --file, the core bench's input is
 // generated (500k events, the first 50k learn). Figures are µs per event of wall time on
-// the thread; the ratio is floor ÷ replay, as in `npm run bench core`.
+// the thread; the ratios are floor ÷ replay in wall and in CPU time (the second is
+// `npm run bench core`'s budget figure).
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { replayBenchEvents, REPLAY_LEARN_EVENTS } from './gen.ts';
-import { LineScanner } from '../collector/lines.ts';
+import { interleave, floorFeed, timed, type Feed, type Timed } from './interleave.ts';
 
-interface Feed {
-  push(buf: Buffer): void;
-  end(): void;
-}
-interface Variant {
-  name: string;
-  feed: Feed;
-  ns: bigint;
+interface Variant extends Timed {
   result?: () => { alerts: unknown[]; events: number };
 }
 
@@ -50,13 +44,6 @@ if (file === undefined) {
   writeFileSync(file, replayBenchEvents(500_000).map((e) => JSON.stringify(e)).join('\n') + '\n');
 }
 const data = readFileSync(file);
-const CHUNK = 256 * 1024;
-
-function floor(): Variant {
-  const scanner = new LineScanner();
-  const onLine = (b: Buffer, s: number, e: number): void => void JSON.parse(b.toString('utf8', s, e));
-  return { name: 'floor', ns: 0n, feed: { push: (buf) => void scanner.push(buf, onLine, () => undefined), end: () => scanner.end(onLine) } };
-}
 
 async function replayOf(tree: string, i: number): Promise<Variant> {
   const mod = (p: string): Promise<Record<string, unknown>> => import(pathToFileURL(join(tree, p)).href);
@@ -73,36 +60,24 @@ async function replayOf(tree: string, i: number): Promise<Variant> {
     shards: 1,
   });
   if (typeof s.feed !== 'function') throw new Error(`${tree}: ShardReplay has no feed(); this tree cannot be compared`);
-  return { name: i === 0 ? 'this' : `tree${i}`, ns: 0n, feed: s.feed(file!), result: () => s.finish(0) };
+  return { ...timed(i === 0 ? 'this' : `tree${i}`, s.feed(file!)), result: () => s.finish(0) };
 }
 
 try {
   const passes = Number(values.passes);
   for (let p = 1; p <= passes; p++) {
-    const vs: Variant[] = [floor()];
+    const vs: Variant[] = [timed('floor', floorFeed())];
     for (let i = 0; i < trees.length; i++) vs.push(await replayOf(trees[i], i));
-    let k = 0;
-    for (let off = 0; off < data.length; off += CHUNK, k++) {
-      if (k % 64 === 0) progress(`pass ${p}/${passes}: ${Math.round((100 * off) / data.length)}%`, k === 0);
-      const buf = data.subarray(off, Math.min(data.length, off + CHUNK));
-      for (let j = 0; j < vs.length; j++) {
-        const v = vs[(j + k) % vs.length];
-        const t0 = process.hrtime.bigint();
-        v.feed.push(buf);
-        v.ns += process.hrtime.bigint() - t0;
-      }
-    }
-    for (const v of vs) {
-      const t0 = process.hrtime.bigint();
-      v.feed.end();
-      v.ns += process.hrtime.bigint() - t0;
-    }
+    interleave(data, vs, (f) => progress(`pass ${p}/${passes}: ${Math.round(100 * f)}%`, f === 0));
     progress('');
     const f = Number(vs[0].ns);
+    const fc = vs[0].cpuUs;
     const parts = vs.map((v) => {
       const r = v.result?.();
       const us = (Number(v.ns) / 1e3 / (r?.events ?? 1)).toFixed(2);
-      return r ? `${v.name} ${us} µs/ev ratio ${(f / Number(v.ns)).toFixed(3)} (${r.events} events, ${r.alerts.length} alerts)` : `floor ${(f / 1e6).toFixed(0)} ms`;
+      return r
+        ? `${v.name} ${us} µs/ev ratio ${(f / Number(v.ns)).toFixed(3)} (CPU ${(fc / v.cpuUs).toFixed(3)}; ${r.events} events, ${r.alerts.length} alerts)`
+        : `floor ${(f / 1e6).toFixed(0)} ms`;
     });
     console.log(`pass ${p}: ${parts.join(' | ')}`);
   }
