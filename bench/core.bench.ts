@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { defineBench, bestOf, bestCpuOf, cpuAndWall, median, type BenchContext } from './harness.ts';
-import { cloneEvents, makeEvents, replayBenchEvents, REPLAY_LEARN_EVENTS } from './gen.ts';
+import { cloneEvents, makeEvents, replayBenchEvents, replayLearnEvents } from './gen.ts';
 import { Pipeline } from '../agent/pipeline.ts';
 import { Profiler } from '../models/baseline/profiler.ts';
 import { Engine, DEFAULT_ENGINE } from '../models/engine.ts';
@@ -81,13 +81,13 @@ interface Interleaved {
  * the code up and is not counted (separate runs take the median of rounds, which leaves
  * the cold one out too).
  */
-function interleaved(ctx: BenchContext, file: string, passes: number): Interleaved {
+function interleaved(ctx: BenchContext, file: string, learnEvents: number, passes: number): Interleaved {
   const data = readFileSync(file);
   const out: Interleaved = { floorCpuUs: 0, replayCpuUs: 0, floorNs: 0, replayNs: 0, events: 0, alerts: 0 };
   for (let pass = 0; pass <= passes; pass++) {
     const shard = new ShardReplay({
       files: [file],
-      learnEvents: REPLAY_LEARN_EVENTS,
+      learnEvents,
       learning: { ...DEFAULT_LEARNING, minLearningMs: Number.POSITIVE_INFINITY },
       engine: DEFAULT_ENGINE,
       node: 'bench',
@@ -117,7 +117,7 @@ function interleaved(ctx: BenchContext, file: string, passes: number): Interleav
  * sharded over 2 threads (--threads 2) against the floor in wall time, which is what
  * more threads could buy.
  */
-async function separateRuns(ctx: BenchContext, file: string, rounds: number) {
+async function separateRuns(ctx: BenchContext, file: string, learnEvents: number, rounds: number) {
   let parsed = 0;
   let events = 0;
   let alerts = 0;
@@ -140,7 +140,7 @@ async function separateRuns(ctx: BenchContext, file: string, rounds: number) {
     floorWall = Math.min(floorWall, fw);
     ctx.progress(`round ${round}/${rounds}: replay`);
     const [rc, rw] = await cpuAndWall(async () => {
-      const r = await replay({ source: 'events', files: [file], learnEvents: REPLAY_LEARN_EVENTS });
+      const r = await replay({ source: 'events', files: [file], learnEvents });
       if (r.threads !== 1) throw new Error(`default replay ran on ${r.threads} threads`);
       events = r.events;
       alerts = r.alerts.length;
@@ -150,7 +150,7 @@ async function separateRuns(ctx: BenchContext, file: string, rounds: number) {
     cpuRatios.push(fc / rc);
     ctx.progress(`round ${round}/${rounds}: replay on 2 threads`);
     const [, r2w] = await cpuAndWall(async () => {
-      const r = await replay({ source: 'events', files: [file], learnEvents: REPLAY_LEARN_EVENTS, threads: 2 });
+      const r = await replay({ source: 'events', files: [file], learnEvents, threads: 2 });
       if (r.events !== events) throw new Error(`2 threads judged ${r.events} events, one thread ${events}`);
     });
     rep2Wall = Math.min(rep2Wall, r2w);
@@ -172,8 +172,8 @@ export default defineBench({
     const M = ctx.quick ? 100_000 : 500_000;
     await writeReplayFile(ctx, file, M);
     const passes = ctx.quick ? 1 : 3;
-    const il = interleaved(ctx, file, passes);
-    const sep = await separateRuns(ctx, file, ctx.quick ? 2 : 5);
+    const il = interleaved(ctx, file, replayLearnEvents(M), passes);
+    const sep = await separateRuns(ctx, file, replayLearnEvents(M), ctx.quick ? 2 : 5);
     // the interleaved replay is the same judgement as `replay()`'s
     if (il.events !== sep.events || il.alerts !== sep.alerts) {
       throw new Error(`interleaved replay: ${il.events} events, ${il.alerts} alerts; replay(): ${sep.events}, ${sep.alerts}`);

@@ -38,13 +38,15 @@ export function cloneEvents(evs: RuntimeEvent[]): RuntimeEvent[] {
   return JSON.parse(JSON.stringify(evs)) as RuntimeEvent[];
 }
 
-/** events the core bench's replay learns from before the cut (`--learn-events`) */
+/** events the core bench's replay learns from before the cut (`--learn-events`): a tenth */
 export const REPLAY_LEARN_EVENTS = 50_000;
+export const replayLearnEvents = (total: number): number => Math.round(total / 10);
 
-/** The core bench's replay input: a learning day, then `total` − learning events of the next. */
+/** The core bench's replay input: a learning day (the first tenth), then the next day. */
 export function replayBenchEvents(total: number): RuntimeEvent[] {
+  const learn = replayLearnEvents(total);
   return [
-    ...makeEvents(REPLAY_LEARN_EVENTS, { seed: 1 }),
-    ...makeEvents(total - REPLAY_LEARN_EVENTS, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') }),
+    ...makeEvents(learn, { seed: 1 }),
+    ...makeEvents(total - learn, { seed: 3, start: Date.parse('2026-06-02T00:00:00Z') }),
   ];
 }
