@@ -2,19 +2,16 @@
 // to one shard (baselines, cooldowns and drift memory are per workload container),
 // so the shard is a hash of the workload id. Reading the id straight from the
 // line's bytes lets a shard skip other shards' lines without decoding them.
+import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../../collector/fnv.ts';
 
 // without its opening quote: Buffer#indexOf scans for the needle's first byte, and
 // quotes are everywhere in JSON (searching from 'w' is ~3x faster); the quote is
 // checked separately
 const PATTERN = Buffer.from('workload":{"id":"');
-const OFFSET = 0x811c9dc5;
-const PRIME = 0x01000193;
 
 /** shard of a workload id (FNV-1a over its UTF-16 code units) */
 export function idShard(id: string, shards: number): number {
-  let h = OFFSET;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), PRIME);
-  return (h >>> 0) % shards;
+  return fnv1a(id) % shards;
 }
 
 /**
@@ -51,12 +48,12 @@ export class LineRouter {
     this.next = buf.indexOf(PATTERN, at + PATTERN.length);
     if (this.next === -1) this.next = buf.length;
     if (this.next < end || !quoted) return -1;
-    let h = OFFSET;
+    let h = FNV_OFFSET;
     for (let i = at + PATTERN.length; i < end; i++) {
       const c = buf[i];
       if (c === 34 /* " */) return (h >>> 0) % this.shards;
       if (c === 92 /* \ */ || c >= 128 || c < 32) return -1;
-      h = Math.imul(h ^ c, PRIME);
+      h = Math.imul(h ^ c, FNV_PRIME);
     }
     return -1;
   }

@@ -21,6 +21,7 @@
 // - otherwise (a marker elsewhere, a parse error, no entry) the whole line is parsed.
 import { randomBytes } from 'node:crypto';
 import { decodeEvent, type DecodeResult } from './decode.ts';
+import { fnv1a } from '../../fnv.ts';
 import type { ContainerRef, WorkloadRef } from '../../event.ts';
 
 // searched for from its 'w' (2.5x faster than from the comma: commas and quotes are
@@ -34,8 +35,6 @@ const PER_SLOT = 8;
 /** after this many lookups with fewer than a quarter hits, stop looking for a while */
 const WINDOW = 1024;
 const PAUSE_LINES = 16_384;
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 interface Entry {
   text: string;
@@ -65,15 +64,11 @@ export class EventLineDecoder {
     const w = line.indexOf(NEEDLE);
     if (w < 2 || line.charCodeAt(w - 1) !== 34 /* " */ || line.charCodeAt(w - 2) !== 44 /* , */) return this.whole(line, -1, 0);
     const at = w - 2;
-    // FNV-1a of the id up to the next quote (an escaped quote only shortens what is
-    // hashed: the comparison below checks every character)
-    let h = FNV_OFFSET;
-    for (let i = w + NEEDLE.length; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      if (c === 34 /* " */) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    const slot = (h >>> 0) % SLOTS;
+    // the slot: a hash of the id up to the next quote (an escaped quote only shortens
+    // what is hashed: the comparison below checks every character)
+    const id = w + NEEDLE.length;
+    const q = line.indexOf('"', id);
+    const slot = fnv1a(line, id, q === -1 ? line.length : q) % SLOTS;
     this.count();
     const entries = this.slots[slot];
     if (entries !== undefined) {
