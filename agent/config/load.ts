@@ -11,6 +11,8 @@ import type { Severity } from '../../models/alert.ts';
 import { configSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
+import { ruleIds } from '../../models/rules/index.ts';
 
 export { ConfigError };
 
@@ -50,14 +52,21 @@ function describe(e: ErrorObject): string | undefined {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-      return `${at === '(top level)' ? '' : at + '.'}${extra}: unknown key (known: ${known.join(', ')})`;
+      const what = known.length > 0 && known.every((k) => ruleIds.includes(k)) ? 'rule id' : 'key';
+      return `${at === '(top level)' ? '' : at + '.'}${extra}: unknown ${what}${didYouMean(extra, known)} (known: ${known.join(', ')})`;
     }
     case 'if':
       return undefined; // the failing `then` keyword is reported on its own
     case 'anyOf':
       return `${at}: must be ${custom ?? 'one of the allowed forms'} (got ${JSON.stringify(e.data)})`;
-    case 'enum':
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      // an id from a registry (rule ids): name it and suggest the nearest
+      if (typeof e.data === 'string' && allowed.length > 0 && allowed.every((v) => typeof v === 'string' && ruleIds.includes(v))) {
+        return `${at}: unknown rule id ${JSON.stringify(e.data)}${didYouMean(e.data, allowed as string[])} (known: ${allowed.join(', ')})`;
+      }
       return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(e.data)})`;
+    }
     case 'pattern':
     case 'const':
     case 'type':

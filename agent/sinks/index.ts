@@ -5,6 +5,8 @@ import type { Db } from '../store/db.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../../collector/log.ts';
 import { SEVERITIES } from '../../models/alert.ts';
+import { ruleIds } from '../../models/rules/index.ts';
+import { didYouMean } from '../config/suggest.ts';
 import { Dispatcher, type ResolvedSink } from './dispatcher.ts';
 import { durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
 import webhook from './webhook/index.ts';
@@ -22,7 +24,8 @@ export const commonSinkProperties: Record<string, JsonSchema> = {
   name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
   minSeverity: { enum: [...SEVERITIES] },
   namespaces: { type: 'array', items: { type: 'string' } },
-  rules: { type: 'array', items: { type: 'string' } },
+  // a rule id nobody raises would silently filter out every alert: only registered ids
+  rules: { type: 'array', items: { enum: [...ruleIds] } },
   batchSize: { type: 'integer', minimum: 1, maximum: 1000 },
   timeout: durationSchema,
   retry: { type: 'object', additionalProperties: false, properties: { initial: durationSchema, max: durationSchema } },
@@ -96,6 +99,9 @@ export function resolveSinks(configs: readonly SinkConfigInput[], log: Logger, n
     if (!raw.name) throw new SinkConfigError(`a ${raw.type} sink needs a name`);
     if (names.has(raw.name)) throw new SinkConfigError(`duplicate sink name ${JSON.stringify(raw.name)}`);
     names.add(raw.name);
+    for (const id of (raw.rules as unknown[] | undefined) ?? []) {
+      if (typeof id !== 'string' || !ruleIds.includes(id)) throw new SinkConfigError(`sink ${raw.name}: unknown rule id ${JSON.stringify(id)}${typeof id === 'string' ? didYouMean(id, ruleIds) : ''}`);
+    }
     const config = { ...t.defaults, ...raw } as object & CommonSinkConfig;
     const timeoutMs = parseDuration(config.timeout, DEFAULTS.timeoutMs);
     const retryInitialMs = parseDuration(config.retry?.initial, DEFAULTS.retryInitialMs);

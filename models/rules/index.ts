@@ -35,3 +35,6 @@ export const rules: Rule[] = [
   dangerousSyscall,
   saTokenRead,
 ];
+
+/** the ids of every registered rule (config keys and sink filters are checked against it) */
+export const ruleIds: readonly string[] = rules.map((r) => r.id);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { buildConfig, ConfigError, validateConfig } from '../../agent/config/load.ts';
 import { tempDir } from '../support/agent-proc.ts';
 import { REPO } from '../support/env.ts';
+import { ruleIds } from '../../models/rules/index.ts';
 
 function problems(raw: unknown): string[] {
   try {
@@ -52,6 +53,22 @@ describe('config: validated once, every problem named', () => {
     assert.match(text, /detection\.rules\.drift-exec\.severity: must be one of "info", "low", "medium", "high", "critical"/);
     assert.match(text, /colour: unknown key \(known: node, dataDir/);
     assert.ok(p.length >= 7, text);
+  });
+  it('unknown rule ids anywhere in the config are errors, with the nearest known id', () => {
+    const p = problems({
+      detection: { rules: { 'drift-exe': { enabled: false } } },
+      sinks: [
+        { type: 'webhook', name: 'siem', url: 'http://127.0.0.1:1/hook', rules: ['exec-writable-path', 'exec-from-writable-path'] },
+        { type: 'slack', name: 'chat', url: 'http://127.0.0.1:1/slack', rules: ['no-such-rule'] },
+      ],
+    });
+    const text = p.join('\n');
+    assert.match(text, /detection\.rules\.drift-exe: unknown rule id \(did you mean "drift-exec"\?\) \(known: /);
+    assert.match(text, /sinks\.0\.rules\.1: unknown rule id "exec-from-writable-path" \(did you mean "exec-writable-path"\?\) \(known: .*exec-writable-path/);
+    assert.match(text, /sinks\.1\.rules\.0: unknown rule id "no-such-rule" \(known: /);
+    assert.equal(p.length, 3, text);
+    // every registered id is accepted
+    assert.doesNotThrow(() => buildConfig({ sinks: [{ type: 'webhook', name: 'w', url: 'http://127.0.0.1:1/', rules: [...ruleIds] }] }));
   });
   it('requires tokens when the API listens beyond loopback', () => {
     assert.match(problems({ api: { listen: '0.0.0.0:7420' } }).join(), /api\.tokens: required/);

@@ -51,7 +51,7 @@ describe('e2e: Alertmanager receives our alerts', function () {
         retry: { initial: 100, max: 500 },
       },
     ]);
-    const high = makeAlert({ rule: 'exec-from-writable-path', severity: 'high' });
+    const high = makeAlert({ rule: 'exec-writable-path', severity: 'high' });
     const crit = makeAlert({ rule: 'fileless-exec', severity: 'critical', ns: 'payments' });
     h.alerts.commit([isNew(high), isNew(crit)]);
 
@@ -65,8 +65,8 @@ describe('e2e: Alertmanager receives our alerts', function () {
     assert.deepEqual(
       { ...a.labels },
       {
-        alertname: 'exec-from-writable-path',
-        rule: 'exec-from-writable-path',
+        alertname: 'exec-writable-path',
+        rule: 'exec-writable-path',
         severity: 'high',
         alert_id: high.id,
         kind: 'exec',

@@ -15,8 +15,8 @@ describe('sinks: payload shapes and config', () => {
       { ...am.labels },
       {
         cluster: 'c1',
-        alertname: 'exec-from-writable-path',
-        rule: 'exec-from-writable-path',
+        alertname: 'exec-writable-path',
+        rule: 'exec-writable-path',
         severity: 'high',
         alert_id: a.id,
         kind: 'exec',
@@ -43,7 +43,7 @@ describe('sinks: payload shapes and config', () => {
   it('slack: one mrkdwn line per alert, escaped', () => {
     const a = makeAlert({ summary: 'exec of <b>&x</b>' });
     const m = renderSlack([{ alert: a, idempotencyKey: a.id, revision: 1, update: false }], { channel: '#sec' });
-    assert.match(m.text, /:red_circle: \*HIGH\* `exec-from-writable-path` exec of &lt;b&gt;&amp;x&lt;\/b&gt; — shop\/Deployment\/api \(app\) on test-node \[T1059.004\]/);
+    assert.match(m.text, /:red_circle: \*HIGH\* `exec-writable-path` exec of &lt;b&gt;&amp;x&lt;\/b&gt; — shop\/Deployment\/api \(app\) on test-node \[T1059.004\]/);
     assert.equal(m.channel, '#sec');
     const two = renderSlack([a, a].map((x) => ({ alert: x, idempotencyKey: x.id, revision: 1, update: false })), {});
     assert.equal(two.text.split('\n').length, 3);
@@ -55,7 +55,7 @@ describe('sinks: payload shapes and config', () => {
     const ok = [
       { type: 'webhook', name: 'siem', url: 'http://127.0.0.1:1/hook', hmacSecret: 'k', format: 'ocsf', minSeverity: 'high', retry: { initial: '1s', max: '30s' } },
       { type: 'alertmanager', name: 'am', url: 'http://127.0.0.1:9093', resolveAfter: '10m', namespaces: ['shop'] },
-      { type: 'slack', name: 'chat', url: 'https://hooks.slack.example/x', rules: ['exec-from-writable-path'] },
+      { type: 'slack', name: 'chat', url: 'https://hooks.slack.example/x', rules: ['exec-writable-path'] },
     ];
     assert.ok(validate(ok), JSON.stringify(validate.errors));
     for (const bad of [
@@ -66,6 +66,7 @@ describe('sinks: payload shapes and config', () => {
       [{ type: 'webhook', name: 'x', url: 'http://x', minSeverity: 'urgent' }],
       [{ type: 'slack', name: 'x', url: 'http://x', resolveAfter: '1m' }],
       [{ type: 'webhook', name: 'x', url: 'http://x', timeout: '10 parsecs' }],
+      [{ type: 'webhook', name: 'x', url: 'http://x', rules: ['exec-from-writable-path'] }],
     ]) {
       assert.equal(validate(bad), false, JSON.stringify(bad));
     }
@@ -83,6 +84,10 @@ describe('sinks: payload shapes and config', () => {
     assert.throws(
       () => resolveSinks([{ type: 'slack', name: 'x', url: 'http://a' }, { type: 'slack', name: 'x', url: 'http://b' }], silentLogger, Date.now),
       SinkConfigError,
+    );
+    assert.throws(
+      () => resolveSinks([{ type: 'slack', name: 'x', url: 'http://a', rules: ['exec-from-writable-path'] }], silentLogger, Date.now),
+      /sink x: unknown rule id "exec-from-writable-path" \(did you mean "exec-writable-path"\?\)/,
     );
     assert.equal(parseDuration('1.5s', 0), 1500);
     assert.equal(parseDuration('2h', 0), 7_200_000);

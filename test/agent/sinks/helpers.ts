@@ -21,7 +21,7 @@ export function makeAlert(o: Partial<Alert> & { ns?: string | null } = {}): Aler
     id: `a-${process.pid}-${n}-${Math.random().toString(36).slice(2, 8)}`,
     time: t,
     lastSeen: t,
-    rule: 'exec-from-writable-path',
+    rule: 'exec-writable-path',
     severity: 'high',
     kind: 'exec',
     summary: 'exec of /tmp/evil from a writable path',

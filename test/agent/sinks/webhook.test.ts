@@ -111,7 +111,7 @@ describe('sink: webhook', () => {
     await h.delivery.drain();
     assert.equal(rx.requests.length, 1);
     const m = rx.requests[0].json as { text: string; channel: string };
-    assert.match(m.text, /exec-from-writable-path/);
+    assert.match(m.text, /exec-writable-path/);
     assert.equal(m.channel, '#sec');
     assert.equal(rx.requests[0].headers['content-type'], 'application/json');
   });
