@@ -58,7 +58,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   for (const b of loaded) profiler.load(b);
   const engine = new Engine(profiler, rules, config.engine);
   const alerts = new AlertStore(db);
-  engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs));
+  engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
   const service = new BaselineService(profiler, baselineStore, alerts, config.learning, now);
   log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
 

@@ -17,6 +17,10 @@ export interface Metrics {
   baselines: Gauge<'state'>;
   baselineItems: Gauge<'kind'>;
   storeFlushSeconds: Histogram<never>;
+  /** entries held by a bounded in-memory structure (open_alerts, written_containers, …) */
+  boundedEntries: Gauge<'structure'>;
+  /** entries a bounded structure forgot to stay under its cap (reason: cap | expired) */
+  boundedEvicted: Counter<'structure' | 'reason'>;
   /** adapter so sources count straight into Prometheus */
   sourceStats: SourceStats;
   /** sinks, outbox and live stream (createDeliveryMetrics) */
@@ -97,6 +101,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'habitwatch_store_flush_seconds',
       help: 'Duration of one batched store transaction',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: r,
+    }),
+    boundedEntries: new Gauge({
+      name: 'habitwatch_bounded_entries',
+      help: 'Entries held by a bounded in-memory structure (open_alerts, written_containers, baselines)',
+      labelNames: ['structure'],
+      registers: r,
+    }),
+    boundedEvicted: new Counter({
+      name: 'habitwatch_bounded_evicted_total',
+      help: 'Entries a bounded in-memory structure forgot, by structure and reason (cap: over its size cap; expired: its time passed)',
+      labelNames: ['structure', 'reason'],
       registers: r,
     }),
     sourceStats: {

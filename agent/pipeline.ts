@@ -35,6 +35,8 @@ export class Pipeline {
   events = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** engine counters already exported, to turn cumulative stats into increments */
+  private exported = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
 
   constructor(private deps: PipelineDeps) {}
 
@@ -100,7 +102,20 @@ export class Pipeline {
       }
       for (const [s, n] of Object.entries(byState)) m.baselines.set({ state: s }, n);
       for (const [k, n] of Object.entries(byKind)) m.baselineItems.set({ kind: k }, n);
+      this.exportBounds(m);
     }
+  }
+
+  private exportBounds(m: Metrics): void {
+    const e = this.deps.engine;
+    m.boundedEntries.set({ structure: 'open_alerts' }, e.openAlerts);
+    m.boundedEntries.set({ structure: 'written_containers' }, e.writtenContainers);
+    const s = e.stats;
+    const x = this.exported;
+    m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'cap' }, s.openEvicted - x.openEvicted);
+    m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'expired' }, s.openExpired - x.openExpired);
+    m.boundedEvicted.inc({ structure: 'written_containers', reason: 'cap' }, s.writtenEvicted - x.writtenEvicted);
+    this.exported = { ...s };
   }
 
   /** Run live sources until they end or the signal aborts. */

@@ -8,6 +8,7 @@ import type { Profiler, Observation } from './baseline/profiler.ts';
 import { kindIndex } from './baseline/items.ts';
 import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
 import { WrittenPaths } from './written.ts';
+import { RecentMap } from './recent.ts';
 
 export interface RuleSettings {
   enabled?: boolean;
@@ -18,31 +19,55 @@ export interface EngineConfig {
   /** repeats of one dedup key within this window increment the open alert */
   cooldownMs: number;
   rules: Record<string, RuleSettings>;
-  /** bound on open-alert dedup state; oldest are forgotten first */
+  /**
+   * bound on open-alert dedup state; the least recently repeated are forgotten first
+   * (a repeat of a forgotten alert raises a new alert: more alerts, never fewer)
+   */
   maxOpenAlerts: number;
   /** written paths remembered per container for drift detection */
   maxWrittenPerContainer: number;
+  /** containers whose written paths are remembered; the least recently writing are forgotten first */
+  maxWrittenContainers: number;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
   cooldownMs: 10 * 60_000,
   rules: {},
-  maxOpenAlerts: 100_000,
+  maxOpenAlerts: 50_000,
   maxWrittenPerContainer: 4096,
+  maxWrittenContainers: 1024,
 };
+
+/** an open alert with its last occurrence as a number (not parsed from ISO per repeat) */
+interface OpenAlert {
+  alert: Alert;
+  last: number;
+}
+
+/** what the engine forgot to stay bounded, for metrics */
+export interface EngineStats {
+  /** open alerts forgotten because of maxOpenAlerts while still inside their cooldown */
+  openEvicted: number;
+  /** open alerts forgotten because their cooldown window passed */
+  openExpired: number;
+  /** containers whose written paths were forgotten because of maxWrittenContainers */
+  writtenEvicted: number;
+}
 
 export class Engine {
   /** rules per event kind, by kindIndex */
   private byKind: (Rule[] | undefined)[] = [];
-  private open = new Map<string, Alert>();
-  private written = new Map<string, WrittenPaths>();
+  /** open alerts by dedup key, bounded (see RecentMap: O(1) amortised eviction) */
+  private open: RecentMap<string, OpenAlert>;
+  private written: RecentMap<string, WrittenPaths>;
+  readonly stats: EngineStats = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
   private currentKey = '';
   private ctx: RuleContext = {
     obs: undefined as unknown as Observation,
     now: 0,
-    containerWrote: (p: string): boolean => this.written.get(this.currentKey)?.has(p) ?? false,
+    containerWrote: (p: string): boolean => this.written.peek(this.currentKey)?.has(p) ?? false,
   };
 
   constructor(
@@ -50,15 +75,28 @@ export class Engine {
     rules: Rule[],
     readonly cfg: EngineConfig,
   ) {
+    this.open = new RecentMap(cfg.maxOpenAlerts);
+    this.written = new RecentMap(cfg.maxWrittenContainers);
     for (const r of rules) {
       if (cfg.rules[r.id]?.enabled === false) continue;
       for (const k of r.kinds) (this.byKind[kindIndex(k)] ??= []).push(r);
     }
   }
 
-  /** restore open alerts (after a restart) so repeats keep folding */
+  /** restore open alerts (after a restart), oldest first, so repeats keep folding */
   restoreOpen(alerts: Alert[]): void {
-    for (const a of alerts) this.open.set(a.dedupKey, a);
+    for (const a of alerts) this.open.set(a.dedupKey, { alert: a, last: Date.parse(a.lastSeen) });
+    this.stats.openEvicted += this.open.trim();
+  }
+
+  /** open alerts currently remembered */
+  get openAlerts(): number {
+    return this.open.size;
+  }
+
+  /** containers whose written paths are remembered */
+  get writtenContainers(): number {
+    return this.written.size;
   }
 
   /** Process one enriched event; returns the alerts it created or updated. */
@@ -107,7 +145,10 @@ export class Engine {
   // bounded per container, see written.ts
   private rememberWrite(key: string, path: string): void {
     let w = this.written.get(key);
-    if (!w) this.written.set(key, (w = new WrittenPaths(this.cfg.maxWrittenPerContainer)));
+    if (!w) {
+      this.written.set(key, (w = new WrittenPaths(this.cfg.maxWrittenPerContainer)));
+      if (this.written.size > this.written.cap) this.stats.writtenEvicted += this.written.trim();
+    }
     w.add(path);
   }
 
@@ -115,12 +156,16 @@ export class Engine {
     const b = obs.baseline;
     const dedupKey = `${rule.id}|${b.key}|${hit.dedupOn}`;
     const open = this.open.get(dedupKey);
-    const iso = new Date(now).toISOString();
-    if (open && now - Date.parse(open.lastSeen) < this.cfg.cooldownMs) {
-      open.count++;
-      if (iso > open.lastSeen) open.lastSeen = iso;
-      return { alert: open, isNew: false };
+    if (open !== undefined && now - open.last < this.cfg.cooldownMs) {
+      const a = open.alert;
+      a.count++;
+      if (now > open.last) {
+        open.last = now;
+        a.lastSeen = new Date(now).toISOString();
+      }
+      return { alert: a, isNew: false };
     }
+    const iso = new Date(now).toISOString();
     const severity = this.severityOf(rule, hit);
     const w = ev.workload!;
     // while learning the novel item was just learned: it is no explanation of itself
@@ -161,17 +206,18 @@ export class Engine {
       dedupKey,
       count: 1,
     };
-    this.open.set(dedupKey, alert);
-    if (this.open.size > this.cfg.maxOpenAlerts) this.evict(now);
+    if (open !== undefined) this.open.delete(dedupKey); // its window passed: the new one replaces it
+    this.open.set(dedupKey, { alert, last: now });
+    this.trimOpen(now);
     this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
     return { alert, isNew: true };
   }
 
-  private evict(now: number): void {
-    for (const [k, a] of this.open) {
-      if (now - Date.parse(a.lastSeen) >= this.cfg.cooldownMs || this.open.size > this.cfg.maxOpenAlerts) this.open.delete(k);
-      if (this.open.size <= this.cfg.maxOpenAlerts * 0.9) break;
-    }
+  /** O(1) amortised: expired alerts at the old end, then the least recently repeated past the cap */
+  private trimOpen(now: number): void {
+    const cooldown = this.cfg.cooldownMs;
+    this.stats.openExpired += this.open.dropExpired((o) => now - o.last >= cooldown);
+    if (this.open.size > this.open.cap) this.stats.openEvicted += this.open.trim();
   }
 }
 

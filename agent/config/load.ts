@@ -136,10 +136,17 @@ export function buildConfig(raw: unknown): AgentConfig {
     ...(l.collapseThreshold !== undefined ? { collapseThreshold: Number(l.collapseThreshold) } : {}),
     ...(l.connectCollapseThreshold !== undefined ? { connectCollapseThreshold: Number(l.connectCollapseThreshold) } : {}),
   };
-  const d = (r.detection ?? {}) as { cooldown?: string | number; rules?: Record<string, { enabled?: boolean; severity?: Severity }> };
+  const d = (r.detection ?? {}) as {
+    cooldown?: string | number;
+    maxOpenAlerts?: number;
+    maxWrittenContainers?: number;
+    rules?: Record<string, { enabled?: boolean; severity?: Severity }>;
+  };
   const engine: EngineConfig = {
     ...DEFAULT_ENGINE,
     ...(d.cooldown !== undefined ? { cooldownMs: parseDuration(d.cooldown) } : {}),
+    ...(d.maxOpenAlerts !== undefined ? { maxOpenAlerts: d.maxOpenAlerts } : {}),
+    ...(d.maxWrittenContainers !== undefined ? { maxWrittenContainers: d.maxWrittenContainers } : {}),
     rules: d.rules ?? {},
   };
   const s = (r.sources ?? {}) as Record<string, unknown> & { enabled?: 'auto' | string[] };

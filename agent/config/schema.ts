@@ -66,6 +66,8 @@ export function configSchema(): JsonSchema {
         additionalProperties: false,
         properties: {
           cooldown: durationSchema,
+          maxOpenAlerts: { type: 'integer', minimum: 1 },
+          maxWrittenContainers: { type: 'integer', minimum: 1 },
           rules: { type: 'object', additionalProperties: false, properties: ruleProps },
         },
       },

@@ -90,11 +90,15 @@ export class AlertStore {
     return (this.db.prepare(sql).all(params) as { body: string }[]).map((r) => JSON.parse(r.body) as Alert);
   }
 
-  /** open alerts (within cooldown) to restore dedup state after a restart */
-  openSince(since: number): Alert[] {
-    return (this.db.prepare('SELECT body FROM alerts WHERE last_seen >= ? ORDER BY time').all(since) as { body: string }[]).map(
-      (r) => JSON.parse(r.body) as Alert,
-    );
+  /**
+   * open alerts (within cooldown) to restore dedup state after a restart: the `limit`
+   * most recently seen, returned oldest first
+   */
+  openSince(since: number, limit: number): Alert[] {
+    const rows = this.db
+      .prepare('SELECT body FROM (SELECT body, last_seen FROM alerts WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT ?) ORDER BY last_seen')
+      .all(since, limit) as { body: string }[];
+    return rows.map((r) => JSON.parse(r.body) as Alert);
   }
 
   count(): number {

@@ -104,6 +104,29 @@ describe('models/engine', () => {
       assert.equal(fire(e, exec('/opt/toola'), t + 100)[0].isNew, true);
     });
 
+    it('past the cap the least recently repeated alerts are forgotten, counted; a repeating one stays open', () => {
+      const e = testEngine({ engine: { maxOpenAlerts: 50 } });
+      const t = learnThenStable(e, steady);
+      const hot = one(e, exec('/opt/hot'), t);
+      for (let i = 0; i < 500; i++) {
+        one(e, exec(`/opt/cold-${String.fromCharCode(97 + (i % 26))}${Math.floor(i / 26)}x`), t + i);
+        if (i % 10 === 0) assert.equal(fire(e, exec('/opt/hot'), t + i)[0].isNew, false, `hot alert still open at ${i}`);
+      }
+      assert.ok(e.openAlerts <= 50 + 16, `open ${e.openAlerts}`);
+      assert.ok(e.stats.openEvicted >= 500 - 66, `evicted ${e.stats.openEvicted}`);
+      assert.equal(hot.count, 51);
+    });
+
+    it('expired alerts leave the open state as time passes (counted apart from evictions)', () => {
+      const e = testEngine({ engine: { cooldownMs: MIN } });
+      const t = learnThenStable(e, steady);
+      for (let i = 0; i < 20; i++) one(e, exec(`/opt/tool-${String.fromCharCode(97 + i)}x`), t);
+      one(e, exec('/opt/later'), t + 2 * MIN);
+      assert.equal(e.openAlerts, 1);
+      assert.equal(e.stats.openExpired, 20);
+      assert.equal(e.stats.openEvicted, 0);
+    });
+
     it('ids are deterministic: same key, instant and node → same id', () => {
       const mk = () => {
         const e = testEngine();
