@@ -15,6 +15,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineBench } from './harness.ts';
+import { sleep } from '../collector/sleep.ts';
 import { liveEvents } from '../collector/sources/bpftrace/index.ts';
 import { defaults } from '../collector/sources/bpftrace/config.ts';
 import { MemoryStats } from '../collector/stats.ts';
@@ -49,7 +50,7 @@ async function until(fn: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (fn()) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return fn();
 }

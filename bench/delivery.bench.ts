@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { defineBench } from './harness.ts';
+import { sleep } from '../collector/sleep.ts';
 import type { RuntimeEvent } from '../collector/event.ts';
 import { silentLogger } from '../collector/log.ts';
 import { createEnricher } from '../collector/enrich/index.ts';
@@ -96,7 +97,7 @@ export default defineBench({
       for (let t = 0; t < ticks; t++) {
         const due = start + t * TICK_MS;
         const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (wait > 0) await sleep(wait);
         const batch: RuntimeEvent[] = [];
         const now = Date.now();
         for (let i = 0; i < perTick; i++) {
@@ -125,7 +126,7 @@ export default defineBench({
     await pipeline.run([{ name: 'bench', batches: source() }], ac.signal);
     const elapsed = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 30_000;
-    while (answered.size < accepted.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (answered.size < accepted.size && Date.now() < deadline) await sleep(50);
     await delivery.stop();
     server.closeAllConnections();
     server.close();

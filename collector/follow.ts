@@ -5,6 +5,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { splitLines, type LineChunk } from './lines.ts';
 import type { SourceState } from './sources/types.ts';
+import { sleep } from './sleep.ts';
 
 export interface FollowOptions {
   signal: AbortSignal;
@@ -15,19 +16,6 @@ export interface FollowOptions {
   state?: SourceState;
   /** called when the file is reopened after rotation or truncation */
   onReopen?(reason: 'rotated' | 'truncated'): void;
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 const stateKey = (path: string) => `follow:${path}`;

@@ -5,6 +5,7 @@ import { BASELINE_KINDS, type BaselineKind } from '../../models/baseline/items.t
 import type { AlertStore } from '../store/alerts.ts';
 import type { BaselineService } from '../service.ts';
 import { HttpError, type ApiServer, type Request } from './server.ts';
+import { isDuration, parseDuration } from '../config/duration.ts';
 
 function optInt(q: URLSearchParams, k: string): number | undefined {
   const v = q.get(k);
@@ -18,8 +19,7 @@ function optTime(q: URLSearchParams, k: string): number | undefined {
   const v = q.get(k);
   if (v === null || v === '') return undefined;
   if (/^\d+$/.test(v)) return Number(v);
-  const rel = /^(\d+)(s|m|h|d)$/.exec(v); // relative: since=15m
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as 's'];
+  if (isDuration(v)) return Date.now() - parseDuration(v); // relative: since=15m
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new HttpError(400, `${k} must be ISO 8601, epoch ms or a relative duration like 15m (got ${v})`);
   return t;

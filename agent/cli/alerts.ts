@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Alert } from '../../models/alert.ts';
 import { clientOptionSpec, connect } from './client.ts';
 import { table } from './table.ts';
+import { sleep } from '../../collector/sleep.ts';
 
 const HELP = `usage: habitwatch alerts [--since TIME|15m] [--severity S] [--workload ID] [--rule R] [--limit N] [--follow] [--json]
   --follow keeps polling for new alerts (Ctrl-C to stop).
@@ -41,10 +42,11 @@ export async function alertsCommand(argv: string[], out: NodeJS.WritableStream):
     // follow: poll for alerts last seen after the newest one shown
     const seen = new Map(first.map((a) => [a.id, a.count]));
     let since = first.length ? Date.parse(first[first.length - 1].lastSeen) : Date.now();
-    const stop = new Promise<void>((r) => process.once('SIGINT', () => r()));
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
     for (;;) {
-      const tick = new Promise<'tick'>((r) => setTimeout(() => r('tick'), Number(values.interval)));
-      if ((await Promise.race([tick, stop])) !== 'tick') return 0;
+      await sleep(Number(values.interval), stop.signal);
+      if (stop.signal.aborted) return 0;
       q.set('since', String(since));
       const fresh = ((await client.get(`/v1/alerts?${q}`)) as { alerts: Alert[] }).alerts.reverse().filter((a) => seen.get(a.id) !== a.count);
       for (const a of fresh) {

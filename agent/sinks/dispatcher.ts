@@ -10,6 +10,8 @@ import { Outbox, type OutboxRow } from '../store/outbox.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../../collector/log.ts';
 import { DeliveryError, type Delivery, type SinkInstance } from './types.ts';
+import { backoffMs } from '../../collector/backoff.ts';
+import { sleep } from '../../collector/sleep.ts';
 
 /** a configured sink with its settings resolved to numbers */
 export interface ResolvedSink {
@@ -33,12 +35,7 @@ export interface ResolvedSink {
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 const GAUGE_INTERVAL_MS = 1000;
 
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, rand: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-  // equal jitter: half fixed, half random, so retries of many agents spread out
-  // but a delay never collapses towards zero
-  return Math.max(Math.min(initialMs, maxMs), Math.round(ceiling / 2 + (rand() * ceiling) / 2));
-}
+export { backoffMs };
 
 export function matchesFilter(s: Pick<ResolvedSink, 'minSeverity' | 'namespaces' | 'rules'>, a: { severity: Severity; namespace: string | null; rule: string }): boolean {
   if (s.minSeverity && severityRank(a.severity) < severityRank(s.minSeverity)) return false;
@@ -140,17 +137,12 @@ class SinkWorker {
     f?.();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wakeFn = undefined;
-        resolve();
-      }, ms);
-      this.wakeFn = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  /** sleep until ms pass or wake() cuts it short */
+  private async sleep(ms: number): Promise<void> {
+    const cut = new AbortController();
+    this.wakeFn = () => cut.abort();
+    await sleep(ms, cut.signal);
+    this.wakeFn = undefined;
   }
 
   private async run(): Promise<void> {

@@ -1,6 +1,6 @@
 // The contract every sink folder implements (agent/sinks/<type>/index.ts), plus the
 // per-sink settings every sink shares (name, filters, retry, bounds).
-import { parseDuration as parseConfigDuration } from '../config/duration.ts';
+import { durationSchema, parseDuration as parseConfigDuration } from '../config/duration.ts';
 import type { Alert, Severity } from '../../models/alert.ts';
 import type { Logger } from '../../collector/log.ts';
 
@@ -106,12 +106,7 @@ export class SinkConfigError extends Error {
 }
 
 
-export const durationSchema: JsonSchema = {
-  anyOf: [
-    { type: 'number', minimum: 0 },
-    { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$' },
-  ],
-};
+export { durationSchema };
 
 export function parseDuration(d: Duration | undefined, fallbackMs: number): number {
   if (d === undefined) return fallbackMs;

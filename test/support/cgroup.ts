@@ -4,6 +4,7 @@ import { mkdirSync, rmdirSync, existsSync, readFileSync, statSync, readdirSync }
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { sleep } from '../../collector/sleep.ts';
 
 export const CGROUP2_ROOT = process.env.HABITWATCH_CGROUP2_ROOT ?? '/sys/fs/cgroup/unified';
 
@@ -107,7 +108,7 @@ export function createTestContainer(): TestContainer {
             /* already gone */
           }
         }
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       for (const dir of made.reverse()) {
         for (let i = 0; i < 50; i++) {
@@ -118,7 +119,7 @@ export function createTestContainer(): TestContainer {
             break;
           } catch (e) {
             if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
-            await new Promise((r) => setTimeout(r, 20));
+            await sleep(20);
           }
         }
       }

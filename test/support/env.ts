@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Context } from 'mocha';
+import { sleep } from '../../collector/sleep.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_FIXTURES = join(REPO, '..', 'shared', 'fixtures');
@@ -44,7 +45,7 @@ export async function waitFor<T>(
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
+    await sleep(opts.intervalMs ?? 25);
   }
 }
 

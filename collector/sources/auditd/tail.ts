@@ -8,6 +8,7 @@ import type { Stats } from 'node:fs';
 import type { Logger } from '../../log.ts';
 import type { SourceState } from '../types.ts';
 import { LineScanner } from '../../lines.ts';
+import { sleep } from '../../sleep.ts';
 
 export const POSITION_KEY = 'position';
 
@@ -46,18 +47,6 @@ async function statOrNull(path: string): Promise<Stats | null> {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Yields batches of complete lines; yields an empty batch whenever it is idle

@@ -16,7 +16,7 @@ export interface BpftraceConfig {
   mapKeysMax: number;
   /** mount tracefs/debugfs when missing */
   mountTracefs: boolean;
-  /** restart backoff after the child dies: doubles from min up to max */
+  /** restart backoff after the child dies: doubles from min up to max, with jitter (collector/backoff.ts) */
   restartMinMs: number;
   restartMaxMs: number;
 }

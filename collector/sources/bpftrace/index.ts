@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
+import { sleep } from '../../sleep.ts';
+import { Backoff } from '../../backoff.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { sharedCgroupIdMap } from '../../enrich/attribution.ts';
 import { defaultProcessCache, type ProcessCache } from '../../enrich/procs.ts';
@@ -104,19 +106,6 @@ export async function* coalesced(stream: Readable): AsyncGenerator<Buffer> {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((res) => {
-    if (signal.aborted) return res();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      res();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** at most n log lines per window, so a chatty child cannot flood the log */
 function budget(n: number, windowMs: number): { take(): boolean } {
   let start = 0;
@@ -164,7 +153,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
   writeFileSync(file, prog.text);
   const procs = hooks.procs ?? defaultProcessCache;
   const ids = hooks.ids ?? sharedCgroupIdMap();
-  let backoff = config.restartMinMs;
+  const backoff = new Backoff({ initialMs: config.restartMinMs, maxMs: config.restartMaxMs });
   try {
     while (!ctx.signal.aborted) {
       // CLOCK_MONOTONIC (bpftrace nsecs) → epoch ms, anchored at each start
@@ -245,11 +234,11 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
         yield tail;
       }
       if (ctx.signal.aborted) break;
-      if (Date.now() - startedAt > 60000) backoff = config.restartMinMs; // it ran fine for a while
-      log.warn('bpftrace exited; restarting', { reason, backoffMs: backoff, stderr: stderrTail.slice(-500) });
+      if (Date.now() - startedAt > 60000) backoff.reset(); // it ran fine for a while
+      const wait = backoff.next();
+      log.warn('bpftrace exited; restarting', { reason, backoffMs: wait, stderr: stderrTail.slice(-500) });
       ctx.stats.restarted(SOURCE, spawnError ? 'spawn_failed' : 'exited');
-      await sleep(backoff, ctx.signal);
-      backoff = Math.min(backoff * 2, config.restartMaxMs);
+      await sleep(wait, ctx.signal);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

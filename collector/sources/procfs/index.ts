@@ -6,7 +6,7 @@
 // visible at all. Live only: there is nothing to replay.
 import { access, constants } from 'node:fs/promises';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
-import { sleep } from '../../follow.ts';
+import { sleep } from '../../sleep.ts';
 import { configSchema, defaults, type ProcfsConfig } from './config.ts';
 import { newCounters, ProcfsScanner, SOURCE, type ScannerCounters } from './scanner.ts';
 

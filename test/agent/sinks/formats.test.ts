@@ -51,6 +51,7 @@ describe('sinks: payload shapes and config', () => {
 
   it('sinksConfigSchema validates the agent `sinks` key', () => {
     const ajv = new Ajv2020.default({ allErrors: true, strict: true });
+    ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' }); // the config loader's message for a schema
     const validate = ajv.compile(sinksConfigSchema);
     const ok = [
       { type: 'webhook', name: 'siem', url: 'http://127.0.0.1:1/hook', hmacSecret: 'k', format: 'ocsf', minSeverity: 'high', retry: { initial: '1s', max: '30s' } },
