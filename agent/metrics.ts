@@ -12,6 +12,8 @@ export interface Metrics {
   sourceRestarts: Counter<'source' | 'reason'>;
   alerts: Counter<'rule' | 'severity' | 'namespace'>;
   alertRepeats: Counter<'rule'>;
+  /** of the repeats, those that were a new target of a fan-out finding */
+  alertFolds: Counter<'rule'>;
   pipelineLatency: Histogram<never>;
   queueDepth: Gauge<'stage'>;
   baselines: Gauge<'state'>;
@@ -70,6 +72,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     alertRepeats: new Counter({
       name: 'habitwatch_alert_repeats_total',
       help: 'Occurrences folded into an open alert within its cooldown window',
+      labelNames: ['rule'],
+      registers: r,
+    }),
+    alertFolds: new Counter({
+      name: 'habitwatch_alert_folds_total',
+      help: 'Of the repeats, new targets folded into an open fan-out finding (one process, many new targets)',
       labelNames: ['rule'],
       registers: r,
     }),

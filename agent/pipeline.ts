@@ -37,6 +37,7 @@ export class Pipeline {
   private stopped = false;
   /** engine counters already exported, to turn cumulative stats into increments */
   private exported = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
+  private exportedFanOutEvicted = 0;
 
   constructor(private deps: PipelineDeps) {}
 
@@ -65,7 +66,10 @@ export class Pipeline {
     for (const u of merged) {
       if (m) {
         if (u.isNew) m.alerts.inc({ rule: u.alert.rule, severity: u.alert.severity, namespace: u.alert.workload.namespace ?? '' });
-        else m.alertRepeats.inc({ rule: u.alert.rule });
+        else {
+          m.alertRepeats.inc({ rule: u.alert.rule });
+          if (u.folded) m.alertFolds.inc({ rule: u.alert.rule });
+        }
         m.pipelineLatency.observe(latency);
       }
       this.deps.bus?.emit('alert', u);
@@ -116,6 +120,9 @@ export class Pipeline {
     m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'expired' }, s.openExpired - x.openExpired);
     m.boundedEvicted.inc({ structure: 'written_containers', reason: 'cap' }, s.writtenEvicted - x.writtenEvicted);
     this.exported = { ...s };
+    m.boundedEntries.set({ structure: 'fanout_findings' }, e.fanOut.size);
+    m.boundedEvicted.inc({ structure: 'fanout_findings', reason: 'cap' }, e.fanOut.evicted - this.exportedFanOutEvicted);
+    this.exportedFanOutEvicted = e.fanOut.evicted;
   }
 
   /** Run live sources until they end or the signal aborts. */
@@ -185,7 +192,7 @@ export function coalesce(updates: AlertUpdate[]): AlertUpdate[] {
   const byId = new Map<string, AlertUpdate>();
   for (const u of updates) {
     const prev = byId.get(u.alert.id);
-    byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew } : u);
+    byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew, ...(prev.folded || u.folded ? { folded: true } : {}) } : u);
   }
   return [...byId.values()];
 }

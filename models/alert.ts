@@ -56,6 +56,18 @@ export interface Evidence {
   syscalls?: string[];
   /** the generalised baseline item this event maps to */
   item?: string;
+  /**
+   * A fan-out finding (one process doing one new thing to many targets: a port scan,
+   * a recon burst, a batch of new syscalls) is one alert: the distinct items it covers,
+   * first first, at most `detection.fanOutMaxItems` of them…
+   */
+  items?: string[];
+  /** …how many distinct items it covers in all (items may be cut short)… */
+  distinct?: number;
+  /** …for connect/listen, the ports as ranges ("1-1024,8080")… */
+  ports?: string;
+  /** …and the addresses (bounded like items) */
+  addresses?: string[];
 }
 
 export interface AlertBaseline {
@@ -94,4 +106,6 @@ export interface Alert {
 export interface AlertUpdate {
   alert: Alert;
   isNew: boolean;
+  /** a distinct target folded into an open fan-out finding (not a plain repeat) */
+  folded?: boolean;
 }

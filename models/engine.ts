@@ -9,6 +9,7 @@ import { kindIndex } from './baseline/items.ts';
 import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
 import { WrittenPaths } from './written.ts';
 import { RecentMap } from './recent.ts';
+import { DEFAULT_FANOUT, FanOut, type FanOutConfig } from './fanout.ts';
 
 export interface RuleSettings {
   enabled?: boolean;
@@ -28,6 +29,8 @@ export interface EngineConfig {
   maxWrittenPerContainer: number;
   /** containers whose written paths are remembered; the least recently writing are forgotten first */
   maxWrittenContainers: number;
+  /** fan-out folding of novelty hits from one actor (models/fanout.ts) */
+  fanOut: FanOutConfig;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
@@ -36,6 +39,7 @@ export const DEFAULT_ENGINE: EngineConfig = {
   maxOpenAlerts: 50_000,
   maxWrittenPerContainer: 4096,
   maxWrittenContainers: 1024,
+  fanOut: DEFAULT_FANOUT,
 };
 
 /** an open alert with its last occurrence as a number (not parsed from ISO per repeat) */
@@ -60,6 +64,8 @@ export class Engine {
   /** open alerts by dedup key, bounded (see RecentMap: O(1) amortised eviction) */
   private open: RecentMap<string, OpenAlert>;
   private written: RecentMap<string, WrittenPaths>;
+  /** open fan-out findings by rule, baseline and actor */
+  readonly fanOut: FanOut;
   readonly stats: EngineStats = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
@@ -77,6 +83,7 @@ export class Engine {
   ) {
     this.open = new RecentMap(cfg.maxOpenAlerts);
     this.written = new RecentMap(cfg.maxWrittenContainers);
+    this.fanOut = new FanOut(cfg.fanOut);
     for (const r of rules) {
       if (cfg.rules[r.id]?.enabled === false) continue;
       for (const k of r.kinds) (this.byKind[kindIndex(k)] ??= []).push(r);
@@ -167,6 +174,20 @@ export class Engine {
     }
     const iso = new Date(now).toISOString();
     const severity = this.severityOf(rule, hit);
+    const foldKey = hit.foldOn !== undefined ? `${rule.id}|${b.key}|${hit.foldOn}` : undefined;
+    const folded = foldKey !== undefined ? this.fanOut.fold(foldKey, obs.novel.length > 0 ? obs.novel : obs.items, now) : undefined;
+    if (folded !== undefined) {
+      // one more target of an open fan-out: the same finding, its evidence grows
+      const f = folded.alert;
+      f.count++;
+      if (iso > f.lastSeen) f.lastSeen = iso;
+      if (severityRank(severity) > severityRank(f.severity)) f.severity = severity;
+      if (folded.added > 0 && rule.describeFold) f.summary = rule.describeFold(ev, f.evidence);
+      // repeats of this item within the cooldown count into the same finding
+      this.open.set(dedupKey, { alert: f, last: now });
+      this.trimOpen(now);
+      return folded.added > 0 ? { alert: f, isNew: false, folded: true } : { alert: f, isNew: false };
+    }
     const w = ev.workload!;
     // while learning the novel item was just learned: it is no explanation of itself
     const expected = hit.expected ?? (obs.novel.length > 0 ? b.closest(obs.kind, obs.novel[0], 5 + obs.novel.length).filter((k) => !obs.novel.includes(k)).slice(0, 5) : []);
@@ -208,6 +229,7 @@ export class Engine {
     };
     if (open !== undefined) this.open.delete(dedupKey); // its window passed: the new one replaces it
     this.open.set(dedupKey, { alert, last: now });
+    if (foldKey !== undefined) this.fanOut.start(foldKey, alert, obs.novel.length > 0 ? obs.novel : obs.items, now);
     this.trimOpen(now);
     this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
     return { alert, isNew: true };

@@ -140,6 +140,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     cooldown?: string | number;
     maxOpenAlerts?: number;
     maxWrittenContainers?: number;
+    fanOut?: { window?: string | number; maxItems?: number };
     rules?: Record<string, { enabled?: boolean; severity?: Severity }>;
   };
   const engine: EngineConfig = {
@@ -147,6 +148,11 @@ export function buildConfig(raw: unknown): AgentConfig {
     ...(d.cooldown !== undefined ? { cooldownMs: parseDuration(d.cooldown) } : {}),
     ...(d.maxOpenAlerts !== undefined ? { maxOpenAlerts: d.maxOpenAlerts } : {}),
     ...(d.maxWrittenContainers !== undefined ? { maxWrittenContainers: d.maxWrittenContainers } : {}),
+    fanOut: {
+      ...DEFAULT_ENGINE.fanOut,
+      ...(d.fanOut?.window !== undefined ? { windowMs: parseDuration(d.fanOut.window) } : {}),
+      ...(d.fanOut?.maxItems !== undefined ? { maxItems: d.fanOut.maxItems } : {}),
+    },
     rules: d.rules ?? {},
   };
   const s = (r.sources ?? {}) as Record<string, unknown> & { enabled?: 'auto' | string[] };

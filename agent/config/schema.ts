@@ -68,6 +68,11 @@ export function configSchema(): JsonSchema {
           cooldown: durationSchema,
           maxOpenAlerts: { type: 'integer', minimum: 1 },
           maxWrittenContainers: { type: 'integer', minimum: 1 },
+          fanOut: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { window: durationSchema, maxItems: { type: 'integer', minimum: 1, maximum: 4096 } },
+          },
           rules: { type: 'object', additionalProperties: false, properties: ruleProps },
         },
       },

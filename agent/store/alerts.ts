@@ -28,7 +28,8 @@ export class AlertStore {
       `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body)
        VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body)`,
     );
-    this.update = db.prepare(`UPDATE alerts SET last_seen = @lastSeen, count = @count, body = @body WHERE id = @id`);
+    // severity too: a fan-out finding takes the highest severity of what it folded
+    this.update = db.prepare(`UPDATE alerts SET last_seen = @lastSeen, count = @count, severity = @severity, severity_rank = @rank, body = @body WHERE id = @id`);
   }
 
   /** run inside the commit transaction for every update (e.g. outbox enqueue) */

@@ -23,6 +23,12 @@ export interface RuleHit {
   mitre?: Mitre;
   /** closest known items, when the rule knows better than the baseline */
   expected?: string[];
+  /**
+   * Fan-out: hits of this rule in one baseline with the same `foldOn` (the actor: a
+   * process, a parent) within the fan-out window are one finding, whatever their
+   * dedupOn; each distinct one extends the open alert's evidence (models/fanout.ts).
+   */
+  foldOn?: string;
 }
 
 export interface Rule {
@@ -34,6 +40,8 @@ export interface Rule {
   /** novelty rules compare against a stable baseline; built-ins run in every state */
   novelty: boolean;
   evaluate(ev: RuntimeEvent, ctx: RuleContext): RuleHit | undefined;
+  /** the one-line summary of a fan-out finding, from its folded evidence */
+  describeFold?(ev: RuntimeEvent, e: Evidence): string;
 }
 
 export function defineRule(r: Rule): Rule {

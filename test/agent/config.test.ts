@@ -36,6 +36,14 @@ describe('config: validated once, every problem named', () => {
     assert.equal(c.learning.quietPeriodMs, 90_000);
     assert.equal(c.engine.cooldownMs, 250);
   });
+  it('fan-out folding: window and list bound, defaults kept for what is not set', () => {
+    assert.deepEqual(buildConfig({}).engine.fanOut, { windowMs: 60_000, maxItems: 64, maxOpen: 10_000 });
+    const c = buildConfig({ detection: { fanOut: { window: '0s', maxItems: 8 } } });
+    assert.deepEqual(c.engine.fanOut, { windowMs: 0, maxItems: 8, maxOpen: 10_000 });
+    const text = problems({ detection: { fanOut: { window: 'briefly', depth: 1 } } }).join('\n');
+    assert.match(text, /detection\.fanOut\.window: must be a duration/);
+    assert.match(text, /detection\.fanOut\.depth: unknown key/);
+  });
   it('reports each bad key by its path, all at once', () => {
     const p = problems({
       learning: { quietPeriod: 'soon', maxItems: -1 },

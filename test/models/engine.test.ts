@@ -76,9 +76,10 @@ describe('models/engine', () => {
     it('different dedup keys are different alerts; the same key in another workload too', () => {
       const e = testEngine();
       const t = learnThenStable(e, [...steady, ...steady.map((ev) => ({ ...ev, workload: { ...ev.workload!, id: 'shop/Deployment/api', name: 'api' } }))]);
-      const a = one(e, exec('/usr/bin/curl'), t);
-      const b = one(e, exec('/usr/bin/wget'), t);
-      const c = one(e, exec('/usr/bin/curl', { workload: 'shop/Deployment/api' }), t);
+      // started by different parents: the same parent's burst is one fan-out finding (below)
+      const a = one(e, exec('/usr/bin/curl', { ppid: 100 }), t);
+      const b = one(e, exec('/usr/bin/wget', { ppid: 200 }), t);
+      const c = one(e, exec('/usr/bin/curl', { workload: 'shop/Deployment/api', ppid: 100 }), t);
       assert.equal(new Set([a.dedupKey, b.dedupKey, c.dedupKey]).size, 3);
       assert.equal(new Set([a.id, b.id, c.id]).size, 3);
     });
@@ -99,9 +100,10 @@ describe('models/engine', () => {
     it('open-alert state is bounded; forgotten keys alert anew', () => {
       const e = testEngine({ engine: { maxOpenAlerts: 10 } });
       const t = learnThenStable(e, steady);
-      for (let i = 0; i < 30; i++) one(e, exec(`/opt/tool${String.fromCharCode(97 + (i % 26))}${i >= 26 ? 'x' : ''}`), t + i);
-      // the first ones were evicted: they raise a new alert inside the window
-      assert.equal(fire(e, exec('/opt/toola'), t + 100)[0].isNew, true);
+      for (let i = 0; i < 30; i++) one(e, exec(`/opt/tool${String.fromCharCode(97 + (i % 26))}${i >= 26 ? 'x' : ''}`, { ppid: 1000 + i }), t + i);
+      // the first ones were evicted: they raise a new alert inside the window (from
+      // another parent: its own parent's fan-out finding would still cover it)
+      assert.equal(fire(e, exec('/opt/toola', { ppid: 5000 }), t + 100)[0].isNew, true);
     });
 
     it('past the cap the least recently repeated alerts are forgotten, counted; a repeating one stays open', () => {
@@ -109,7 +111,8 @@ describe('models/engine', () => {
       const t = learnThenStable(e, steady);
       const hot = one(e, exec('/opt/hot'), t);
       for (let i = 0; i < 500; i++) {
-        one(e, exec(`/opt/cold-${String.fromCharCode(97 + (i % 26))}${Math.floor(i / 26)}x`), t + i);
+        // each from its own parent (one parent's burst would be one fan-out finding)
+        one(e, exec(`/opt/cold-${String.fromCharCode(97 + (i % 26))}${Math.floor(i / 26)}x`, { ppid: 10_000 + i }), t + i);
         if (i % 10 === 0) assert.equal(fire(e, exec('/opt/hot'), t + i)[0].isNew, false, `hot alert still open at ${i}`);
       }
       assert.ok(e.openAlerts <= 50 + 16, `open ${e.openAlerts}`);
@@ -120,7 +123,7 @@ describe('models/engine', () => {
     it('expired alerts leave the open state as time passes (counted apart from evictions)', () => {
       const e = testEngine({ engine: { cooldownMs: MIN } });
       const t = learnThenStable(e, steady);
-      for (let i = 0; i < 20; i++) one(e, exec(`/opt/tool-${String.fromCharCode(97 + i)}x`), t);
+      for (let i = 0; i < 20; i++) one(e, exec(`/opt/tool-${String.fromCharCode(97 + i)}x`, { ppid: 10_000 + i }), t);
       one(e, exec('/opt/later'), t + 2 * MIN);
       assert.equal(e.openAlerts, 1);
       assert.equal(e.stats.openExpired, 20);
@@ -195,8 +198,8 @@ describe('models/engine', () => {
     it('severity override beats the rule default and a hit-specific severity', () => {
       const e = testEngine({ engine: { rules: { 'unexpected-exec': { severity: 'critical' }, 'package-manager': { severity: 'low' } } } });
       const t = learnThenStable(e, steady);
-      assert.equal(one(e, exec('/usr/bin/curl'), t).severity, 'critical');
-      assert.equal(one(e, exec('/bin/sh', { args: ['sh', '-c', 'id'], parents: ['/usr/sbin/nginx'] }), t).severity, 'critical', 'lineage hit is medium by default');
+      assert.equal(one(e, exec('/usr/bin/curl', { ppid: 100 }), t).severity, 'critical');
+      assert.equal(one(e, exec('/bin/sh', { args: ['sh', '-c', 'id'], parents: ['/usr/sbin/nginx'], ppid: 200 }), t).severity, 'critical', 'lineage hit is medium by default');
       assert.equal(one(e, exec('/usr/bin/apt', { args: ['apt', 'update'] }), t).severity, 'low');
     });
 

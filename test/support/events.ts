@@ -18,6 +18,7 @@ export interface Who {
   exe?: string;
   args?: string[];
   pid?: number;
+  ppid?: number;
   /** parent executables, nearest first */
   parents?: string[];
   /** ancestors with args, nearest first (overrides parents) */
@@ -37,7 +38,7 @@ export function envelope(w: Who = {}): Envelope {
   const ancestors = w.ancestors ?? (w.parents ?? ['/usr/bin/containerd-shim-runc-v2']).map((p) => ({ exe: p }));
   const process: ProcessInfo = {
     pid: w.pid ?? 4242,
-    ppid: 4241,
+    ppid: w.ppid ?? 4241,
     exe,
     args: w.args ?? [exe],
     uid: w.uid ?? 1000,

@@ -1,4 +1,4 @@
-import { noveltyRule } from '../novelty.ts';
+import { listing, noveltyRule } from '../novelty.ts';
 
 export default noveltyRule({
   id: 'unexpected-connect',
@@ -7,4 +7,5 @@ export default noveltyRule({
   severity: 'medium',
   mitre: { technique: 'T1071', name: 'Application Layer Protocol', tactic: 'command-and-control' },
   describe: (ev, item) => `${ev.process.exe} connected to ${item}, a destination this workload never used`,
+  describeFold: (ev, e) => `${ev.process.exe} connected to ${e.distinct} destinations this workload never used: ${listing(e.addresses, undefined, 4)} port(s) ${e.ports}`,
 });

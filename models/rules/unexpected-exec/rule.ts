@@ -1,4 +1,4 @@
-import { noveltyRule } from '../novelty.ts';
+import { listing, noveltyRule } from '../novelty.ts';
 import { generalizePath } from '../../baseline/generalize.ts';
 
 export default noveltyRule({
@@ -8,6 +8,7 @@ export default noveltyRule({
   severity: 'high',
   mitre: { technique: 'T1059', name: 'Command and Scripting Interpreter', tactic: 'execution' },
   describe: (ev, item) => `${item} executed, never seen in this workload's baseline`,
+  describeFold: (ev, e) => `${e.distinct} executions new to this workload by ${ev.process.ancestors?.[0]?.exe ?? 'one parent'} (pid ${ev.process.ppid ?? ev.process.ancestors?.[0]?.pid ?? '?'}): ${listing(e.items, e.distinct)}`,
   // a known binary started by a parent it never had is a weaker, still useful signal
   known(ev, ctx) {
     if (!ctx.obs.lineageNovel) return undefined;

@@ -1,4 +1,4 @@
-import { noveltyRule } from '../novelty.ts';
+import { listing, noveltyRule } from '../novelty.ts';
 
 export default noveltyRule({
   id: 'unexpected-syscall',
@@ -7,4 +7,5 @@ export default noveltyRule({
   severity: 'medium',
   mitre: { technique: 'T1106', name: 'Native API', tactic: 'execution' },
   describe: (_ev, item) => `system call(s) ${item} used, never seen in this workload`,
+  describeFold: (_ev, e) => `system call(s) ${listing(e.syscalls, e.distinct, 16)} used, never seen in this workload`,
 });
