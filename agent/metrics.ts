@@ -148,6 +148,8 @@ export interface DeliveryMetrics {
   /** reasons: overflow | expired | rejected | alert_missing | sink_removed */
   outboxDropped: Counter<'sink' | 'reason'>;
   outboxDepth: Gauge<'sink'>;
+  /** the outbox worker could not read or update the store (rows stay queued; it retries) */
+  storeErrors: Counter<'sink'>;
   outboxOldestAge: Gauge<'sink'>;
   streamClients: Gauge<never>;
   /** clients the server disconnected, by reason: slow_consumer | bad_subscription | no_pong */
@@ -208,6 +210,12 @@ export function createDeliveryMetrics(registry: Registry, opts: { workloadCap?: 
     outboxDepth: new Gauge({
       name: 'habitwatch_outbox_depth',
       help: 'Deliveries waiting in the outbox, by sink',
+      labelNames: ['sink'],
+      registers: r,
+    }),
+    storeErrors: new Counter({
+      name: 'habitwatch_outbox_store_errors_total',
+      help: 'Times a sink worker could not read or update the outbox in the store (rows stay queued; it retries with backoff)',
       labelNames: ['sink'],
       registers: r,
     }),

@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../../collector/log.ts';
 import { DeliveryError, type Delivery, type SinkInstance } from './types.ts';
 import { backoffMs } from '../../collector/backoff.ts';
-import { sleep } from '../../collector/sleep.ts';
+import { timerWithClock, type Timer } from '../timer.ts';
 
 /** a configured sink with its settings resolved to numbers */
 export interface ResolvedSink {
@@ -34,6 +34,11 @@ export interface ResolvedSink {
 /** Retry-After is honoured up to this long; a longer one is taken as this */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 const GAUGE_INTERVAL_MS = 1000;
+/** an idle worker looks at its outbox at least this often (new rows wake it sooner) */
+const IDLE_MS = 60_000;
+/** backoff after the store itself failed (disk full, read-only, I/O error) */
+const STORE_RETRY_INITIAL_MS = 100;
+const STORE_RETRY_MAX_MS = 5_000;
 
 export { backoffMs };
 
@@ -57,6 +62,9 @@ class SinkWorker {
   private lastOverflowLog = 0;
   /** after a rejected batch, send this many rows one by one so one bad alert does not sink its neighbours */
   private isolate = 0;
+  /** consecutive failures of the store (not of the sink) */
+  private storeFailing = 0;
+  private readonly now: () => number;
 
   constructor(
     readonly s: ResolvedSink,
@@ -64,13 +72,18 @@ class SinkWorker {
     private alerts: AlertStore,
     private metrics: Metrics,
     private log: Logger,
-    private now: () => number,
+    private timer: Timer,
   ) {
-    this.depth = outbox.depth(s.name);
+    this.now = () => timer.now();
+    try {
+      this.depth = outbox.depth(s.name);
+    } catch {
+      this.depth = 0; // the store is failing: the gauges resync once it answers
+    }
   }
 
   start(): void {
-    this.loop = this.run().catch((e: unknown) => this.log.error('sink worker crashed', { err: String(e) }));
+    this.loop = this.run();
   }
 
   async stop(): Promise<void> {
@@ -84,7 +97,7 @@ class SinkWorker {
 
   /** resolves once this sink's outbox is empty (or the worker stopped) */
   drained(): Promise<void> {
-    if (this.stopped || this.outbox.depth(this.s.name) === 0) return Promise.resolve();
+    if (this.stopped || this.depthOrUnknown() === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -121,6 +134,14 @@ class SinkWorker {
     this.wake(false);
   }
 
+  private depthOrUnknown(): number {
+    try {
+      return this.outbox.depth(this.s.name);
+    } catch {
+      return -1;
+    }
+  }
+
   updateGauges(now: number): void {
     // resync: a rolled-back commit may have counted rows that never landed
     this.depth = this.outbox.depth(this.s.name);
@@ -137,33 +158,65 @@ class SinkWorker {
     f?.();
   }
 
-  /** sleep until ms pass or wake() cuts it short */
-  private async sleep(ms: number): Promise<void> {
-    const cut = new AbortController();
-    this.wakeFn = () => cut.abort();
-    await sleep(ms, cut.signal);
-    this.wakeFn = undefined;
+  /** sleep until ms pass (on the injected timer) or wake() cuts it short */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.timer.after(ms, () => {
+        this.wakeFn = undefined;
+        resolve();
+      });
+      this.wakeFn = () => {
+        cancel();
+        resolve();
+      };
+    });
   }
 
+  /**
+   * Never ends but by stop(): a failing store (disk full, read-only, I/O error) is
+   * retried with backoff — its rows are still queued, nothing is lost — and the worker
+   * carries on by itself once the store answers again.
+   */
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const now = this.now();
-      this.expire(now);
-      const rows = this.outbox.head(this.s.name, this.isolate > 0 ? 1 : this.s.batchSize);
-      if (rows.length === 0) {
-        for (const f of this.idle.splice(0)) f();
-        await this.sleep(60_000);
-        continue;
-      }
-      const wait = rows[0].nextAttemptAt - now;
-      if (wait > 0) {
+      try {
+        await this.step();
+        if (this.storeFailing > 0) {
+          this.log.info('outbox store usable again, delivering', { sink: this.s.name, failedAttempts: this.storeFailing });
+          this.storeFailing = 0;
+        }
+      } catch (e) {
+        if (this.stopped) return;
+        this.storeFailing++;
+        this.metrics.delivery.storeErrors.inc({ sink: this.s.name });
+        const delay = backoffMs(this.storeFailing, STORE_RETRY_INITIAL_MS, STORE_RETRY_MAX_MS);
+        if (this.storeFailing === 1 || this.storeFailing % 10 === 0) {
+          this.log.error('outbox store failed; rows stay queued, retrying', { sink: this.s.name, err: String(e), attempt: this.storeFailing, retryInMs: delay });
+        }
         this.backingOff = true;
-        await this.sleep(wait);
+        await this.sleep(delay);
         this.backingOff = false;
-        continue;
       }
-      await this.deliver(rows);
     }
+  }
+
+  private async step(): Promise<void> {
+    const now = this.now();
+    this.expire(now);
+    const rows = this.outbox.head(this.s.name, this.isolate > 0 ? 1 : this.s.batchSize);
+    if (rows.length === 0) {
+      for (const f of this.idle.splice(0)) f();
+      await this.sleep(IDLE_MS);
+      return;
+    }
+    const wait = rows[0].nextAttemptAt - now;
+    if (wait > 0) {
+      this.backingOff = true;
+      await this.sleep(wait);
+      this.backingOff = false;
+      return;
+    }
+    await this.deliver(rows);
   }
 
   private expire(now: number): void {
@@ -260,19 +313,23 @@ export interface DispatcherOptions {
   log: Logger;
   sinks: ResolvedSink[];
   now?: () => number;
+  /** clock and timers (backoff, idle wake-ups, gauges, re-sends); default: the real ones with `now` */
+  timer?: Timer;
 }
 
 export class Dispatcher {
   private workers: SinkWorker[];
   private outbox: Outbox;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: (() => void)[] = [];
   private now: () => number;
+  private timer: Timer;
   private stopped = false;
 
   constructor(private o: DispatcherOptions) {
-    this.now = o.now ?? Date.now;
+    this.timer = o.timer ?? timerWithClock(o.now ?? Date.now);
+    this.now = () => this.timer.now();
     this.outbox = new Outbox(o.db);
-    this.workers = o.sinks.map((s) => new SinkWorker(s, this.outbox, o.alerts, o.metrics, o.log.child({ sink: s.name }), this.now));
+    this.workers = o.sinks.map((s) => new SinkWorker(s, this.outbox, o.alerts, o.metrics, o.log.child({ sink: s.name }), this.timer));
   }
 
   start(): void {
@@ -296,9 +353,7 @@ export class Dispatcher {
       if (w.s.resend) this.startResend(w, w.s.resend);
     }
     this.updateGauges();
-    const g = setInterval(() => this.updateGauges(), GAUGE_INTERVAL_MS);
-    g.unref();
-    this.timers.push(g);
+    this.timers.push(this.timer.every(GAUGE_INTERVAL_MS, () => this.updateGauges()));
   }
 
   private updateGauges(): void {
@@ -313,7 +368,7 @@ export class Dispatcher {
 
   private startResend(w: SinkWorker, r: { intervalMs: number; windowMs: number }): void {
     const firing = this.o.db.prepare('SELECT id, count, severity, namespace, rule FROM alerts WHERE last_seen >= ?');
-    const t = setInterval(() => {
+    const cancel = this.timer.every(r.intervalMs, () => {
       if (this.stopped) return;
       const now = this.now();
       try {
@@ -325,9 +380,8 @@ export class Dispatcher {
       } catch (e) {
         this.o.log.error('re-send of firing alerts failed', { sink: w.s.name, err: String(e) });
       }
-    }, r.intervalMs);
-    t.unref();
-    this.timers.push(t);
+    });
+    this.timers.push(cancel);
   }
 
   /** resolves when every sink's outbox is empty */
@@ -338,7 +392,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const cancel of this.timers) cancel();
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 }

@@ -8,6 +8,7 @@ import { SEVERITIES } from '../../models/alert.ts';
 import { ruleIds } from '../../models/rules/index.ts';
 import { didYouMean } from '../config/suggest.ts';
 import { Dispatcher, type ResolvedSink } from './dispatcher.ts';
+import type { Timer } from '../timer.ts';
 import { durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
 import webhook from './webhook/index.ts';
 import alertmanager from './alertmanager/index.ts';
@@ -77,6 +78,8 @@ export interface StartDeliveryOptions {
   /** the validated `sinks` config array (sinksConfigSchema) */
   sinks: readonly SinkConfigInput[];
   now?: () => number;
+  /** clock and timers for backoff and intervals (tests drive them); default: real, with `now` */
+  timer?: Timer;
 }
 
 export interface DeliveryHandle {
@@ -131,10 +134,11 @@ export function resolveSinks(configs: readonly SinkConfigInput[], log: Logger, n
  * and starts one worker per sink. Never blocks: delivery runs on its own loops.
  */
 export function startDelivery(opts: StartDeliveryOptions): DeliveryHandle {
-  const now = opts.now ?? Date.now;
+  const timer = opts.timer;
+  const now = timer !== undefined ? () => timer.now() : (opts.now ?? Date.now);
   const log = opts.log.child({ component: 'delivery' });
   const sinks = resolveSinks(opts.sinks, log, now);
-  const d = new Dispatcher({ db: opts.db, alerts: opts.alerts, metrics: opts.metrics, log, sinks, now });
+  const d = new Dispatcher({ db: opts.db, alerts: opts.alerts, metrics: opts.metrics, log, sinks, now, timer: opts.timer });
   d.start();
   log.info('delivery started', { sinks: sinks.map((s) => `${s.type}:${s.name}`) });
   return { stop: () => d.stop(), drain: () => d.drain() };

@@ -1,14 +1,32 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { waitFor } from '../../support/env.ts';
 import { backoffMs, matchesFilter } from '../../../agent/sinks/dispatcher.ts';
 import { Outbox } from '../../../agent/store/outbox.ts';
 import { makeAlert, isNew, repeat, startHarness, startReceiver, type Harness, type Receiver } from './helpers.ts';
+import { ManualTimer } from '../../support/manual-timer.ts';
 
 interface NativeBody {
   alerts: { idempotencyKey: string; revision: number; update: boolean; alert: { id: string; count: number } }[];
 }
 const ids = (r: Receiver): string[] => r.requests.flatMap((q) => (q.json as NativeBody).alerts.map((a) => a.alert.id));
 const fast = { retry: { initial: 20, max: 100 } };
+
+/**
+ * Wait for a condition while running the workers' timers on virtual time: each poll
+ * fires the earliest scheduled callback (a backoff, an idle wake-up), so no test waits
+ * out a delay in real time. Only real I/O (HTTP round trips, a client timeout) takes time.
+ */
+async function drive<T>(timer: ManualTimer, cond: () => T | Promise<T>, what: string): Promise<T> {
+  return waitFor(
+    async () => {
+      const v = await cond();
+      if (!v) timer.fireNext({ oneShotOnly: true });
+      return v;
+    },
+    { what },
+  );
+}
 
 describe('delivery dispatcher (outbox worker)', () => {
   let rx: Receiver;
@@ -71,28 +89,32 @@ describe('delivery dispatcher (outbox worker)', () => {
   it('retries 5xx, 429 (honouring Retry-After), timeouts and resets; never loses or reorders', async () => {
     const answers = ['reset', { status: 500 }, { status: 429, headers: { 'Retry-After': '0' } }, 'hang', { status: 503 }] as const;
     rx.answer = (_r, i) => (i < answers.length ? answers[i] : { status: 200 });
-    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, timeout: 300, batchSize: 2, ...fast }]);
+    const timer = new ManualTimer();
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, timeout: 300, batchSize: 2, ...fast }], { timer });
     const alerts = Array.from({ length: 6 }, () => makeAlert());
     for (const a of alerts) h.alerts.commit([isNew(a)]);
-    await waitFor(() => new Set(ids(rx)).size >= 6, { what: 'delivery after failures', timeoutMs: 15000 });
+    await drive(timer, () => new Set(ids(rx)).size >= 6, 'delivery after failures');
     // a slow 2xx past the 300 ms timeout is redelivered (at least once): compare first arrivals
     assert.deepEqual([...new Set(ids(rx))], alerts.map((a) => a.id));
     assert.ok((await h.metric('habitwatch_sink_deliveries_total', { sink: 'siem', outcome: 'retry' })) >= 5);
+    // the waits asked for: five failures, but the 429's Retry-After: 0 is retried at once,
+    // so four backoffs, each between retry.initial and retry.max
+    const backoffs = timer.requested.filter((ms) => ms < 60_000);
+    assert.equal(backoffs.length, 4, `backoffs: ${backoffs.join(', ')}`);
+    assert.ok(backoffs.every((ms) => ms >= 20 && ms <= 100), `within [initial, max]: ${backoffs.join(', ')}`);
   });
 
   it('honours a long Retry-After instead of the backoff', async () => {
-    let first = 0;
-    rx.answer = (r, i) => {
-      if (i === 0) {
-        first = r.at;
-        return { status: 429, headers: { 'Retry-After': '1' } };
-      }
-      return { status: 200 };
-    };
-    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }]);
+    rx.answer = (_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '7' } } : { status: 200 });
+    const timer = new ManualTimer();
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }], { timer });
     h.alerts.commit([isNew(makeAlert())]);
-    await waitFor(() => rx.requests.length === 1, { what: 'retry after Retry-After' });
-    assert.ok(rx.requests[0].at - first >= 950, `waited ${rx.requests[0].at - first} ms`);
+    // the worker waits 7 s (not the 20-100 ms backoff) before the retry: no request before that
+    await waitFor(() => timer.waiting().includes(7000), { what: 'a 7 s wait scheduled after the 429' });
+    assert.equal(rx.requests.length, 0);
+    const retryAt = timer.now() + 7000;
+    await drive(timer, () => rx.requests.length === 1, 'retry after Retry-After');
+    assert.ok(timer.now() >= retryAt, 'retried only once the Retry-After passed');
   });
 
   it('gives up on other 4xx, says why, and moves on', async () => {
@@ -140,26 +162,52 @@ describe('delivery dispatcher (outbox worker)', () => {
       { type: 'webhook', name: 'dead', url: rx.url, timeout: 5000, ...fast },
       { type: 'webhook', name: 'ok', url: rx2.url, ...fast },
     ]);
-    const t0 = performance.now();
+    // commits are synchronous: they return with the alert and both outbox rows stored,
+    // whatever the sinks do (the dead one's first request is still hanging)
     for (let i = 0; i < 50; i++) h.alerts.commit([isNew(makeAlert())]);
-    assert.ok(performance.now() - t0 < 1000);
+    assert.equal(h.alerts.count(), 50);
     await waitFor(() => ids(rx2!).length === 50, { what: 'healthy sink got everything' });
     assert.ok(new Outbox(h.db).depth('dead') === 50);
   });
 
   it('resumes pending deliveries after a restart (same idempotency keys)', async () => {
     rx.answer = () => ({ status: 503 });
-    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }]);
+    const timer = new ManualTimer();
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }], { timer });
     const alerts = Array.from({ length: 5 }, () => makeAlert());
     h.alerts.commit(alerts.map(isNew));
-    await waitFor(async () => (await h!.metric('habitwatch_sink_deliveries_total', { outcome: 'retry' })) > 0);
+    await drive(timer, async () => (await h!.metric('habitwatch_sink_deliveries_total', { outcome: 'retry' })) > 0, 'a failed attempt');
     await h.restart();
     assert.equal(new Outbox(h.db).depth('siem'), 5);
     rx.answer = () => ({ status: 200 });
     // at least once: a request aborted by the stop may still have reached the receiver
-    await waitFor(() => new Set(ids(rx)).size === 5, { what: 'delivery after restart' });
+    await drive(timer, () => new Set(ids(rx)).size === 5, 'delivery after restart');
     for (const q of rx.requests) {
       assert.deepEqual((q.json as NativeBody).alerts.map((x) => x.idempotencyKey), alerts.map((a) => a.id));
+    }
+  });
+
+  it('a failing store does not end the worker: it backs off and delivers once the store answers again', async () => {
+    const timer = new ManualTimer();
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }], { timer });
+    let failures = 3;
+    const head = sinon.stub(Outbox.prototype, 'head').callsFake(function (this: Outbox, ...args: Parameters<Outbox['head']>) {
+      if (failures > 0) {
+        failures--;
+        throw new Error('database or disk is full');
+      }
+      return head.wrappedMethod.apply(this, args);
+    });
+    try {
+      const a = makeAlert();
+      h.alerts.commit([isNew(a)]);
+      await drive(timer, () => ids(rx).length === 1, 'delivery after the store recovered');
+      assert.deepEqual(ids(rx), [a.id]);
+      assert.equal(await h.metric('habitwatch_outbox_store_errors_total', { sink: 'siem' }), 3);
+      const waits = timer.requested.filter((ms) => ms < 60_000);
+      assert.deepEqual(waits.length, 3, `backoffs ${waits.join(', ')}`);
+    } finally {
+      head.restore();
     }
   });
 
@@ -226,10 +274,14 @@ describe('delivery dispatcher (outbox worker)', () => {
 
   it('exports outbox depth and oldest age per sink', async () => {
     rx.answer = () => ({ status: 503 });
-    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, retry: { initial: 60000 } }]);
+    const timer = new ManualTimer();
+    h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, retry: { initial: 60000 } }], { timer });
     h.alerts.commit([isNew(makeAlert()), isNew(makeAlert())]);
-    await waitFor(async () => (await h!.metric('habitwatch_outbox_depth', { sink: 'siem' })) === 2, { what: 'depth gauge' });
-    await waitFor(async () => (await h!.metric('habitwatch_outbox_oldest_age_seconds', { sink: 'siem' })) > 0, { what: 'age gauge' });
+    await waitFor(() => timer.waiting().some((ms) => ms >= 30_000), { what: 'the failed attempt backing off' });
+    timer.set(timer.now() + 5000);
+    timer.advance(1000); // the 1 s gauge interval, on virtual time
+    assert.equal(await h.metric('habitwatch_outbox_depth', { sink: 'siem' }), 2);
+    assert.equal(await h.metric('habitwatch_outbox_oldest_age_seconds', { sink: 'siem' }), 6);
     assert.equal(await h.metric('habitwatch_alerts_by_workload_total', { namespace: 'shop', workload: 'Deployment/api' }), 2);
   });
 });
