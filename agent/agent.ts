@@ -2,7 +2,8 @@
 // pipeline, API, delivery. Start order: store → models → API → sinks → sources;
 // stop order is the reverse, and baselines are flushed last.
 import { join } from 'node:path';
-import { createLogger, type Logger } from '../collector/log.ts';
+import { createLogger } from '../collector/logger.ts';
+import type { Logger } from '../collector/log.ts';
 import { MemoryStats } from '../collector/stats.ts';
 import { createEnricher, type EnrichStep } from '../collector/enrich/index.ts';
 import { sources as registry } from '../collector/sources/index.ts';

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.ts';
 import { startAgent } from '../agent.ts';
+import { createLogger } from '../../collector/logger.ts';
 
 const HELP = `usage: habitwatch agent [--config FILE]
   Without --config: standalone mode, data in ./.habitwatch, API on 127.0.0.1:7420,
@@ -14,12 +15,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfigFile(values.config);
-  const agent = await startAgent(config);
+  const log = createLogger({ level: config.log.level, base: { node: config.node } });
+  const agent = await startAgent(config, { log });
   let signals = 0;
   const onSignal = (sig: string): void => {
     signals++;
     if (signals > 1) process.exit(130); // second signal: the operator means it
-    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal: sig }) + '\n');
+    log.info('stopping', { signal: sig });
     void agent.stop();
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));

@@ -13,7 +13,7 @@ import { liveEvents } from '../../collector/sources/bpftrace/index.ts';
 import { defaults } from '../../collector/sources/bpftrace/config.ts';
 import { containerFromCgroupPath } from '../../collector/enrich/cgroup.ts';
 import { MemoryStats } from '../../collector/stats.ts';
-import { createLogger } from '../../collector/log.ts';
+import { createLogger } from '../../collector/logger.ts';
 import type { EventOf, RuntimeEvent } from '../../collector/event.ts';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
 import { bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import falco from '../../collector/sources/falco/index.ts';
 import { defaults, type FalcoConfig } from '../../collector/sources/falco/config.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
-import { createLogger } from '../../collector/log.ts';
+import { createLogger } from '../../collector/logger.ts';
 import { SHARED_FIXTURES, requireSharedFixtures, waitFor } from '../support/env.ts';
 import { testContext } from '../collector/sources/tetragon/context.ts';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
-import { createLogger } from '../../collector/log.ts';
+import { createLogger } from '../../collector/logger.ts';
 import { tempDir } from '../support/agent-proc.ts';
 import { bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
 

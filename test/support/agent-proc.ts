@@ -21,6 +21,20 @@ export function tempDir(prefix = 'hw-'): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** the JSON log lines in an agent's output (other lines skipped) */
+export function logLines(out: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  for (const l of out.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      // a line cut by the end of the output so far
+    }
+  }
+  return lines;
+}
+
 /** write config (merged over test defaults) into dir and start the agent */
 export async function startAgentProc(dir: string, config: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<AgentProc> {
   const cfg = {
@@ -42,8 +56,8 @@ export async function startAgentProc(dir: string, config: Record<string, unknown
   const port = await waitFor(
     () => {
       if (exited) throw new Error(`agent exited early:\n${out}`);
-      const m = /"msg":"api listening".*?"port":(\d+)/.exec(out);
-      return m && out.includes('"sources started"') ? Number(m[1]) : undefined;
+      const listening = logLines(out).find((l) => l.msg === 'api listening');
+      return listening && logLines(out).some((l) => l.msg === 'sources started') ? Number(listening.port) : undefined;
     },
     { timeoutMs: opts.timeoutMs ?? 30000, what: 'agent start' },
   ).catch((e) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { liveEvents } from '../../../../collector/sources/bpftrace/index.ts';
 import { defaults } from '../../../../collector/sources/bpftrace/config.ts';
 import { MemoryStats } from '../../../../collector/stats.ts';
-import { createLogger } from '../../../../collector/log.ts';
+import { createLogger } from '../../../../collector/logger.ts';
 import { ProcessCache } from '../../../../collector/enrich/procs.ts';
 import { CgroupIdMap } from '../../../../collector/enrich/cgroupid.ts';
 import type { RuntimeEvent } from '../../../../collector/event.ts';
