@@ -20,8 +20,10 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { Bus } from './bus.ts';
 import { Pipeline } from './pipeline.ts';
 import { ApiServer } from './api/server.ts';
-import { registerRoutes } from './api/routes.ts';
-import { BaselineService } from './service.ts';
+import { registerRoutes } from './api/routes/index.ts';
+import { createAuth } from './api/auth/index.ts';
+import { Responder } from './respond/responder.ts';
+import { AuditStore } from './store/audit.ts';
 import { wireOptional } from './wiring.ts';
 import { Readiness } from './readiness.ts';
 
@@ -35,7 +37,7 @@ export interface AgentHandle {
   bus: Bus;
   profiler: Profiler;
   alerts: AlertStore;
-  service: BaselineService;
+  responder: Responder;
   api?: ApiServer;
   apiPort?: number;
   sources: string[];
@@ -60,7 +62,15 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const engine = new Engine(profiler, rules, config.engine);
   const alerts = new AlertStore(db);
   engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
-  const service = new BaselineService(profiler, baselineStore, alerts, config.learning, now);
+  const responder = new Responder({
+    profiler,
+    learning: config.learning,
+    store: baselineStore,
+    alerts,
+    audit: new AuditStore(db),
+    forget: (k) => engine.forget(k),
+    now,
+  });
   log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
 
 
@@ -72,19 +82,24 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   let apiPort: number | undefined;
   const readiness = new Readiness(chosen.filter((s) => s.reportsObserving).map((s) => s.name));
   if (config.api.enabled) {
+    const auth = createAuth(config.api, config.dataDir, log);
     api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
-      tokens: new Map(config.api.tokens.map((t) => [t.token, t.name])),
+      auth,
       log: log.child({ component: 'api' }),
       ready: () => readiness.ready,
       notObserving: () => readiness.notObserving(),
+      limits: config.api.limits,
+      tls: config.api.tls,
+      onRefused: (status) => metrics.apiRefused.inc({ status: String(status) }),
+      onTlsReload: (ok) => metrics.apiTlsReloads.inc({ result: ok ? 'ok' : 'failed' }),
     });
-    registerRoutes(api, { service, alerts, registry: metrics.registry, openMetrics: config.api.openMetrics });
+    registerRoutes(api, { responder, registry: metrics.registry, openMetrics: config.api.openMetrics });
     optional.registerApi?.(api);
     const addr = await api.listen();
     apiPort = addr.port;
-    log.info('api listening', { host: addr.host, port: addr.port, auth: config.api.tokens.length > 0 });
+    log.info('api listening', { host: addr.host, port: addr.port, scheme: api.scheme, auth: auth.describe() });
   }
 
   const ac = new AbortController();
@@ -132,7 +147,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       db.close();
       log.info('agent stopped');
     })());
-  return { config, db, metrics, bus, profiler, alerts, service, api, apiPort, sources: chosen.map((s) => s.name), done, stop };
+  return { config, db, metrics, bus, profiler, alerts, responder, api, apiPort, sources: chosen.map((s) => s.name), done, stop };
 }
 
 async function chooseSources(config: AgentConfig, log: Logger): Promise<SourceDefinition<unknown>[]> {

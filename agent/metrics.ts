@@ -23,6 +23,10 @@ export interface Metrics {
   boundedEntries: Gauge<'structure'>;
   /** entries a bounded structure forgot to stay under its cap (reason: cap | expired) */
   boundedEvicted: Counter<'structure' | 'reason'>;
+  /** API requests refused (4xx: bad input, auth, limits) by status */
+  apiRefused: Counter<'status'>;
+  /** TLS certificate reloads by result (ok, failed) */
+  apiTlsReloads: Counter<'result'>;
   /** adapter so sources count straight into Prometheus */
   sourceStats: SourceStats;
   /** sinks, outbox and live stream (createDeliveryMetrics) */
@@ -121,6 +125,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'habitwatch_bounded_evicted_total',
       help: 'Entries a bounded in-memory structure forgot, by structure and reason (cap: over its size cap; expired: its time passed)',
       labelNames: ['structure', 'reason'],
+      registers: r,
+    }),
+    apiRefused: new Counter({
+      name: 'habitwatch_api_refused_total',
+      help: 'API requests answered with an error status (400, 401, 403, 404, 413, 429, …), by status',
+      labelNames: ['status'],
+      registers: r,
+    }),
+    apiTlsReloads: new Counter({
+      name: 'habitwatch_api_tls_reloads_total',
+      help: 'Changed API TLS certificate/key files loaded (ok) or refused, the previous pair still serving (failed)',
+      labelNames: ['result'],
       registers: r,
     }),
     sourceStats: {

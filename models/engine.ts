@@ -106,6 +106,11 @@ export class Engine {
     return this.written.size;
   }
 
+  /** A person resolved the alert with this dedup key: its next occurrence is a new alert. */
+  forget(dedupKey: string): void {
+    this.open.delete(dedupKey);
+  }
+
   /** Process one enriched event; returns the alerts it created or updated. */
   process(ev: RuntimeEvent, now: number, out: AlertUpdate[] = []): AlertUpdate[] {
     const obs = this.profiler.observe(ev, now);
@@ -127,6 +132,8 @@ export class Engine {
         const rule = rules[i];
         const hit = rule.evaluate(ev, ctx);
         if (hit === undefined) continue;
+        // a finding a person approved for this baseline (decisions.ts)
+        if (obs.baseline.decisions.excepted(rule.id, hit.dedupOn)) continue;
         if (rule.novelty) novelty = [rule, hit];
         else if (best === undefined || severityRank(this.severityOf(rule, hit)) > severityRank(this.severityOf(best[0], best[1]))) {
           if (best) (also ??= []).push(best[0].id);

@@ -1,79 +1,162 @@
-// HTTP API: a small router over node:http with bearer-token auth. Loopback by
-// default. /healthz and /readyz are open; everything else needs the token.
+// HTTP API: a small router over node:http(s). Every request passes, in order: target
+// parsing (400/414), route match (404/405), concurrency and rate limits (429),
+// authentication (401), authorisation (403), query and body checks (400/413/415),
+// then its handler. Every error is JSON `{"error", "status"}`; a 500 only means a bug.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Logger } from '../../collector/log.ts';
+import { HttpError, errorBody } from './errors.ts';
+import { parseTarget, type Target } from './target.ts';
+import { DEFAULT_LIMITS, InFlight, RateLimiter, type LimitsConfig } from './limits.ts';
+import { bodyTypeOf, drain, readBody, type BodyType } from './body.ts';
+import { loadPair, watchPair, type TlsConfig } from './tls.ts';
+import type { Action, AuthProvider, Principal, Scope } from './auth/types.ts';
+import { workloadScope } from './scope.ts';
 
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 export interface Request {
   method: string;
   path: string;
   params: Record<string, string>;
   query: URLSearchParams;
-  /** parsed JSON body (POST), or undefined */
+  /** parsed and schema-checked body (POST), or undefined */
   body: unknown;
   raw: IncomingMessage;
-  /** who made the call (from the token's name), for the audit trail */
+  /** who made the call, recorded as the actor of every change */
   actor: string;
+  principal: Principal;
+  /** the client's address, recorded with every change */
+  remote: string;
 }
 
 export type Reply =
-  | { status?: number; json: unknown }
-  | { status?: number; text: string; contentType?: string }
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { status?: number; text: string; contentType?: string; headers?: Record<string, string> }
   | { handled: true };
 
 export type Handler = (req: Request, res: ServerResponse) => Reply | Promise<Reply>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, actor: string) => void;
 
+export interface RouteOptions {
+  /** 'open': no authentication at all; otherwise the action the caller must be allowed */
+  access: 'open' | Action;
+  /** query parameters the route understands; anything else is a 400 */
+  query?: readonly string[];
+  /** JSON Schema of the body (POST); absent: the route takes no body */
+  body?: Record<string, unknown>;
+  bodyTypes?: readonly BodyType[];
+  /** what the action is about, for authorisation (default: the workload in the path or query) */
+  scope?: (req: Omit<Request, 'actor' | 'principal' | 'body'>) => Scope | Scope[] | Promise<Scope | Scope[]>;
+  /** not counted against the per-client rate (probes) */
+  unlimited?: boolean;
+}
+
 export interface ApiOptions {
   host: string;
   port: number;
-  /** token → actor name; empty map = auth disabled (only allowed on loopback) */
-  tokens: Map<string, string>;
+  auth: AuthProvider;
   log: Logger;
   /** health and readiness probes */
   ready?: () => boolean;
   /** why not ready: sources not observing yet (shown by /readyz) */
   notObserving?: () => string[];
-  maxBodyBytes?: number;
+  limits?: Partial<LimitsConfig>;
+  tls?: TlsConfig;
+  now?: () => number;
+  /** counts refused requests by status (metrics) */
+  onRefused?: (status: number) => void;
+  /** a changed certificate was loaded (true) or did not load (false) */
+  onTlsReload?: (ok: boolean) => void;
 }
 
-interface Route {
+export interface RouteInfo {
   method: string;
+  path: string;
+  access: 'open' | Action;
+  query: readonly string[];
+  hasBody: boolean;
+  bodySchema?: Record<string, unknown>;
+}
+
+interface Route extends RouteInfo {
   parts: string[];
   handler: Handler;
-  open: boolean;
+  opts: RouteOptions;
+  validate?: ValidateFunction;
 }
+
+const ajv = new Ajv2020({ allErrors: false, strict: false });
 
 export class ApiServer {
   readonly server: Server;
+  readonly scheme: 'http' | 'https';
   private routes: Route[] = [];
   private upgrades = new Map<string, UpgradeHandler>();
+  private limits: LimitsConfig;
+  private rate: RateLimiter;
+  private inFlight: InFlight;
+  private stopTls?: () => void;
 
   constructor(private opts: ApiOptions) {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
-    this.route('GET', '/healthz', () => ({ json: { ok: true } }), { open: true });
-    this.route('GET', '/readyz', () => {
-      const ok = this.opts.ready?.() ?? true;
-      const waiting = this.opts.notObserving?.() ?? [];
-      return { status: ok ? 200 : 503, json: waiting.length > 0 ? { ready: ok, notObserving: waiting } : { ready: ok } };
-    }, { open: true });
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.rate = new RateLimiter(this.limits, opts.now);
+    this.inFlight = new InFlight(this.limits.maxInFlight);
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    if (opts.tls) {
+      const s = createHttpsServer({ ...loadPair(opts.tls) }, onRequest);
+      this.stopTls = watchPair(s, opts.tls, opts.log, opts.onTlsReload);
+      this.server = s as unknown as Server;
+      this.scheme = 'https';
+    } else {
+      this.server = createServer(onRequest);
+      this.scheme = 'http';
+    }
+    this.server.requestTimeout = 30_000;
+    this.server.headersTimeout = 10_000;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
+    // malformed HTTP (bad method, header overflow, garbage): a JSON 4xx, not a bare reset
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      this.opts.onRefused?.(status);
+      rawReply(socket, status, `malformed HTTP request (${err.code ?? 'parse error'})`);
+    });
+    this.route('GET', '/healthz', () => ({ json: { ok: true } }), { access: 'open', unlimited: true });
+    this.route(
+      'GET',
+      '/readyz',
+      () => {
+        const ok = this.opts.ready?.() ?? true;
+        const waiting = this.opts.notObserving?.() ?? [];
+        return { status: ok ? 200 : 503, json: waiting.length > 0 ? { ready: ok, notObserving: waiting } : { ready: ok } };
+      },
+      { access: 'open', unlimited: true },
+    );
   }
 
-  /** path segments like {id} become params; {id*} captures the rest (ids contain '/') */
-  route(method: string, path: string, handler: Handler, o: { open?: boolean } = {}): void {
-    this.routes.push({ method, parts: path.split('/').filter(Boolean), handler, open: o.open ?? false });
+  /** path segments like {id} become params; {id*} captures several segments (ids contain '/') */
+  route(method: string, path: string, handler: Handler, o: RouteOptions): void {
+    const r: Route = {
+      method,
+      path,
+      parts: path.split('/').filter(Boolean),
+      handler,
+      opts: o,
+      access: o.access,
+      query: o.query ?? [],
+      hasBody: o.body !== undefined,
+      bodySchema: o.body,
+    };
+    if (o.body) r.validate = ajv.compile(o.body);
+    this.routes.push(r);
+  }
+
+  /** every route, for the OpenAPI conformance test and the docs */
+  routeList(): RouteInfo[] {
+    return this.routes.map(({ method, path, access, query, hasBody, bodySchema }) => ({ method, path, access, query, hasBody, bodySchema }));
   }
 
   upgrade(path: string, handler: UpgradeHandler): void {
@@ -91,143 +174,181 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    this.stopTls?.();
+    this.opts.auth.close?.();
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** actor name for a request's bearer token, or undefined when it is not allowed */
-  authenticate(req: IncomingMessage): string | undefined {
-    if (this.opts.tokens.size === 0) return 'anonymous';
-    const h = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    let token = m?.[1];
-    if (!token) {
-      // browsers cannot set headers on WebSocket: allow ?access_token= for upgrades only
-      const u = new URL(req.url ?? '/', 'http://x');
-      token = req.headers.upgrade ? (u.searchParams.get('access_token') ?? undefined) : undefined;
+  private match(method: string, segs: string[]): { route: Route; params: Record<string, string> } | { allow: string[] } | undefined {
+    const allow = new Set<string>();
+    for (const r of this.routes) {
+      const params = matchParts(r.parts, segs);
+      if (params === undefined) continue;
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { route: r, params };
+      allow.add(r.method);
     }
-    if (!token) return undefined;
-    for (const [t, actor] of this.opts.tokens) {
-      const a = Buffer.from(t);
-      const b = Buffer.from(token);
-      if (a.length === b.length && timingSafeEqual(a, b)) return actor;
-    }
-    return undefined;
+    return allow.size > 0 ? { allow: [...allow] } : undefined;
   }
 
-  private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | undefined {
-    const segs = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-    let methodMismatch = false;
-    for (const r of this.routes) {
-      const params: Record<string, string> = {};
-      let ok = true;
-      let i = 0;
-      for (; i < r.parts.length; i++) {
-        const p = r.parts[i];
-        if (p.startsWith('{') && p.endsWith('*}')) {
-          // greedy capture up to the remaining fixed suffix
-          const rest = r.parts.length - i - 1;
-          if (segs.length - i <= rest) {
-            ok = false;
-            break;
-          }
-          params[p.slice(1, -2)] = segs.slice(i, segs.length - rest).join('/');
-          const tail = segs.slice(segs.length - rest);
-          ok = tail.every((s, j) => {
-            const q = r.parts[i + 1 + j];
-            if (q.startsWith('{')) {
-              params[q.slice(1, -1)] = s;
-              return true;
-            }
-            return q === s;
-          });
-          i = r.parts.length;
-          break;
-        }
-        if (i >= segs.length) {
-          ok = false;
-          break;
-        }
-        if (p.startsWith('{')) params[p.slice(1, -1)] = segs[i];
-        else if (p !== segs[i]) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
-      if (i === r.parts.length && (r.parts.some((p) => p.endsWith('*}')) || segs.length === r.parts.length)) {
-        if (r.method !== method) {
-          methodMismatch = true;
-          continue;
-        }
-        return { route: r, params };
-      }
+  private async principalOf(req: IncomingMessage, t: Target | undefined, upgrade: boolean): Promise<Principal> {
+    const h = req.headers.authorization;
+    let token: string | undefined;
+    if (h !== undefined) {
+      const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(h);
+      if (!m) throw new HttpError(401, 'Authorization must be "Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
+      token = m[1];
+    } else if (upgrade) {
+      // browsers cannot set headers on a WebSocket: ?access_token= for upgrades only
+      token = t?.query.get('access_token') ?? undefined;
     }
-    return methodMismatch ? 'method' : undefined;
+    const p = await this.opts.auth.authenticate(token);
+    if (!p) throw new HttpError(401, token === undefined ? 'a bearer token is required' : 'invalid bearer token', { 'WWW-Authenticate': 'Bearer' });
+    return p;
+  }
+
+  private admit(req: IncomingMessage, unlimited: boolean): void {
+    if (unlimited) return;
+    const wait = this.rate.take(req.socket.remoteAddress ?? '?');
+    if (wait > 0) throw new HttpError(429, 'too many requests from this address; slow down', { 'Retry-After': String(wait) });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    let path = '?';
     try {
-      const m = this.match(method, url.pathname);
-      if (m === undefined) throw new HttpError(404, `no route for ${url.pathname}`);
-      if (m === 'method') throw new HttpError(405, `${method} not allowed on ${url.pathname}`);
-      let actor = 'anonymous';
-      if (!m.route.open) {
-        const a = this.authenticate(req);
-        if (a === undefined) {
-          res.setHeader('WWW-Authenticate', 'Bearer');
-          throw new HttpError(401, 'missing or invalid bearer token');
+      if (!this.inFlight.enter()) throw new HttpError(429, 'too many requests in flight; retry shortly', { 'Retry-After': '1' });
+      res.once('close', () => this.inFlight.leave());
+      const t = parseTarget(req.url);
+      path = t.path;
+      const m = this.match(method, t.segments);
+      if (m === undefined) throw new HttpError(404, `no route for ${t.path}`);
+      if ('allow' in m) throw new HttpError(405, `${method} not allowed on ${t.path} (allowed: ${m.allow.join(', ')})`, { Allow: m.allow.join(', ') });
+      const { route, params } = m;
+      this.admit(req, route.opts.unlimited === true);
+      const remote = req.socket.remoteAddress ?? '';
+      const base = { method, path: t.path, params, query: t.query, raw: req, remote };
+      let principal: Principal = { name: 'anonymous', via: 'anonymous' };
+      if (route.access !== 'open') {
+        principal = await this.principalOf(req, t, false);
+        const scopes = await (route.opts.scope ?? defaultScope)(base);
+        for (const scope of Array.isArray(scopes) ? scopes : [scopes]) {
+          if (!(await this.opts.auth.authorize(principal, route.access, scope))) {
+            throw new HttpError(403, `${principal.name} may not ${route.access} ${describeScope(scope)}`);
+          }
         }
-        actor = a;
       }
-      const body = method === 'POST' || method === 'PUT' ? await readJson(req, this.opts.maxBodyBytes ?? 4 << 20) : undefined;
-      const reply = await m.route.handler({ method, path: url.pathname, params: m.params, query: url.searchParams, body, raw: req, actor }, res);
+      checkQuery(t.query, route.query);
+      let body: unknown;
+      if (route.validate) {
+        body = await readBody(req, this.limits.maxBodyBytes, bodyTypeOf(req, route.opts.bodyTypes ?? ['json']));
+        if (body === undefined) body = {};
+        if (!route.validate(body)) throw new HttpError(400, `body${ajvMessage(route.validate)}`);
+      } else if (method === 'POST' || method === 'PUT') {
+        const cl = Number(req.headers['content-length'] ?? 0);
+        if (cl > 0 || req.headers['transfer-encoding']) throw new HttpError(400, `${method} ${route.path} takes no body`);
+      }
+      const reply = await route.handler({ ...base, body, actor: principal.name, principal }, res);
       if ('handled' in reply) return;
-      if ('json' in reply) send(res, reply.status ?? 200, 'application/json', JSON.stringify(reply.json));
-      else send(res, reply.status ?? 200, reply.contentType ?? 'text/plain; charset=utf-8', reply.text);
+      if ('json' in reply) send(res, reply.status ?? 200, 'application/json', JSON.stringify(reply.json), reply.headers);
+      else send(res, reply.status ?? 200, reply.contentType ?? 'text/plain; charset=utf-8', reply.text, reply.headers);
     } catch (e) {
-      const status = e instanceof HttpError ? e.status : 500;
-      if (status === 500) this.opts.log.error('api handler failed', { path: url.pathname, err: String(e) });
-      if (!res.headersSent) send(res, status, 'application/json', JSON.stringify({ error: (e as Error).message }));
-      else res.destroy();
+      const he = e instanceof HttpError ? e : undefined;
+      const status = he?.status ?? 500;
+      if (status === 500) this.opts.log.error('api handler failed', { method, path, err: (e as Error)?.stack ?? String(e) });
+      else this.opts.onRefused?.(status);
+      const message = he ? he.message : 'internal error (logged by the agent)';
+      if (!res.headersSent) {
+        send(res, status, 'application/json', errorBody(status, message), he?.headers);
+        if (he?.headers.Connection === 'close') drain(req);
+      } else res.destroy();
     }
   }
 
-  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const h = this.upgrades.get(url.pathname);
-    if (!h) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const t = parseTarget(req.url);
+      const h = this.upgrades.get(t.path);
+      if (!h) throw new HttpError(404, `no WebSocket endpoint at ${t.path}`);
+      this.admit(req, false);
+      const p = await this.principalOf(req, t, true);
+      const ns = t.query.get('namespace') ?? undefined;
+      if (!(await this.opts.auth.authorize(p, 'list', ns ? { namespace: ns } : {}))) throw new HttpError(403, `${p.name} may not list ${ns ?? 'all namespaces'}`);
+      h(req, socket, head, p.name);
+    } catch (e) {
+      const he = e instanceof HttpError ? e : new HttpError(500, 'internal error');
+      if (he.status === 500) this.opts.log.error('api upgrade failed', { err: String(e) });
+      else this.opts.onRefused?.(he.status);
+      rawReply(socket, he.status, he.message, he.headers);
     }
-    const actor = this.authenticate(req);
-    if (actor === undefined) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    h(req, socket, head, actor);
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+/** params when a route's parts match the segments; {x*} captures 1+ segments */
+function matchParts(parts: string[], segs: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  const star = parts.findIndex((p) => p.endsWith('*}'));
+  if (star < 0 ? segs.length !== parts.length : segs.length < parts.length) return undefined;
+  const fixed = (p: string, s: string): boolean => {
+    if (p.startsWith('{')) {
+      params[p.slice(1, -1)] = s;
+      return true;
+    }
+    return p === s;
+  };
+  if (star < 0) return parts.every((p, i) => fixed(p, segs[i])) ? params : undefined;
+  const after = parts.length - star - 1;
+  for (let i = 0; i < star; i++) if (!fixed(parts[i], segs[i])) return undefined;
+  for (let j = 0; j < after; j++) if (!fixed(parts[star + 1 + j], segs[segs.length - after + j])) return undefined;
+  params[parts[star].slice(1, -2)] = segs.slice(star, segs.length - after).join('/');
+  return params;
+}
+
+function defaultScope(req: { params: Record<string, string>; query: URLSearchParams }): Scope {
+  if (req.params.id !== undefined) return workloadScope(req.params.id);
+  const w = req.query.get('workload');
+  if (w) return workloadScope(w);
+  const ns = req.query.get('namespace');
+  return ns ? { namespace: ns } : {};
+}
+
+function describeScope(s: Scope): string {
+  if (s.nonResource) return s.nonResource;
+  return `${s.name ? `workload baseline ${s.name}` : 'workload baselines'} ${s.namespace ? `in namespace ${s.namespace}` : 'cluster-wide'}`;
+}
+
+function checkQuery(q: URLSearchParams, allowed: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const k of q.keys()) {
+    if (!allowed.includes(k)) throw new HttpError(400, `unknown query parameter "${k}"${allowed.length ? ` (known: ${allowed.join(', ')})` : ' (this route takes none)'}`);
+    if (seen.has(k)) throw new HttpError(400, `query parameter "${k}" given more than once`);
+    seen.add(k);
+  }
+}
+
+function ajvMessage(v: ValidateFunction): string {
+  const e = v.errors?.[0];
+  if (!e) return ' is invalid';
+  const at = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
+  return `${at ? '.' + at : ''}: ${e.message ?? 'is invalid'}${extra}`;
+}
+
+const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let len = 0;
-  for await (const c of req) {
-    len += (c as Buffer).length;
-    if (len > max) throw new HttpError(413, `body larger than ${max} bytes`);
-    chunks.push(c as Buffer);
-  }
-  if (len === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'body is not valid JSON');
-  }
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 414: 'URI Too Long', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error' };
+
+/** an HTTP response written straight to a socket (upgrades, parse errors) */
+function rawReply(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = errorBody(status, message);
+  const extra = Object.entries(headers)
+    .filter(([k]) => k.toLowerCase() !== 'connection')
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }

@@ -1,6 +1,7 @@
 // `habitwatch baseline list|show|diff|approve|relearn|lock|unlock|export`
 import { parseArgs } from 'node:util';
-import type { WorkloadSummary, DiffEntry } from '../service.ts';
+import type { WorkloadSummary } from '../respond/lookup.ts';
+import type { DiffResult } from '../respond/diff.ts';
 import type { BaselineSnapshot } from '../../models/baseline/baseline.ts';
 import type { Item } from '../../models/baseline/items.ts';
 import { clientOptionSpec, connect } from './client.ts';
@@ -87,11 +88,11 @@ export async function baselineCommand(argv: string[], out: NodeJS.WritableStream
       case 'diff': {
         if (values.from) q.set('from', values.from);
         if (values.to) q.set('to', values.to);
-        const r = (await client.get(`/v1/workloads/${enc(needWorkload())}/diff?${q}`)) as { from: number; to: number; changes: DiffEntry[] };
+        const r = (await client.get(`/v1/workloads/${enc(needWorkload())}/diff?${q}`)) as DiffResult;
         print(r, () =>
           r.changes.length === 0
-            ? `v${r.from} → v${r.to}: no changes`
-            : `v${r.from} → v${r.to}\n` + r.changes.map((c) => `${c.change === 'added' ? '+' : '-'} ${c.kind.padEnd(10)} ${c.item}`).join('\n'),
+            ? `v${r.from.version} → v${r.to.version}: no changes`
+            : `v${r.from.version} → v${r.to.version}\n` + r.changes.map((c) => `${c.change === 'added' ? '+' : '-'} ${c.kind.padEnd(10)} ${c.item}`).join('\n'),
         );
         return 0;
       }
@@ -111,7 +112,8 @@ export async function baselineCommand(argv: string[], out: NodeJS.WritableStream
       case 'relearn':
       case 'lock':
       case 'unlock': {
-        const r = (await client.post(`/v1/workloads/${enc(needWorkload())}/${sub}`, { container: values.container, reset: values.reset })) as {
+        const body = sub === 'relearn' ? { container: values.container, reset: values.reset } : { container: values.container };
+        const r = (await client.post(`/v1/workloads/${enc(needWorkload())}/${sub}`, body)) as {
           baselines: { container: string; state: string; version: number }[];
         };
         print(r, () => r.baselines.map((b) => `${workload} ${b.container}: ${b.state} (v${b.version})`).join('\n'));

@@ -13,6 +13,10 @@ import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 import { ruleIds } from '../../models/rules/index.ts';
+import type { Role } from '../api/auth/types.ts';
+import { loadPair, TlsError, type TlsConfig } from '../api/tls.ts';
+import { DEFAULT_LIMITS, type LimitsConfig } from '../api/limits.ts';
+import { parseTokenFile, TokenFileError } from '../api/auth/tokens.ts';
 
 export { ConfigError };
 
@@ -26,7 +30,18 @@ export interface AgentConfig {
   node: string;
   dataDir: string;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  api: { enabled: boolean; host: string; port: number; tokens: { name: string; token: string }[]; openMetrics: boolean };
+  api: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    tokens: { name: string; token: string; role?: Role }[];
+    tokenFile?: string;
+    /** callers without a token; undefined: read-only when no auth is configured (loopback), else none */
+    anonymous?: Role | 'none';
+    openMetrics: boolean;
+    tls?: TlsConfig;
+    limits: LimitsConfig;
+  };
   sources: { enabled: 'auto' | string[]; settings: Record<string, unknown> };
   learning: LearningConfig;
   engine: EngineConfig;
@@ -114,18 +129,38 @@ export function buildConfig(raw: unknown): AgentConfig {
   const problems = Object.keys(raw).length === 0 ? [] : validateConfig(raw);
   if (problems.length > 0) throw new ConfigError(problems);
   const r = raw as Raw;
-  const api = (r.api ?? {}) as { enabled?: boolean; listen?: string; tokens?: { name: string; token: string }[]; tokenFile?: string; openMetrics?: boolean };
+  const api = (r.api ?? {}) as {
+    enabled?: boolean;
+    listen?: string;
+    tokens?: { name: string; token: string; role?: Role }[];
+    tokenFile?: string;
+    anonymous?: Role | 'none';
+    openMetrics?: boolean;
+    tls?: { certFile: string; keyFile: string; reloadInterval?: string | number };
+    limits?: Partial<LimitsConfig>;
+  };
   const [host, port] = splitListen(api.listen ?? '127.0.0.1:7420');
-  let tokens = api.tokens ?? [];
-  if (api.tokenFile) {
+  const tokens = api.tokens ?? [];
+  if (api.tokenFile !== undefined) {
+    // read once here so a bad file stops the start with one line; the API re-reads it on change
     try {
-      tokens = [...tokens, { name: 'token-file', token: readFileSync(api.tokenFile, 'utf8').trim() }];
+      parseTokenFile(readFileSync(api.tokenFile, 'utf8'), api.tokenFile);
     } catch (e) {
-      throw new ConfigError([`api.tokenFile: cannot read ${api.tokenFile} (${(e as NodeJS.ErrnoException).code})`]);
+      throw new ConfigError([`api.tokenFile: ${e instanceof TokenFileError ? e.message : `cannot read ${api.tokenFile} (${(e as NodeJS.ErrnoException).code})`}`]);
     }
   }
-  if (tokens.length === 0 && !isLoopback(host)) {
-    throw new ConfigError([`api.tokens: required when api.listen is not loopback (${host})`]);
+  const hasAuth = tokens.length > 0 || api.tokenFile !== undefined;
+  if (!hasAuth && !isLoopback(host)) {
+    throw new ConfigError([`api.tokens: required when api.listen is not loopback (${host}): give tokens or a tokenFile`]);
+  }
+  if (api.anonymous === 'read' && !isLoopback(host)) throw new ConfigError([`api.anonymous: read-only anonymous access is only allowed on loopback (listen is ${host})`]);
+  const tls = api.tls ? { certFile: api.tls.certFile, keyFile: api.tls.keyFile, reloadIntervalMs: api.tls.reloadInterval !== undefined ? parseDuration(api.tls.reloadInterval) : 10_000 } : undefined;
+  if (tls) {
+    try {
+      loadPair(tls);
+    } catch (e) {
+      throw new ConfigError([`api.tls: ${e instanceof TlsError ? e.message : String(e)}`]);
+    }
   }
   const l = (r.learning ?? {}) as Record<string, string | number | undefined>;
   const learning: LearningConfig = {
@@ -163,7 +198,17 @@ export function buildConfig(raw: unknown): AgentConfig {
     node: (r.node as string | undefined) ?? process.env.NODE_NAME ?? hostname(),
     dataDir: (r.dataDir as string | undefined) ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
     log: { level: ((r.log as { level?: AgentConfig['log']['level'] } | undefined)?.level ?? 'info') },
-    api: { enabled: api.enabled ?? true, host, port, tokens, openMetrics: api.openMetrics ?? true },
+    api: {
+      enabled: api.enabled ?? true,
+      host,
+      port,
+      tokens,
+      ...(api.tokenFile !== undefined ? { tokenFile: api.tokenFile } : {}),
+      ...(api.anonymous !== undefined ? { anonymous: api.anonymous } : {}),
+      openMetrics: api.openMetrics ?? true,
+      ...(tls ? { tls } : {}),
+      limits: { ...DEFAULT_LIMITS, ...api.limits },
+    },
     sources: { enabled: s.enabled ?? 'auto', settings },
     learning,
     engine,

@@ -4,19 +4,68 @@
 import type { Alert, AlertUpdate, Severity } from '../../models/alert.ts';
 import { severityRank } from '../../models/alert.ts';
 import type { Db } from './db.ts';
+import { Where } from './where.ts';
 
 export type CommitHook = (update: AlertUpdate) => void;
+
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
 export interface AlertQuery {
   /** epoch ms; alerts whose last occurrence is at or after it */
   since?: number;
+  /** epoch ms; alerts whose first occurrence is before it */
+  until?: number;
   workload?: string;
+  namespace?: string;
+  /** minimum severity */
   severity?: Severity;
   rule?: string;
+  status?: AlertStatus;
   limit?: number;
-  /** seq-like cursor: alerts stored after this rowid */
-  afterRowid?: number;
+  /** continue after this alert of a previous page (order: time, then id, newest first) */
+  after?: { time: number; id: string };
 }
+
+/** An alert as the API shows it: the emitted alert plus its triage status. */
+export type StoredAlert = Alert & {
+  status: AlertStatus;
+  statusChange?: { by: string; at: string; note?: string };
+};
+
+interface Row {
+  body: string;
+  time: number;
+  status: AlertStatus;
+  status_by: string | null;
+  status_at: number | null;
+  status_note: string | null;
+}
+
+function fromRow(r: Row): StoredAlert {
+  const a = JSON.parse(r.body) as StoredAlert;
+  a.status = r.status;
+  if (r.status_by !== null && r.status_at !== null) {
+    a.statusChange = { by: r.status_by, at: new Date(r.status_at).toISOString(), ...(r.status_note ? { note: r.status_note } : {}) };
+  }
+  return a;
+}
+
+/**
+ * The baseline container an alert belongs to, read from its dedup key
+ * (`rule|workloadId#container|…`, models/engine.ts): the alert's own container field
+ * is null when only a container id was known.
+ */
+export function containerOfAlert(a: Alert): string {
+  const prefix = `${a.rule}|${a.workload.id}#`;
+  if (a.dedupKey.startsWith(prefix)) {
+    const end = a.dedupKey.indexOf('|', prefix.length);
+    return a.dedupKey.slice(prefix.length, end < 0 ? undefined : end);
+  }
+  return a.workload.container ?? 'main';
+}
+
+const COLS = 'body, time, status, status_by, status_at, status_note';
 
 export class AlertStore {
   private insert;
@@ -62,42 +111,53 @@ export class AlertStore {
     })();
   }
 
-  get(id: string): Alert | undefined {
-    const r = this.db.prepare('SELECT body FROM alerts WHERE id = ?').get(id) as { body: string } | undefined;
-    return r ? (JSON.parse(r.body) as Alert) : undefined;
+  get(id: string): StoredAlert | undefined {
+    const r = this.db.prepare(`SELECT ${COLS} FROM alerts WHERE id = ?`).get(id) as Row | undefined;
+    return r ? fromRow(r) : undefined;
   }
 
-  list(q: AlertQuery = {}): Alert[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (q.since !== undefined) {
-      where.push('last_seen >= @since');
-      params.since = q.since;
-    }
-    if (q.workload) {
-      where.push('workload_id = @workload');
-      params.workload = q.workload;
-    }
-    if (q.severity) {
-      where.push('severity_rank >= @rank');
-      params.rank = severityRank(q.severity);
-    }
-    if (q.rule) {
-      where.push('rule = @rule');
-      params.rule = q.rule;
-    }
+  /** newest first (time, then id: a stable order for cursor pages) */
+  list(q: AlertQuery = {}): StoredAlert[] {
+    const w = new Where()
+      .add('last_seen >= @since', 'since', q.since)
+      .add('time < @until', 'until', q.until)
+      .add('workload_id = @workload', 'workload', q.workload || undefined)
+      .add('namespace = @namespace', 'namespace', q.namespace)
+      .add('severity_rank >= @rank', 'rank', q.severity ? severityRank(q.severity) : undefined)
+      .add('rule = @rule', 'rule', q.rule || undefined)
+      .add('status = @status', 'status', q.status);
+    if (q.after) w.raw('(time < @afterTime OR (time = @afterTime AND id < @afterId))', { afterTime: q.after.time, afterId: q.after.id });
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 10000);
-    const sql = `SELECT body FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time DESC LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(params) as { body: string }[]).map((r) => JSON.parse(r.body) as Alert);
+    const sql = `SELECT ${COLS} FROM alerts ${w} ORDER BY time DESC, id DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(w.params) as Row[]).map(fromRow);
+  }
+
+  /** Set an alert's triage status; false when there is no such alert. */
+  setStatus(id: string, status: AlertStatus, by: string, at: number, note?: string): boolean {
+    const r = this.db
+      .prepare('UPDATE alerts SET status = ?, status_by = ?, status_at = ?, status_note = ? WHERE id = ?')
+      .run(status, by, at, note ?? null, id);
+    return r.changes > 0;
+  }
+
+  /** open or acknowledged alerts of one baseline (workload + container), newest first */
+  unresolved(workloadId: string, container: string | null, limit = 1000): StoredAlert[] {
+    return (
+      this.db
+        .prepare(`SELECT ${COLS} FROM alerts WHERE workload_id = ? AND status != 'resolved' ORDER BY time DESC LIMIT ?`)
+        .all(workloadId, limit) as Row[]
+    )
+      .map(fromRow)
+      .filter((a) => container === null || containerOfAlert(a) === container);
   }
 
   /**
-   * open alerts (within cooldown) to restore dedup state after a restart: the `limit`
-   * most recently seen, returned oldest first
+   * unresolved alerts (within cooldown) to restore dedup state after a restart: the
+   * `limit` most recently seen, returned oldest first
    */
   openSince(since: number, limit: number): Alert[] {
     const rows = this.db
-      .prepare('SELECT body FROM (SELECT body, last_seen FROM alerts WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT ?) ORDER BY last_seen')
+      .prepare("SELECT body FROM (SELECT body, last_seen FROM alerts WHERE last_seen >= ? AND status != 'resolved' ORDER BY last_seen DESC LIMIT ?) ORDER BY last_seen")
       .all(since, limit) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as Alert);
   }

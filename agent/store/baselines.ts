@@ -100,10 +100,6 @@ export class BaselineStore {
       }[]
     ).map((r) => ({ version: r.version, state: r.state, image: r.image, archivedAt: r.archived_at, snapshot: JSON.parse(r.snapshot) as BaselineSnapshot }));
   }
-
-  audit(actor: string, action: string, baselineKey: string | null, detail: unknown, now: number): void {
-    this.db.prepare('INSERT INTO audit_trail (time, actor, action, baseline_key, detail) VALUES (?, ?, ?, ?, ?)').run(now, actor, action, baselineKey, JSON.stringify(detail ?? null));
-  }
 }
 
 function rowToItem(r: ItemRow): Item {

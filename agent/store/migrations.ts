@@ -81,4 +81,19 @@ export const migrations: string[] = [
   ALTER TABLE outbox ADD COLUMN is_update INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX outbox_sink_alert ON outbox (sink, alert_id);
   `,
+  // 3: responders — alert triage status (who/when/why), a stable (time, id) order for
+  // cursor pages, and where each audited change came from
+  `
+  ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+  ALTER TABLE alerts ADD COLUMN status_by TEXT;
+  ALTER TABLE alerts ADD COLUMN status_at INTEGER;
+  ALTER TABLE alerts ADD COLUMN status_note TEXT;
+  CREATE INDEX alerts_time_id ON alerts (time, id);
+  CREATE INDEX alerts_status ON alerts (status, time);
+  ALTER TABLE audit_trail ADD COLUMN workload_id TEXT;
+  ALTER TABLE audit_trail ADD COLUMN via TEXT;
+  ALTER TABLE audit_trail ADD COLUMN remote TEXT;
+  CREATE INDEX audit_time ON audit_trail (time);
+  CREATE INDEX audit_workload ON audit_trail (workload_id, seq);
+  `,
 ];

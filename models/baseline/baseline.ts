@@ -6,6 +6,7 @@ import { BASELINE_KINDS, kindIndex, splitNetKey, type BaselineKind, type Item, t
 import { WILDCARD } from './generalize.ts';
 import { DirtyKeys } from './dirty.ts';
 import { globToRegExp, mergeInto, similarity } from './match.ts';
+import { Decisions, Forbidden, copyDecisions, type DecisionsMeta } from './decisions.ts';
 
 export { globToRegExp } from './match.ts';
 export { DirtyKeys } from './dirty.ts';
@@ -37,7 +38,7 @@ export const DEFAULT_LEARNING: LearningConfig = {
   maxNodes: 32,
 };
 
-export interface BaselineMeta {
+export interface BaselineMeta extends DecisionsMeta {
   workloadId: string;
   container: string;
   namespace: string | null;
@@ -100,6 +101,8 @@ export class Baseline {
   metaDirty = true;
   /** snapshots of versions replaced since the last flush (kept for diff and audit) */
   readonly archived: BaselineSnapshot[] = [];
+  /** what a person forbade or excepted (decisions.ts) */
+  readonly decisions: Decisions;
 
   constructor(meta: BaselineMeta) {
     this.key = baselineKey(meta.workloadId, meta.container);
@@ -112,10 +115,11 @@ export class Baseline {
     for (const [k, dirs] of Object.entries(meta.collapsed) as [BaselineKind, string[]][]) {
       this.kinds[kindIndex(k)].collapsed = new Set(dirs);
     }
+    this.decisions = new Decisions(meta);
   }
 
   static fromSnapshot(s: BaselineSnapshot): Baseline {
-    const b = new Baseline({ ...s.meta, collapsed: { ...s.meta.collapsed } });
+    const b = new Baseline({ ...s.meta, collapsed: { ...s.meta.collapsed }, ...copyDecisions(s.meta) });
     for (const [kind, items] of Object.entries(s.items) as [BaselineKind, Item[]][]) {
       for (const it of items) b.putItem(kind, { ...it, nodes: [...it.nodes] });
     }
@@ -130,7 +134,7 @@ export class Baseline {
     for (const [kind, m] of this.items) if (m.size > 0) items[kind] = [...m.values()].map(copyItem).sort((a, b) => (a.key < b.key ? -1 : 1));
     const collapsed: BaselineMeta['collapsed'] = {};
     for (const [k, v] of Object.entries(this.meta.collapsed) as [BaselineKind, string[]][]) collapsed[k] = [...v];
-    return { key: this.key, meta: { ...this.meta, collapsed }, items };
+    return { key: this.key, meta: { ...this.meta, collapsed, ...copyDecisions(this.meta) }, items };
   }
 
   learning(): boolean {
@@ -195,17 +199,20 @@ export class Baseline {
     node: string,
     cfg: LearningConfig,
     detail?: { parent?: string; args?: string; op?: string },
-  ): { novel: boolean; lineageNovel: boolean } {
+  ): { novel: boolean; lineageNovel: boolean; forbidden?: true } {
+    // forbidden items are never learned (a forbid also removed any matching item)
+    const f = this.decisions.forbidden;
+    if (f !== undefined && f.match(kind, key) !== undefined) return FORBIDDEN_HIT;
     let item = this.get(kind, key);
     const novel = item === undefined;
     let lineageNovel = false;
     if (item === undefined) {
-      if (!this.learning()) return { novel: true, lineageNovel: false };
+      if (!this.learning()) return NOVEL;
       if (this.size >= cfg.maxItems) {
         this.meta.state = 'unstable';
         this.meta.unstableReason = `more than ${cfg.maxItems} items (size budget); learning stopped`;
         this.metaDirty = true;
-        return { novel: true, lineageNovel: false };
+        return NOVEL;
       }
       item = { key, count: 0, firstSeen: now, lastSeen: now, nodes: [node] };
       this.putItem(kind, item);
@@ -220,6 +227,45 @@ export class Baseline {
     if (detail) lineageNovel = this.addDetail(item, kind, detail, cfg);
     this.dirty.mark(kind, item.key);
     return { novel, lineageNovel };
+  }
+
+  /** the forbidding pattern `key` matches, if any */
+  forbiddenBy(kind: BaselineKind, key: string): string | undefined {
+    return this.decisions.forbidden?.match(kind, key);
+  }
+
+  /**
+   * Forbid a pattern: never learn it, always alert on it. Known items it matches are
+   * removed (returned). False when it was already forbidden.
+   */
+  forbid(kind: BaselineKind, pattern: string): { added: boolean; removed: string[] } {
+    const f = (this.decisions.forbidden ??= new Forbidden());
+    const added = f.add(kind, pattern);
+    const removed: string[] = [];
+    for (const key of [...this.items.get(kind)!.keys()]) if (f.match(kind, key) !== undefined && this.removeItem(kind, key)) removed.push(key);
+    this.decided();
+    return { added, removed };
+  }
+
+  unforbid(kind: BaselineKind, pattern: string): boolean {
+    return this.decided(this.decisions.forbidden?.remove(kind, pattern) ?? false);
+  }
+
+  /** approve a built-in rule's finding for this baseline (it stops alerting) */
+  except(rule: string, dedupOn: string): boolean {
+    return this.decided(this.decisions.except(rule, dedupOn));
+  }
+
+  unexcept(rule: string, dedupOn: string): boolean {
+    return this.decided(this.decisions.unexcept(rule, dedupOn));
+  }
+
+  private decided(changed = true): boolean {
+    if (changed) {
+      this.decisions.writeTo(this.meta);
+      this.metaDirty = true;
+    }
+    return changed;
   }
 
   private addDetail(item: Item, kind: BaselineKind, d: { parent?: string; args?: string; op?: string }, cfg: LearningConfig): boolean {
@@ -356,6 +402,9 @@ export class Baseline {
     return scored.slice(0, n).map((x) => x.k);
   }
 }
+
+const NOVEL = Object.freeze({ novel: true, lineageNovel: false });
+const FORBIDDEN_HIT = Object.freeze({ novel: true, lineageNovel: false, forbidden: true as const });
 
 function copyItem(it: Item): Item {
   const c: Item = { ...it, nodes: [...it.nodes] };

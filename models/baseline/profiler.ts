@@ -24,6 +24,8 @@ export interface Observation {
   novel: string[];
   /** exec of a known binary from a parent it was never seen with */
   lineageNovel: boolean;
+  /** the subset of items a person forbade for this baseline (never learned, always alert) */
+  forbidden: string[];
 }
 
 /** the image an event's container runs, by digest when known */
@@ -38,8 +40,10 @@ export class Profiler {
 
   constructor(public cfg: LearningConfig) {}
 
+  /** add a baseline, or replace the one with its key (import) */
   load(b: Baseline): void {
     this.baselines.set(b.key, b);
+    this.index.get(b.meta.workloadId)?.delete(b.meta.container);
   }
 
   /** workload id → container → baseline: avoids building a key string per event */
@@ -102,6 +106,7 @@ export class Profiler {
     const raw: readonly string[] = ev.kind === 'syscall' ? ev.names : singleKeyArray(singleKey(ev));
     const items: string[] = [];
     let novel: string[] = NONE;
+    let forbidden: string[] = NONE;
     let lineageNovel = false;
     const parentExe = ev.kind === 'exec' ? ev.process.ancestors?.[0]?.exe : undefined;
     const parent = parentExe !== undefined ? generalizePath(parentExe) : undefined;
@@ -117,10 +122,11 @@ export class Profiler {
       items.push(key);
       const o = b.observe(kind, key, now, ev.node, this.cfg, detail);
       if (o.novel) (novel === NONE ? (novel = []) : novel).push(key);
+      if (o.forbidden === true) (forbidden === NONE ? (forbidden = []) : forbidden).push(key);
       if (o.lineageNovel) lineageNovel = true;
     }
     if (learning) tick(b, now, this.cfg);
-    return { baseline: b, kind, items, novel, lineageNovel };
+    return { baseline: b, kind, items, novel, lineageNovel, forbidden };
   }
 
   /**
@@ -133,17 +139,21 @@ export class Profiler {
       const names = ev.names;
       const items: string[] = new Array<string>(names.length);
       let novel: string[] = NONE;
+      let forbidden: string[] = NONE;
       for (let i = 0; i < names.length; i++) {
         const key = b.canonical('syscall', names[i]);
         items[i] = key;
-        if (b.get('syscall', key) === undefined) (novel === NONE ? (novel = []) : novel).push(key);
+        if (b.get('syscall', key) === undefined) {
+          (novel === NONE ? (novel = []) : novel).push(key);
+          if (b.forbiddenBy('syscall', key) !== undefined) (forbidden === NONE ? (forbidden = []) : forbidden).push(key);
+        }
       }
-      return { baseline: b, kind: 'syscall', items, novel, lineageNovel: false };
+      return { baseline: b, kind: 'syscall', items, novel, lineageNovel: false, forbidden };
     }
     const kind = ev.kind;
     const key = b.canonical(kind, singleKey(ev));
     const it = b.get(kind, key);
-    if (it === undefined) return { baseline: b, kind, items: [key], novel: [key], lineageNovel: false };
+    if (it === undefined) return { baseline: b, kind, items: [key], novel: [key], lineageNovel: false, forbidden: b.forbiddenBy(kind, key) !== undefined ? [key] : NONE };
     let lineageNovel = false;
     const parents = kind === 'exec' ? it.detail?.parents : undefined;
     if (parents !== undefined) {
@@ -153,7 +163,7 @@ export class Profiler {
         lineageNovel = !parents.includes(parent) && !parents.includes(WILDCARD);
       }
     }
-    return { baseline: b, kind, items: [key], novel: NONE, lineageNovel };
+    return { baseline: b, kind, items: [key], novel: NONE, lineageNovel, forbidden: NONE };
   }
 
   /** advance every baseline's state machine (called periodically, and at end of replay) */

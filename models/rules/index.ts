@@ -16,6 +16,7 @@ import minerPortEgress from './miner-port-egress/rule.ts';
 import filelessExec from './fileless-exec/rule.ts';
 import dangerousSyscall from './dangerous-syscall/rule.ts';
 import saTokenRead from './sa-token-read/rule.ts';
+import forbiddenItem from './forbidden-item/rule.ts';
 
 export const rules: Rule[] = [
   unexpectedExec,
@@ -34,6 +35,7 @@ export const rules: Rule[] = [
   filelessExec,
   dangerousSyscall,
   saTokenRead,
+  forbiddenItem,
 ];
 
 /** the ids of every registered rule (config keys and sink filters are checked against it) */

