@@ -163,6 +163,11 @@ export class ApiServer {
     this.upgrades.set(path, handler);
   }
 
+  /** paths served as WebSocket upgrades */
+  upgradeList(): string[] {
+    return [...this.upgrades.keys()];
+  }
+
   async listen(): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -192,7 +197,10 @@ export class ApiServer {
   }
 
   private async principalOf(req: IncomingMessage, t: Target | undefined, upgrade: boolean): Promise<Principal> {
-    const h = req.headers.authorization;
+    // the API server's pod proxy strips Authorization: the kubectl plugin sends the
+    // caller's token in X-Habitwatch-Authorization instead (same format)
+    const x = req.headers['x-habitwatch-authorization'];
+    const h = req.headers.authorization ?? (Array.isArray(x) ? x.join(',') : x);
     let token: string | undefined;
     if (h !== undefined) {
       const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(h);
@@ -222,6 +230,7 @@ export class ApiServer {
       const t = parseTarget(req.url);
       path = t.path;
       const m = this.match(method, t.segments);
+      if (m === undefined && this.upgrades.has(t.path)) throw new HttpError(426, `${t.path} is a WebSocket endpoint: send an Upgrade: websocket request`, { Upgrade: 'websocket' });
       if (m === undefined) throw new HttpError(404, `no route for ${t.path}`);
       if ('allow' in m) throw new HttpError(405, `${method} not allowed on ${t.path} (allowed: ${m.allow.join(', ')})`, { Allow: m.allow.join(', ') });
       const { route, params } = m;
@@ -341,7 +350,7 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 414: 'URI Too Long', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 414: 'URI Too Long', 426: 'Upgrade Required', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error' };
 
 /** an HTTP response written straight to a socket (upgrades, parse errors) */
 function rawReply(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
