@@ -62,6 +62,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const engine = new Engine(profiler, rules, config.engine);
   const alerts = new AlertStore(db);
   engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
+  engine.incidents?.restore(alerts.incidents.openSince(now() - config.engine.incidents.windowMs, config.engine.incidents.maxOpen));
   const responder = new Responder({
     profiler,
     learning: config.learning,

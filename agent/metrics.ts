@@ -14,6 +14,9 @@ export interface Metrics {
   alertRepeats: Counter<'rule'>;
   /** of the repeats, those that were a new target of a fan-out finding */
   alertFolds: Counter<'rule'>;
+  /** incidents opened (what pages), and raised to a higher severity */
+  incidents: Counter<'severity' | 'namespace'>;
+  incidentEscalations: Counter<'severity'>;
   pipelineLatency: Histogram<never>;
   queueDepth: Gauge<'stage'>;
   baselines: Gauge<'state'>;
@@ -85,6 +88,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['rule'],
       registers: r,
     }),
+    incidents: new Counter({
+      name: 'habitwatch_incidents_total',
+      help: 'Incidents opened (alerts of one attack grouped; what pages a human), by severity at opening and namespace',
+      labelNames: ['severity', 'namespace'],
+      registers: r,
+    }),
+    incidentEscalations: new Counter({
+      name: 'habitwatch_incident_escalations_total',
+      help: 'Incidents raised to a higher severity by a later alert, by the new severity',
+      labelNames: ['severity'],
+      registers: r,
+    }),
     pipelineLatency: new Histogram({
       name: 'habitwatch_pipeline_latency_seconds',
       help: 'Time from an event being accepted to its alert being committed',
@@ -117,7 +132,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     boundedEntries: new Gauge({
       name: 'habitwatch_bounded_entries',
-      help: 'Entries held by a bounded in-memory structure (open_alerts, written_containers, baselines)',
+      help: 'Entries held by a bounded in-memory structure (open_alerts, written_containers, baselines, fanout_findings, open_incidents)',
       labelNames: ['structure'],
       registers: r,
     }),

@@ -8,6 +8,7 @@ import type { Enricher } from '../collector/enrich/index.ts';
 import type { Logger } from '../collector/log.ts';
 import { redactEvent } from '../collector/redact-event.ts';
 import type { AlertUpdate } from '../models/alert.ts';
+import type { IncidentUpdate } from '../models/incident.ts';
 import type { Engine } from '../models/engine.ts';
 import type { AlertStore } from './store/alerts.ts';
 import type { BaselineStore } from './store/baselines.ts';
@@ -38,6 +39,7 @@ export class Pipeline {
   /** engine counters already exported, to turn cumulative stats into increments */
   private exported = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
   private exportedFanOutEvicted = 0;
+  private exportedIncidentsEvicted = 0;
 
   constructor(private deps: PipelineDeps) {}
 
@@ -60,7 +62,9 @@ export class Pipeline {
     if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
     if (updates.length === 0) return updates;
     const merged = coalesce(updates);
-    this.deps.alerts?.commit(merged);
+    const incidents = this.deps.engine.incidents?.drain() ?? [];
+    this.deps.alerts?.commit(merged, incidents);
+    this.countIncidents(incidents);
     const m = this.deps.metrics;
     const latency = (performance.now() - acceptedAt) / 1000;
     for (const u of merged) {
@@ -76,6 +80,15 @@ export class Pipeline {
       this.deps.onAlert?.(u);
     }
     return merged;
+  }
+
+  private countIncidents(incidents: readonly IncidentUpdate[]): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    for (const u of incidents) {
+      if (u.change === 'opened') m.incidents.inc({ severity: u.incident.severity, namespace: u.incident.workload.namespace ?? '' });
+      else if (u.change === 'escalated') m.incidentEscalations.inc({ severity: u.incident.severity });
+    }
   }
 
   /** Persist changed baselines now. */
@@ -121,6 +134,11 @@ export class Pipeline {
     m.boundedEvicted.inc({ structure: 'written_containers', reason: 'cap' }, s.writtenEvicted - x.writtenEvicted);
     this.exported = { ...s };
     m.boundedEntries.set({ structure: 'fanout_findings' }, e.fanOut.size);
+    if (e.incidents !== undefined) {
+      m.boundedEntries.set({ structure: 'open_incidents' }, e.incidents.size);
+      m.boundedEvicted.inc({ structure: 'open_incidents', reason: 'cap' }, e.incidents.evicted - this.exportedIncidentsEvicted);
+      this.exportedIncidentsEvicted = e.incidents.evicted;
+    }
     m.boundedEvicted.inc({ structure: 'fanout_findings', reason: 'cap' }, e.fanOut.evicted - this.exportedFanOutEvicted);
     this.exportedFanOutEvicted = e.fanOut.evicted;
   }

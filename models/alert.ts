@@ -100,6 +100,8 @@ export interface Alert {
   dedupKey: string;
   /** occurrences folded into this alert within the cooldown window */
   count: number;
+  /** id of the incident the alert belongs to (absent when incident grouping is off) */
+  incident?: string;
 }
 
 /** What the engine emits: a new alert, or an existing one whose count grew. */

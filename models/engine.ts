@@ -1,7 +1,7 @@
 // The detection engine: profile each event against its baseline, run the rules
 // that care about its kind, and fold repeats inside the cooldown window into the
 // open alert's count. Pure: time comes in as an argument; ids are content hashes.
-import { createHash } from 'node:crypto';
+import { contentId } from './ids.ts';
 import type { EventKind, RuntimeEvent } from '../collector/event.ts';
 import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severity } from './alert.ts';
 import type { Profiler, Observation } from './baseline/profiler.ts';
@@ -10,6 +10,7 @@ import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
 import { WrittenPaths } from './written.ts';
 import { RecentMap } from './recent.ts';
 import { DEFAULT_FANOUT, FanOut, type FanOutConfig } from './fanout.ts';
+import { DEFAULT_INCIDENTS, IncidentGrouper, type IncidentConfig } from './incidents.ts';
 
 export interface RuleSettings {
   enabled?: boolean;
@@ -31,6 +32,8 @@ export interface EngineConfig {
   maxWrittenContainers: number;
   /** fan-out folding of novelty hits from one actor (models/fanout.ts) */
   fanOut: FanOutConfig;
+  /** grouping of alerts into incidents (models/incidents.ts) */
+  incidents: IncidentConfig;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
@@ -40,6 +43,7 @@ export const DEFAULT_ENGINE: EngineConfig = {
   maxWrittenPerContainer: 4096,
   maxWrittenContainers: 1024,
   fanOut: DEFAULT_FANOUT,
+  incidents: DEFAULT_INCIDENTS,
 };
 
 /** an open alert with its last occurrence as a number (not parsed from ISO per repeat) */
@@ -66,6 +70,8 @@ export class Engine {
   private written: RecentMap<string, WrittenPaths>;
   /** open fan-out findings by rule, baseline and actor */
   readonly fanOut: FanOut;
+  /** undefined when incident grouping is off */
+  readonly incidents: IncidentGrouper | undefined;
   readonly stats: EngineStats = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
   /** raised alerts per rule, for summaries */
   readonly raised = new Map<string, number>();
@@ -84,6 +90,7 @@ export class Engine {
     this.open = new RecentMap(cfg.maxOpenAlerts);
     this.written = new RecentMap(cfg.maxWrittenContainers);
     this.fanOut = new FanOut(cfg.fanOut);
+    this.incidents = cfg.incidents.enabled ? new IncidentGrouper(cfg.incidents) : undefined;
     for (const r of rules) {
       if (cfg.rules[r.id]?.enabled === false) continue;
       for (const k of r.kinds) (this.byKind[kindIndex(k)] ??= []).push(r);
@@ -143,12 +150,18 @@ export class Engine {
       if (best !== undefined) {
         if (novelty) (also ??= []).push(novelty[0].id);
         const hit = also !== undefined ? { ...best[1], description: `${best[1].description ?? best[0].title + '.'} Also matched: ${also.join(', ')}.` } : best[1];
-        out.push(this.raise(best[0], hit, ev, obs, now));
-      } else if (novelty !== undefined) out.push(this.raise(novelty[0], novelty[1], ev, obs, now));
+        out.push(this.placed(this.raise(best[0], hit, ev, obs, now), now));
+      } else if (novelty !== undefined) out.push(this.placed(this.raise(novelty[0], novelty[1], ev, obs, now), now));
     }
     // chmod changes no content: `chmod +x run.sh && ./run.sh` from the image is not drift
     if (ev.kind === 'file_write' && ev.op !== 'unlink' && ev.op !== 'chmod') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
     return out;
+  }
+
+  /** the update, its alert placed in its incident */
+  private placed(u: AlertUpdate, now: number): AlertUpdate {
+    this.incidents?.add(u, now);
+    return u;
   }
 
   /** configured override first: it also decides which rule speaks for an event */
@@ -284,7 +297,5 @@ function describe(rule: Rule, hit: RuleHit, obs: Observation, expected: string[]
 
 /** deterministic id: same dedup key at the same instant on the same node → same id */
 function alertId(dedupKey: string, now: number, node: string): string {
-  const h = createHash('sha256').update(`${dedupKey}\u0000${now}\u0000${node}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return contentId(dedupKey, now, node);
 }
-

@@ -9,6 +9,7 @@ usage: habitwatch <command> [options]
   replay   --source NAME FILE… [--learn-events N | --learn-until TIME] [--json]
   baseline list|show|diff|approve|relearn|lock|unlock|export …   query and edit baselines
   alerts   [--follow] [--since TIME] [--severity S] [--workload ID]
+  incidents [show ID] [--since TIME] [--severity S] [--workload ID]   alerts grouped by attack
   help     this text
 Run "habitwatch <command> --help" for a command's options.`;
 
@@ -23,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./baseline.ts')).baselineCommand(rest, process.stdout);
     case 'alerts':
       return (await import('./alerts.ts')).alertsCommand(rest, process.stdout);
+    case 'incidents':
+      return (await import('./incidents.ts')).incidentsCommand(rest, process.stdout);
     case undefined:
     case 'help':
     case '--help':

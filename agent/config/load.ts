@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { sources } from '../../collector/sources/index.ts';
 import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/baseline.ts';
 import { DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
+import { DEFAULT_INCIDENTS, type GroupBy, type IncidentConfig } from '../../models/incidents.ts';
 import type { Severity } from '../../models/alert.ts';
 import { configSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
@@ -189,6 +190,7 @@ export function buildConfig(raw: unknown): AgentConfig {
       ...(d.fanOut?.maxItems !== undefined ? { maxItems: d.fanOut.maxItems } : {}),
     },
     rules: d.rules ?? {},
+    incidents: incidentConfig((r.incidents ?? {}) as RawIncidents),
   };
   const s = (r.sources ?? {}) as Record<string, unknown> & { enabled?: 'auto' | string[] };
   const settings: Record<string, unknown> = {};
@@ -217,6 +219,29 @@ export function buildConfig(raw: unknown): AgentConfig {
   };
   if (cfg.store.flushIntervalMs > 1000) throw new ConfigError(['store.flushInterval: at most 1s (the crash-loss budget)']);
   return deepFreeze(cfg);
+}
+
+interface RawIncidents {
+  enabled?: boolean;
+  window?: string | number;
+  maxDuration?: string | number;
+  groupBy?: GroupBy;
+  processTree?: boolean;
+  maxTimeline?: number;
+  maxOpen?: number;
+}
+
+function incidentConfig(i: RawIncidents): IncidentConfig {
+  return {
+    ...DEFAULT_INCIDENTS,
+    ...(i.enabled !== undefined ? { enabled: i.enabled } : {}),
+    ...(i.window !== undefined ? { windowMs: parseDuration(i.window) } : {}),
+    ...(i.maxDuration !== undefined ? { maxDurationMs: parseDuration(i.maxDuration) } : {}),
+    ...(i.groupBy !== undefined ? { groupBy: i.groupBy } : {}),
+    ...(i.processTree !== undefined ? { processTree: i.processTree } : {}),
+    ...(i.maxTimeline !== undefined ? { maxTimeline: i.maxTimeline } : {}),
+    ...(i.maxOpen !== undefined ? { maxOpen: i.maxOpen } : {}),
+  };
 }
 
 function splitListen(listen: string): [string, number] {

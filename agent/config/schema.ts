@@ -3,6 +3,7 @@
 import { sources } from '../../collector/sources/index.ts';
 import { SEVERITIES } from '../../models/alert.ts';
 import { rules } from '../../models/rules/index.ts';
+import { GROUP_BY } from '../../models/incidents.ts';
 import type { JsonSchema } from '../../collector/sources/types.ts';
 import { durationSchema } from './duration.ts';
 import { sinksConfigSchema } from '../sinks/index.ts';
@@ -91,6 +92,19 @@ export function configSchema(): JsonSchema {
             properties: { window: durationSchema, maxItems: { type: 'integer', minimum: 1, maximum: 4096 } },
           },
           rules: { type: 'object', additionalProperties: false, properties: ruleProps },
+        },
+      },
+      incidents: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean' },
+          window: durationSchema,
+          maxDuration: durationSchema,
+          groupBy: { enum: [...GROUP_BY] },
+          processTree: { type: 'boolean' },
+          maxTimeline: { type: 'integer', minimum: 1, maximum: 10000 },
+          maxOpen: { type: 'integer', minimum: 1 },
         },
       },
       store: {

@@ -52,12 +52,16 @@ export interface ShardResult {
 
 const BATCH = 512;
 
-/** The pipeline a replay judges with: learning from the input, alerts kept by id. */
+/**
+ * The pipeline a replay judges with: learning from the input, alerts kept by id.
+ * Incidents group within a scope only (no process-tree joins across workloads), so a
+ * replay sharded by workload gives exactly the alerts of one thread, incident ids too.
+ */
 export function replayPipeline(learning: LearningConfig, engineCfg: EngineConfig): { profiler: Profiler; pipeline: Pipeline; alerts: Map<string, Alert> } {
   const profiler = new Profiler(learning);
   const alerts = new Map<string, Alert>();
   const pipeline = new Pipeline({
-    engine: new Engine(profiler, rules, engineCfg),
+    engine: new Engine(profiler, rules, { ...engineCfg, incidents: { ...engineCfg.incidents, processTree: false } }),
     enricher: createEnricher(),
     log: silentLogger,
     now: () => 0,

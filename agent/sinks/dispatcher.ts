@@ -1,15 +1,16 @@
-// The outbox worker: enqueues deliveries inside the alert commit (AlertStore.onCommit)
-// and runs one independent loop per sink, so a slow or dead sink only ever delays
-// itself. Per sink: strict seq order, batches, exponential backoff with jitter,
+// The outbox worker: enqueues deliveries inside the alert commit (AlertStore.onCommit,
+// and IncidentStore.onCommit for sinks that deliver incidents) and runs one independent
+// loop per sink, so a slow or dead sink only ever delays itself. Per sink: strict seq order, batches, exponential backoff with jitter,
 // Retry-After, bounded queue and age, and resumption of pending rows after a restart.
 import type { AlertUpdate, Alert } from '../../models/alert.ts';
 import { severityRank, type Severity } from '../../models/alert.ts';
+import type { Incident, IncidentUpdate } from '../../models/incident.ts';
 import type { AlertStore } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
-import { Outbox, type OutboxRow } from '../store/outbox.ts';
+import { Outbox, type OutboxRow, type OutboxSubject } from '../store/outbox.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../../collector/log.ts';
-import { DeliveryError, type Delivery, type SinkInstance } from './types.ts';
+import { DeliveryError, type DeliverWhat, type Delivery, type IncidentDelivery, type SinkInstance } from './types.ts';
 import { backoffMs } from '../../collector/backoff.ts';
 import { timerWithClock, type Timer } from '../timer.ts';
 
@@ -29,6 +30,8 @@ export interface ResolvedSink {
   maxAgeMs: number;
   wantsUpdates: boolean;
   resend?: { intervalMs: number; windowMs: number };
+  /** alerts, or incidents (the alerts of one attack, grouped) */
+  deliver: DeliverWhat;
 }
 
 /** Retry-After is honoured up to this long; a longer one is taken as this */
@@ -46,6 +49,14 @@ export function matchesFilter(s: Pick<ResolvedSink, 'minSeverity' | 'namespaces'
   if (s.minSeverity && severityRank(a.severity) < severityRank(s.minSeverity)) return false;
   if (s.namespaces && s.namespaces.length > 0 && !s.namespaces.includes(a.namespace ?? '')) return false;
   if (s.rules && s.rules.length > 0 && !s.rules.includes(a.rule)) return false;
+  return true;
+}
+
+/** the incident filter: its severity, its namespace, and any of its rules */
+export function matchesIncident(s: Pick<ResolvedSink, 'minSeverity' | 'namespaces' | 'rules'>, i: Pick<Incident, 'severity' | 'rules'> & { namespace: string | null }): boolean {
+  if (s.minSeverity && severityRank(i.severity) < severityRank(s.minSeverity)) return false;
+  if (s.namespaces && s.namespaces.length > 0 && !s.namespaces.includes(i.namespace ?? '')) return false;
+  if (s.rules && s.rules.length > 0 && !i.rules.some((r) => s.rules!.includes(r))) return false;
   return true;
 }
 
@@ -103,6 +114,7 @@ class SinkWorker {
 
   /** called inside the alert commit transaction: keep it cheap and never async */
   enqueue(u: AlertUpdate, now: number): void {
+    if (this.s.deliver !== 'alerts') return;
     const a = u.alert;
     if (!matchesFilter(this.s, { severity: a.severity, namespace: a.workload.namespace, rule: a.rule })) return;
     if (!u.isNew) {
@@ -112,14 +124,31 @@ class SinkWorker {
     this.add(a.id, a.count, !u.isNew, now);
   }
 
-  /** re-send of a still-firing alert, unless one is already queued */
-  resend(id: string, count: number, now: number): void {
-    if (this.outbox.hasPending(this.s.name, id)) return;
-    this.add(id, count, true, now);
+  /**
+   * Incidents page on opening and on escalation (every sink); growth and repeats are
+   * updates (sinks that want them). An escalation past the sink's minSeverity is the
+   * first this sink hears of the incident: a new delivery, not an update.
+   */
+  enqueueIncident(u: IncidentUpdate, now: number): void {
+    if (this.s.deliver !== 'incidents') return;
+    const i = u.incident;
+    if (!matchesIncident(this.s, { severity: i.severity, namespace: i.workload.namespace, rules: i.rules })) return;
+    const firstForSink = u.isNew || (u.change === 'escalated' && u.previous !== undefined && this.s.minSeverity !== undefined && severityRank(u.previous) < severityRank(this.s.minSeverity));
+    if (!firstForSink) {
+      if (u.change !== 'escalated' && !this.s.wantsUpdates) return;
+      if (this.outbox.coalesce(this.s.name, i.id, i.count, this.inflightMaxSeq)) return;
+    }
+    this.add(i.id, i.count, !firstForSink, now, 'incident');
   }
 
-  private add(id: string, revision: number, update: boolean, now: number): void {
-    this.outbox.enqueue(this.s.name, id, revision, update, now);
+  /** re-send of a still-firing alert (or incident), unless one is already queued */
+  resend(id: string, count: number, now: number, subject: OutboxSubject = 'alert'): void {
+    if (this.outbox.hasPending(this.s.name, id)) return;
+    this.add(id, count, true, now, subject);
+  }
+
+  private add(id: string, revision: number, update: boolean, now: number, subject: OutboxSubject = 'alert'): void {
+    this.outbox.enqueue(this.s.name, id, revision, update, now, subject);
     this.depth++;
     this.metrics.delivery.outboxEnqueued.inc({ sink: this.s.name });
     if (this.depth > this.s.maxQueue) {
@@ -231,12 +260,28 @@ class SinkWorker {
     this.log.warn('outbox: dropped deliveries older than maxAge', { sink: this.s.name, maxAgeMs: this.s.maxAgeMs, dropped: gone.length, alerts: gone.slice(0, 10) });
   }
 
-  private async deliver(rows: OutboxRow[]): Promise<void> {
-    const name = this.s.name;
-    const batch: Delivery[] = [];
+  /** the stored subjects of rows (rows of one subject: the head's), and how to send them */
+  private load(rows: OutboxRow[]): { sent: OutboxRow[]; missing: number[]; send: (signal: AbortSignal) => Promise<void> } {
+    const subject = rows[0].subject;
+    const end = rows.findIndex((r) => r.subject !== subject);
+    const same = end < 0 ? rows : rows.slice(0, end);
     const sent: OutboxRow[] = [];
     const missing: number[] = [];
-    for (const r of rows) {
+    if (subject === 'incident') {
+      const batch: IncidentDelivery[] = [];
+      for (const r of same) {
+        const incident: Incident | undefined = this.sendsIncidents() ? this.alerts.incidents.get(r.alertId) : undefined;
+        if (!incident) {
+          missing.push(r.seq);
+          continue;
+        }
+        batch.push({ incident, idempotencyKey: incident.id, revision: Math.max(r.revision, incident.count), update: r.update });
+        sent.push(r);
+      }
+      return { sent, missing, send: (signal) => this.s.instance.sendIncidents!(batch, signal) };
+    }
+    const batch: Delivery[] = [];
+    for (const r of same) {
       const alert: Alert | undefined = this.alerts.get(r.alertId);
       if (!alert) {
         missing.push(r.seq);
@@ -245,18 +290,29 @@ class SinkWorker {
       batch.push({ alert, idempotencyKey: alert.id, revision: Math.max(r.revision, alert.count), update: r.update });
       sent.push(r);
     }
+    return { sent, missing, send: (signal) => this.s.instance.send(batch, signal) };
+  }
+
+  private sendsIncidents(): boolean {
+    return this.s.instance.sendIncidents !== undefined;
+  }
+
+  private async deliver(rows: OutboxRow[]): Promise<void> {
+    const name = this.s.name;
+    const { sent, missing, send } = this.load(rows);
     if (missing.length > 0) {
       this.outbox.remove(missing);
       this.depth -= missing.length;
       this.metrics.delivery.outboxDropped.inc({ sink: name, reason: 'alert_missing' }, missing.length);
-      this.log.warn('outbox: alert no longer stored, delivery dropped', { sink: name, dropped: missing.length });
+      this.log.warn('outbox: alert or incident no longer stored, delivery dropped', { sink: name, dropped: missing.length });
     }
+    const batch = sent;
     if (batch.length === 0) return;
     const seqs = sent.map((r) => r.seq);
     this.inflightMaxSeq = seqs[seqs.length - 1];
     const endTimer = this.metrics.delivery.requestDuration.startTimer({ sink: name });
     try {
-      await this.s.instance.send(batch, this.abort.signal);
+      await send(this.abort.signal);
       endTimer();
       if (this.isolate > 0) this.isolate--;
       const now = this.now();
@@ -297,7 +353,7 @@ class SinkWorker {
           sink: name,
           reason: err.reason,
           error: err.message,
-          alerts: batch.map((d) => d.alert.id).slice(0, 10),
+          alerts: batch.map((r) => r.alertId).slice(0, 10),
         });
       }
     } finally {
@@ -346,6 +402,10 @@ export class Dispatcher {
       if (u.isNew) this.o.metrics.delivery.countAlertWorkload(u.alert.workload.namespace, `${u.alert.workload.kind}/${u.alert.workload.name}`);
       for (const w of this.workers) w.enqueue(u, now);
     });
+    this.o.alerts.incidents.onCommit((u) => {
+      const now = this.now();
+      for (const w of this.workers) w.enqueueIncident(u, now);
+    });
     for (const w of this.workers) {
       const pending = this.outbox.depth(w.s.name);
       if (pending > 0) this.o.log.info('outbox: resuming pending deliveries', { sink: w.s.name, pending });
@@ -368,11 +428,19 @@ export class Dispatcher {
 
   private startResend(w: SinkWorker, r: { intervalMs: number; windowMs: number }): void {
     const firing = this.o.db.prepare('SELECT id, count, severity, namespace, rule FROM alerts WHERE last_seen >= ?');
+    const active = this.o.db.prepare('SELECT id, count, body FROM incidents WHERE last_seen >= ?');
     const cancel = this.timer.every(r.intervalMs, () => {
       if (this.stopped) return;
       const now = this.now();
       try {
         this.o.db.transaction(() => {
+          if (w.s.deliver === 'incidents') {
+            for (const row of active.all(now - r.windowMs) as { id: string; count: number; body: string }[]) {
+              const i = JSON.parse(row.body) as Incident;
+              if (matchesIncident(w.s, { severity: i.severity, namespace: i.workload.namespace, rules: i.rules })) w.resend(row.id, row.count, now, 'incident');
+            }
+            return;
+          }
           for (const a of firing.all(now - r.windowMs) as { id: string; count: number; severity: Severity; namespace: string | null; rule: string }[]) {
             if (matchesFilter(w.s, a)) w.resend(a.id, a.count, now);
           }

@@ -9,7 +9,7 @@ import { ruleIds } from '../../models/rules/index.ts';
 import { didYouMean } from '../config/suggest.ts';
 import { Dispatcher, type ResolvedSink } from './dispatcher.ts';
 import type { Timer } from '../timer.ts';
-import { durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
+import { DELIVER, durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
 import webhook from './webhook/index.ts';
 import alertmanager from './alertmanager/index.ts';
 import slack from './slack/index.ts';
@@ -32,6 +32,7 @@ export const commonSinkProperties: Record<string, JsonSchema> = {
   retry: { type: 'object', additionalProperties: false, properties: { initial: durationSchema, max: durationSchema } },
   maxQueue: { type: 'integer', minimum: 1 },
   maxAge: durationSchema,
+  deliver: { enum: [...DELIVER] },
 };
 
 function typeSchema(t: SinkType<object>): JsonSchema {
@@ -110,6 +111,11 @@ export function resolveSinks(configs: readonly SinkConfigInput[], log: Logger, n
     const retryInitialMs = parseDuration(config.retry?.initial, DEFAULTS.retryInitialMs);
     const retryMaxMs = Math.max(retryInitialMs, parseDuration(config.retry?.max, DEFAULTS.retryMaxMs));
     const instance = t.create(config, { log: log.child({ sink: raw.name }), now, timeoutMs });
+    const deliver = config.deliver ?? 'alerts';
+    if (deliver === 'incidents' && instance.sendIncidents === undefined) {
+      instance.close?.();
+      throw new SinkConfigError(`sink ${raw.name}: a ${t.type} sink cannot deliver incidents`);
+    }
     return {
       name: raw.name,
       type: t.type,
@@ -125,6 +131,7 @@ export function resolveSinks(configs: readonly SinkConfigInput[], log: Logger, n
       maxAgeMs: parseDuration(config.maxAge, DEFAULTS.maxAgeMs),
       wantsUpdates: t.wantsUpdates(config),
       resend: t.resend?.(config),
+      deliver,
     };
   });
 }

@@ -2,6 +2,7 @@
 // per-sink settings every sink shares (name, filters, retry, bounds).
 import { durationSchema, parseDuration as parseConfigDuration } from '../config/duration.ts';
 import type { Alert, Severity } from '../../models/alert.ts';
+import type { Incident } from '../../models/incident.ts';
 import type { Logger } from '../../collector/log.ts';
 
 /** JSON Schema fragment (ajv, draft 2020-12 subset) for a config slice */
@@ -37,7 +38,12 @@ export interface CommonSinkConfig {
   maxQueue?: number;
   /** outbox bound: deliveries older than this are dropped (default 24h) */
   maxAge?: Duration;
+  /** what this sink sends: every alert (default), or incidents — the alerts of one attack, grouped, what pages a human */
+  deliver?: DeliverWhat;
 }
+
+export const DELIVER = ['alerts', 'incidents'] as const;
+export type DeliverWhat = (typeof DELIVER)[number];
 
 export type SinkConfig = CommonSinkConfig & Record<string, unknown>;
 
@@ -53,6 +59,21 @@ export interface Delivery {
   update: boolean;
 }
 
+/** One incident handed to a sink (a sink with `deliver: incidents`). */
+export interface IncidentDelivery {
+  /** the incident as stored now (latest timeline, severity and counts) */
+  incident: Incident;
+  /** the incident id: the same for every (re)delivery and update of one incident */
+  idempotencyKey: string;
+  /** incident occurrence count when queued: grows with its alerts */
+  revision: number;
+  /**
+   * false for a new incident; true when it re-delivers one already sent: escalated to a
+   * higher severity (every sink gets that), or grown / still active (sinks that want updates)
+   */
+  update: boolean;
+}
+
 export interface SinkContext {
   log: Logger;
   now(): number;
@@ -63,6 +84,8 @@ export interface SinkContext {
 export interface SinkInstance {
   /** deliver a batch, or throw DeliveryError (anything else counts as retryable) */
   send(batch: Delivery[], signal: AbortSignal): Promise<void>;
+  /** deliver a batch of incidents (required for `deliver: incidents`), or throw DeliveryError */
+  sendIncidents?(batch: IncidentDelivery[], signal: AbortSignal): Promise<void>;
   close?(): void;
 }
 

@@ -3,8 +3,10 @@
 // (an alert is never stored without its delivery work, nor delivered unstored).
 import type { Alert, AlertUpdate, Severity } from '../../models/alert.ts';
 import { severityRank } from '../../models/alert.ts';
+import type { IncidentUpdate } from '../../models/incident.ts';
 import type { Db } from './db.ts';
 import { Where } from './where.ts';
+import { IncidentStore } from './incidents.ts';
 
 export type CommitHook = (update: AlertUpdate) => void;
 
@@ -71,11 +73,14 @@ export class AlertStore {
   private insert;
   private update;
   private hooks: CommitHook[] = [];
+  /** incidents are written in the alerts' commit transaction */
+  readonly incidents: IncidentStore;
 
   constructor(private db: Db) {
+    this.incidents = new IncidentStore(db);
     this.insert = db.prepare(
-      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body)
-       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body)`,
+      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body, incident_id)
+       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body, @incident)`,
     );
     // severity too: a fan-out finding takes the highest severity of what it folded
     this.update = db.prepare(`UPDATE alerts SET last_seen = @lastSeen, count = @count, severity = @severity, severity_rank = @rank, body = @body WHERE id = @id`);
@@ -86,8 +91,9 @@ export class AlertStore {
     this.hooks.push(hook);
   }
 
-  commit(updates: AlertUpdate[]): void {
-    if (updates.length === 0) return;
+  /** alert updates and the incident updates they made, in one transaction */
+  commit(updates: AlertUpdate[], incidents: readonly IncidentUpdate[] = []): void {
+    if (updates.length === 0 && incidents.length === 0) return;
     this.db.transaction(() => {
       for (const u of updates) {
         const a = u.alert;
@@ -103,12 +109,19 @@ export class AlertStore {
           dedupKey: a.dedupKey,
           count: a.count,
           body: JSON.stringify(a),
+          incident: a.incident ?? null,
         };
         if (u.isNew) this.insert.run(row);
         else this.update.run(row);
         for (const h of this.hooks) h(u);
       }
+      this.incidents.write(incidents);
     })();
+  }
+
+  /** the alerts of an incident, oldest first */
+  ofIncident(id: string, limit = 1000): StoredAlert[] {
+    return (this.db.prepare(`SELECT ${COLS} FROM alerts WHERE incident_id = ? ORDER BY time, id LIMIT ?`).all(id, limit) as Row[]).map(fromRow);
   }
 
   get(id: string): StoredAlert | undefined {

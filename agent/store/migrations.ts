@@ -96,4 +96,26 @@ export const migrations: string[] = [
   CREATE INDEX audit_time ON audit_trail (time);
   CREATE INDEX audit_workload ON audit_trail (workload_id, seq);
   `,
+  // 4: incidents (alerts of one attack, grouped: models/incidents.ts); each alert names
+  // its incident; an outbox row delivers an alert or an incident (its id in alert_id)
+  `
+  CREATE TABLE incidents (
+    id            TEXT PRIMARY KEY,
+    time          INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    severity      TEXT NOT NULL,
+    severity_rank INTEGER NOT NULL,
+    workload_id   TEXT NOT NULL,
+    namespace     TEXT,
+    scope         TEXT NOT NULL,
+    alerts        INTEGER NOT NULL,
+    count         INTEGER NOT NULL,
+    body          TEXT NOT NULL              -- the Incident JSON
+  );
+  CREATE INDEX incidents_time ON incidents (time, id);
+  CREATE INDEX incidents_last_seen ON incidents (last_seen);
+  ALTER TABLE alerts ADD COLUMN incident_id TEXT;
+  CREATE INDEX alerts_incident ON alerts (incident_id, time);
+  ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT 'alert';  -- alert | incident
+  `,
 ];

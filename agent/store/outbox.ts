@@ -4,10 +4,15 @@
 // point redelivers rather than loses. Order per sink is seq order.
 import type { Db } from './db.ts';
 
+/** what a row delivers: an alert, or an incident (sinks with `deliver: incidents`) */
+export type OutboxSubject = 'alert' | 'incident';
+
 export interface OutboxRow {
   seq: number;
   sink: string;
+  /** the id of the alert (or incident) to deliver */
   alertId: string;
+  subject: OutboxSubject;
   revision: number;
   update: boolean;
   enqueuedAt: number;
@@ -20,6 +25,7 @@ interface RawRow {
   seq: number;
   sink: string;
   alert_id: string;
+  subject: string;
   revision: number;
   is_update: number;
   enqueued_at: number;
@@ -32,6 +38,7 @@ const toRow = (r: RawRow): OutboxRow => ({
   seq: r.seq,
   sink: r.sink,
   alertId: r.alert_id,
+  subject: r.subject === 'incident' ? 'incident' : 'alert',
   revision: r.revision,
   update: r.is_update === 1,
   enqueuedAt: r.enqueued_at,
@@ -54,7 +61,7 @@ export class Outbox {
 
   constructor(private db: Db) {
     this.ins = db.prepare(
-      `INSERT INTO outbox (sink, alert_id, revision, is_update, enqueued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (sink, alert_id, revision, is_update, enqueued_at, next_attempt_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.coalesceStmt = db.prepare(
       `UPDATE outbox SET revision = max(revision, ?) WHERE sink = ? AND alert_id = ? AND seq > ? AND attempts = 0`,
@@ -71,8 +78,8 @@ export class Outbox {
     this.expireStmt = db.prepare(`DELETE FROM outbox WHERE sink = ? AND enqueued_at < ? RETURNING alert_id`);
   }
 
-  enqueue(sink: string, alertId: string, revision: number, update: boolean, now: number): void {
-    this.ins.run(sink, alertId, revision, update ? 1 : 0, now, now);
+  enqueue(sink: string, alertId: string, revision: number, update: boolean, now: number, subject: OutboxSubject = 'alert'): void {
+    this.ins.run(sink, alertId, revision, update ? 1 : 0, now, now, subject);
   }
 
   /**

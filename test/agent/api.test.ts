@@ -9,7 +9,9 @@ import { buildConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { tempDir } from '../support/agent-proc.ts';
 import { REPO, waitFor } from '../support/env.ts';
-import { assertValidAlert } from '../support/alert-schema.ts';
+import { assertValidAlert, assertValidIncident } from '../support/alert-schema.ts';
+import type { Alert } from '../../models/alert.ts';
+import type { Incident } from '../../models/incident.ts';
 
 const TOKEN = 'api-test-token-42';
 const W = 'host/cgroup/system.slice/web.service';
@@ -69,6 +71,35 @@ describe('API and CLI', () => {
     const r = (await (await api(`/v1/workloads/${W}/baseline?kind=exec`)).json()) as { baselines: { items: { exec: { key: string }[] } }[] };
     assert.deepEqual(r.baselines[0].items.exec.map((i) => i.key).sort(), ['/usr/bin/curl', '/usr/bin/web']);
     assert.equal(((await (await api('/v1/alerts?severity=critical')).json()) as { alerts: unknown[] }).alerts.length, 0, 'severity filter is a minimum');
+  });
+
+  it('groups the alerts of one container into an incident: /v1/incidents, its detail, the CLI', async () => {
+    appendFileSync(input, ev('exec', '/usr/bin/nmap') + ev('connect', '/usr/bin/web', { dstAddr: '10.9.9.9', dstPort: 4444 }));
+    const nmap = await waitFor(async () => {
+      const r = (await (await api(`/v1/alerts?workload=${encodeURIComponent(W)}`)).json()) as { alerts: Alert[] };
+      return r.alerts.find((a) => a.evidence.exe === '/usr/bin/nmap');
+    }, { what: 'nmap alert' });
+    assert.ok(nmap.incident, 'the alert names its incident');
+    const { incidents } = (await (await api('/v1/incidents?since=1h&severity=medium')).json()) as { incidents: Incident[] };
+    const inc = incidents.find((i) => i.id === nmap.incident);
+    assert.ok(inc, JSON.stringify(incidents));
+    assertValidIncident(inc);
+    const detail = (await (await api(`/v1/incidents/${inc.id}`)).json()) as { incident: Incident; alerts: Alert[] };
+    assert.equal(detail.incident.id, inc.id);
+    for (const a of detail.alerts) {
+      assertValidAlert(a);
+      assert.equal(a.incident, inc.id);
+    }
+    assert.deepEqual(detail.alerts.map((a) => a.id).sort(), detail.incident.timeline.map((e) => e.alert).sort());
+    assert.ok(detail.alerts.some((a) => a.rule === 'unexpected-exec' && a.evidence.exe === '/usr/bin/curl'), 'the earlier alert of the same container joined it');
+    assert.equal((await api('/v1/incidents/00000000-0000-0000-0000-000000000000')).status, 404);
+    assert.equal((await api('/v1/incidents?severity=extreme')).status, 400);
+    assert.match(await cli('incidents'), new RegExp(`${inc.id}.*${inc.severity}`));
+    assert.match(await cli('incidents', 'show', inc.id), /ATT&CK[\s\S]*\/usr\/bin\/nmap/);
+    const json = (await cli('incidents', '--json')).trim().split('\n').map((l) => JSON.parse(l) as Incident);
+    assert.ok(json.some((i) => i.id === inc.id));
+    assert.equal(((await (await api('/v1/incidents?severity=critical')).json()) as { incidents: unknown[] }).incidents.length, 0);
+    assert.match(await (await fetch(base + '/metrics')).text(), /habitwatch_incidents_total\{severity="high",namespace=""\} 1/);
   });
 
   it('CLI list / show / lock / relearn --reset / diff / export', async () => {

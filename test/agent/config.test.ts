@@ -36,6 +36,15 @@ describe('config: validated once, every problem named', () => {
     assert.equal(c.learning.quietPeriodMs, 90_000);
     assert.equal(c.engine.cooldownMs, 250);
   });
+  it('incidents: grouping window, duration, key; validated', () => {
+    assert.deepEqual(buildConfig({}).engine.incidents, { enabled: true, windowMs: 600_000, maxDurationMs: 6 * 3_600_000, groupBy: 'container', processTree: true, maxOpen: 10_000, maxTimeline: 200 });
+    const c = buildConfig({ incidents: { window: '2m', maxDuration: '1h', groupBy: 'pod', processTree: false, maxTimeline: 50 } });
+    assert.deepEqual(c.engine.incidents, { enabled: true, windowMs: 120_000, maxDurationMs: 3_600_000, groupBy: 'pod', processTree: false, maxOpen: 10_000, maxTimeline: 50 });
+    assert.equal(buildConfig({ incidents: { enabled: false } }).engine.incidents.enabled, false);
+    const text = problems({ incidents: { groupBy: 'galaxy', window: 'a while' } }).join('\n');
+    assert.match(text, /incidents\.groupBy: must be one of "container", "pod", "workload" \(got "galaxy"\)/);
+    assert.match(text, /incidents\.window: must be a duration/);
+  });
   it('fan-out folding: window and list bound, defaults kept for what is not set', () => {
     assert.deepEqual(buildConfig({}).engine.fanOut, { windowMs: 60_000, maxItems: 64, maxOpen: 10_000 });
     const c = buildConfig({ detection: { fanOut: { window: '0s', maxItems: 8 } } });

@@ -1,6 +1,6 @@
 // A small factory for RuntimeEvents, so model tests read as behaviour, not as
 // object literals. Every event belongs to one test workload unless overridden.
-import type { FileOp, Proto, ProcessInfo, RuntimeEvent, EventOf, Envelope } from '../../collector/event.ts';
+import type { Ancestor, FileOp, Proto, ProcessInfo, RuntimeEvent, EventOf, Envelope } from '../../collector/event.ts';
 import { Profiler } from '../../models/baseline/profiler.ts';
 import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/baseline.ts';
 import { stableEta } from '../../models/baseline/learning.ts';
@@ -22,11 +22,12 @@ export interface Who {
   /** parent executables, nearest first */
   parents?: string[];
   /** ancestors with args, nearest first (overrides parents) */
-  ancestors?: { exe: string; args?: string[] }[];
+  ancestors?: { exe: string; args?: string[]; pid?: number }[];
   time?: number;
   node?: string;
   workload?: string;
   container?: string;
+  pod?: string;
   /** false: a host process (no container ref) */
   inContainer?: boolean;
   image?: string;
@@ -35,10 +36,10 @@ export interface Who {
 
 export function envelope(w: Who = {}): Envelope {
   const exe = w.exe ?? '/usr/bin/app';
-  const ancestors = w.ancestors ?? (w.parents ?? ['/usr/bin/containerd-shim-runc-v2']).map((p) => ({ exe: p }));
+  const ancestors: Ancestor[] = w.ancestors ?? (w.parents ?? ['/usr/bin/containerd-shim-runc-v2']).map((p) => ({ exe: p }));
   const process: ProcessInfo = {
     pid: w.pid ?? 4242,
-    ppid: w.ppid ?? 4241,
+    ppid: w.ppid ?? ancestors[0]?.pid ?? 4241,
     exe,
     args: w.args ?? [exe],
     uid: w.uid ?? 1000,
@@ -52,7 +53,7 @@ export function envelope(w: Who = {}): Envelope {
     node: w.node ?? 'node-a',
     source: 'test',
     process,
-    workload: { id: wid, namespace: ns, kind: kind ?? 'Deployment', name: name ?? 'web', container: w.container ?? 'app', pod: 'web-7d9f8b6c5d-x2x7k' },
+    workload: { id: wid, namespace: ns, kind: kind ?? 'Deployment', name: name ?? 'web', container: w.container ?? 'app', pod: w.pod ?? 'web-7d9f8b6c5d-x2x7k' },
     enrichment: 'complete',
   };
   if (w.inContainer !== false) {

@@ -5,6 +5,7 @@ import type { Responder } from '../../respond/responder.ts';
 import { baselineReadRoutes } from './baselines.ts';
 import { baselineChangeRoutes } from './changes.ts';
 import { alertRoutes } from './alerts.ts';
+import { incidentRoutes } from './incidents.ts';
 import { auditRoutes } from './audit.ts';
 import { exportRoutes } from './exports.ts';
 
@@ -18,5 +19,6 @@ export function registerRoutes(api: ApiServer, deps: { responder: Responder; reg
   baselineChangeRoutes(api, deps.responder);
   exportRoutes(api, deps.responder);
   alertRoutes(api, deps.responder);
+  incidentRoutes(api, deps.responder);
   auditRoutes(api, deps.responder);
 }

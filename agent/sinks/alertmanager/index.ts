@@ -2,8 +2,8 @@
 // (alert_id label keeps them apart); it fires until lastSeen + resolveAfter and is
 // re-sent on repeats and every resendInterval while firing, as Alertmanager expects
 // of its clients (it resolves alerts it stops hearing about).
-import type { Alert } from '../../../models/alert.ts';
-import { defineSink, parseDuration, type Delivery } from '../types.ts';
+import type { Alert, AlertWorkload } from '../../../models/alert.ts';
+import { defineSink, parseDuration, type Delivery, type IncidentDelivery } from '../types.ts';
 import { checkResponse, createHttpClient } from '../http.ts';
 import { alertmanagerDefaults, alertmanagerSchema, type AlertmanagerConfig } from './config.ts';
 
@@ -24,15 +24,19 @@ function labels(a: Alert, extra: Record<string, string>): Record<string, string>
     severity: a.severity,
     alert_id: a.id,
     kind: a.kind,
-    namespace: a.workload.namespace ?? '',
-    workload: `${a.workload.kind}/${a.workload.name}`,
-    workload_id: a.workload.id,
-    container: a.workload.container ?? '',
-    pod: a.workload.pod ?? '',
-    node: a.workload.node,
+    ...workloadLabels(a.workload),
     mitre_technique: a.mitre?.technique ?? '',
     source: 'habitwatch',
   };
+  return withoutEmpty(l);
+}
+
+function workloadLabels(w: AlertWorkload): Record<string, string> {
+  return { namespace: w.namespace ?? '', workload: `${w.kind}/${w.name}`, workload_id: w.id, container: w.container ?? '', pod: w.pod ?? '', node: w.node };
+}
+
+/** Alertmanager treats an empty label as absent: leave it out */
+function withoutEmpty(l: Record<string, string>): Record<string, string> {
   for (const k of Object.keys(l)) if (l[k] === '') delete l[k];
   return l;
 }
@@ -57,6 +61,42 @@ export function toAmAlert(d: Delivery, c: Pick<AlertmanagerConfig, 'resolveAfter
   };
 }
 
+/**
+ * One Alertmanager alert per incident (`deliver: incidents`): alertname
+ * HabitwatchIncident, the incident's severity and ATT&CK techniques as labels, its
+ * timeline in the description; it fires until lastSeen + resolveAfter.
+ */
+export function toAmIncident(d: IncidentDelivery, c: Pick<AlertmanagerConfig, 'resolveAfter' | 'externalURL' | 'extraLabels'>): AmAlert {
+  const i = d.incident;
+  const resolveMs = parseDuration(c.resolveAfter, 15 * 60_000);
+  const l: Record<string, string> = {
+    ...(c.extraLabels ?? {}),
+    alertname: 'HabitwatchIncident',
+    severity: i.severity,
+    incident_id: i.id,
+    ...workloadLabels(i.workload),
+    mitre_techniques: i.mitre.map((m) => m.technique).join(','),
+    rules: i.rules.join(','),
+    source: 'habitwatch',
+  };
+  const timeline = i.timeline.map((e) => `${e.time} ${e.severity} ${e.rule} [${e.technique}] ${e.summary}${e.count > 1 ? ` ×${e.count}` : ''}`);
+  if (i.truncated > 0) timeline.push(`… and ${i.truncated} more alert(s)`);
+  return {
+    labels: withoutEmpty(l),
+    annotations: {
+      summary: i.summary,
+      description: timeline.join('\n').slice(0, 8000),
+      alerts: String(i.alerts),
+      count: String(i.count),
+      mitre: i.mitre.map((m) => `${m.technique} ${m.name} (${m.tactic})`).join('; '),
+      ...(i.workload.image ? { image: i.workload.image } : {}),
+    },
+    startsAt: i.time,
+    endsAt: new Date(Date.parse(i.lastSeen) + resolveMs).toISOString(),
+    generatorURL: `${c.externalURL.replace(/\/+$/, '')}/v1/incidents/${encodeURIComponent(i.id)}`,
+  };
+}
+
 export default defineSink<AlertmanagerConfig>({
   type: 'alertmanager',
   description: 'Alertmanager API v2 (POST /api/v2/alerts), re-sent while firing',
@@ -71,6 +111,10 @@ export default defineSink<AlertmanagerConfig>({
     return {
       async send(batch, signal) {
         const body = JSON.stringify(batch.map((d) => toAmAlert(d, c)));
+        checkResponse(await http.post(body, { 'Content-Type': 'application/json' }, ctx.timeoutMs, signal), ctx.now());
+      },
+      async sendIncidents(batch, signal) {
+        const body = JSON.stringify(batch.map((d) => toAmIncident(d, c)));
         checkResponse(await http.post(body, { 'Content-Type': 'application/json' }, ctx.timeoutMs, signal), ctx.now());
       },
       close: () => http.close(),

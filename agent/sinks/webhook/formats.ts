@@ -48,34 +48,42 @@ const OCSF_SEVERITY: Record<Severity, [number, string]> = {
   critical: [5, 'Critical'],
 };
 
-/** OCSF 1.1 Detection Finding (category 2 Findings, class 2004) */
-export function toOcsf(d: Delivery, sourceName: string): Record<string, unknown> {
-  const a = d.alert;
-  const [severityId, severity] = OCSF_SEVERITY[a.severity];
-  const activityId = d.update ? 2 : 1; // 1 Create, 2 Update
-  const first = Date.parse(a.time);
-  const last = Date.parse(a.lastSeen);
+/** the fields every OCSF 1.1 finding habitwatch sends shares (category 2 Findings) */
+export function ocsfFinding(o: { classUid: number; className: string; update: boolean; severity: Severity; last: number; key: string; sourceName: string; revision: number; profiles?: string[] }): Record<string, unknown> {
+  const [severityId, severity] = OCSF_SEVERITY[o.severity];
+  const activityId = o.update ? 2 : 1; // 1 Create, 2 Update
   return {
     category_uid: 2,
     category_name: 'Findings',
-    class_uid: 2004,
-    class_name: 'Detection Finding',
+    class_uid: o.classUid,
+    class_name: o.className,
     activity_id: activityId,
-    activity_name: d.update ? 'Update' : 'Create',
-    type_uid: 2004 * 100 + activityId,
+    activity_name: o.update ? 'Update' : 'Create',
+    type_uid: o.classUid * 100 + activityId,
     severity_id: severityId,
     severity,
     status_id: 1,
     status: 'New',
-    time: last,
-    message: a.summary,
-    count: a.count,
+    time: o.last,
     metadata: {
       version: '1.1.0',
-      uid: d.idempotencyKey,
-      product: { name: sourceName, vendor_name: 'habitwatch' },
-      labels: [`revision:${d.revision}`],
+      uid: o.key,
+      product: { name: o.sourceName, vendor_name: 'habitwatch' },
+      ...(o.profiles ? { profiles: o.profiles } : {}),
+      labels: [`revision:${o.revision}`],
     },
+  };
+}
+
+/** OCSF 1.1 Detection Finding (category 2 Findings, class 2004) */
+export function toOcsf(d: Delivery, sourceName: string): Record<string, unknown> {
+  const a = d.alert;
+  const first = Date.parse(a.time);
+  const last = Date.parse(a.lastSeen);
+  return {
+    ...ocsfFinding({ classUid: 2004, className: 'Detection Finding', update: d.update, severity: a.severity, last, key: d.idempotencyKey, sourceName, revision: d.revision }),
+    message: a.summary,
+    count: a.count,
     finding_info: {
       uid: a.id,
       title: a.summary,

@@ -36,6 +36,7 @@ describe('API errors: every route × malformed input → JSON 4xx', function () 
   let agent: AgentHandle;
   let port: number;
   let alertId: string;
+  let incidentId: string;
 
   // node:http, not fetch: fetch normalises the path ("/%2e%2e/x" becomes "/x") and so
   // would never send what an attacker can
@@ -99,6 +100,7 @@ describe('API errors: every route × malformed input → JSON 4xx', function () 
     await waitFor(() => agent.profiler.baselines.get(`${W}#app`)?.meta.state === 'stable', { what: 'stable baseline' });
     writeFileSync(input, line(t, '/usr/bin/web') + line(Date.now(), '/usr/bin/curl'));
     alertId = await waitFor(() => agent.alerts.list({ workload: W })[0]?.id, { what: 'an alert' });
+    incidentId = agent.alerts.get(alertId)!.incident!;
   });
   after(async () => {
     await agent?.stop();
@@ -106,7 +108,7 @@ describe('API errors: every route × malformed input → JSON 4xx', function () 
   });
 
   /** a concrete, valid path for a route */
-  const concrete = (path: string): string => path.replace('{id*}', W).replace('{id}', alertId);
+  const concrete = (path: string): string => path.replace('{id*}', W).replace('{id}', path.startsWith('/v1/incidents/') ? incidentId : alertId);
 
   it('every route answers malformed percent-escapes, traversal and control characters with a JSON 400, with or without a token', async () => {
     const routes = agent.api!.routeList();

@@ -23,10 +23,12 @@ type Json = Record<string, unknown>;
 const DOC_ID = 'https://habitwatch.dev/schemas/openapi.yaml';
 const doc = parseYaml(readFileSync(join(REPO, 'docs/openapi.yaml'), 'utf8')) as Json & { paths: Record<string, Record<string, Json>>; components: Json };
 const alertSchema = JSON.parse(readFileSync(join(REPO, 'docs/alert.schema.json'), 'utf8')) as Json;
+const incidentSchema = JSON.parse(readFileSync(join(REPO, 'docs/incident.schema.json'), 'utf8')) as Json;
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 (addFormats as unknown as (a: Ajv2020) => void)(ajv);
 ajv.addSchema(alertSchema);
+ajv.addSchema(incidentSchema);
 ajv.addSchema({ ...doc, $id: DOC_ID });
 
 const TOKEN = 'openapi-admin-token-0123';
@@ -230,6 +232,16 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
     await call('POST', '/v1/alerts/{alertId}/status', `/v1/alerts/${alertId}/status`, { body: { status: 'gone' } });
     await call('POST', '/v1/alerts/{alertId}/approve', `/v1/alerts/${alertId}/approve`, { body: { note: 'deploy tool' } });
     await call('POST', '/v1/alerts/{alertId}/approve', '/v1/alerts/00000000-0000-0000-0000-000000000000/approve', { body: {} });
+    // incidents
+    const incidents = await call('GET', '/v1/incidents', '/v1/incidents?limit=1');
+    await call('GET', '/v1/incidents', '/v1/incidents?severity=low&since=1d&workload=' + encodeURIComponent(W));
+    const incCursor = (incidents.json as { nextCursor: string | null }).nextCursor;
+    if (incCursor) await call('GET', '/v1/incidents', `/v1/incidents?cursor=${incCursor}`);
+    await call('GET', '/v1/incidents', '/v1/incidents?severity=extreme');
+    const incidentId = (incidents.json as { incidents: { id: string }[] }).incidents[0].id;
+    await call('GET', '/v1/incidents/{incidentId}', `/v1/incidents/${incidentId}`);
+    await call('GET', '/v1/incidents/{incidentId}', '/v1/incidents/00000000-0000-0000-0000-000000000000');
+    await call('GET', '/v1/incidents/{incidentId}', '/v1/incidents/bad');
     // audit
     const audit = await call('GET', '/v1/audit', '/v1/audit?limit=2&actor=admin');
     const next = (audit.json as { nextCursor: string | null }).nextCursor;

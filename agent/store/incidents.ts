@@ -1,0 +1,85 @@
+// Incidents table: upserted in the alerts' own commit transaction (AlertStore.commit),
+// so an incident is never stored without its alerts, nor its delivery work without it.
+import type { Incident, IncidentUpdate } from '../../models/incident.ts';
+import { severityRank, type Severity } from '../../models/alert.ts';
+import type { Db } from './db.ts';
+import { Where } from './where.ts';
+
+export type IncidentHook = (update: IncidentUpdate) => void;
+
+export interface IncidentQuery {
+  /** epoch ms; incidents whose latest activity is at or after it */
+  since?: number;
+  workload?: string;
+  /** minimum severity */
+  severity?: Severity;
+  limit?: number;
+  /** continue after this incident of a previous page (order: time, then id, newest first) */
+  after?: { time: number; id: string };
+}
+
+export class IncidentStore {
+  private upsert;
+  private hooks: IncidentHook[] = [];
+
+  constructor(private db: Db) {
+    this.upsert = db.prepare(
+      `INSERT INTO incidents (id, time, last_seen, severity, severity_rank, workload_id, namespace, scope, alerts, count, body)
+       VALUES (@id, @time, @lastSeen, @severity, @rank, @workload, @namespace, @scope, @alerts, @count, @body)
+       ON CONFLICT (id) DO UPDATE SET last_seen = @lastSeen, severity = @severity, severity_rank = @rank, alerts = @alerts, count = @count, body = @body`,
+    );
+  }
+
+  /** run inside the commit transaction for every incident update (e.g. outbox enqueue) */
+  onCommit(hook: IncidentHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** write updates and run the hooks; the caller holds the transaction */
+  write(updates: readonly IncidentUpdate[]): void {
+    for (const u of updates) {
+      const i = u.incident;
+      this.upsert.run({
+        id: i.id,
+        time: Date.parse(i.time),
+        lastSeen: Date.parse(i.lastSeen),
+        severity: i.severity,
+        rank: severityRank(i.severity),
+        workload: i.workload.id,
+        namespace: i.workload.namespace,
+        scope: i.scope,
+        alerts: i.alerts,
+        count: i.count,
+        body: JSON.stringify(i),
+      });
+      for (const h of this.hooks) h(u);
+    }
+  }
+
+  get(id: string): Incident | undefined {
+    const r = this.db.prepare('SELECT body FROM incidents WHERE id = ?').get(id) as { body: string } | undefined;
+    return r ? (JSON.parse(r.body) as Incident) : undefined;
+  }
+
+  /** newest first (time, then id: a stable order for cursor pages) */
+  list(q: IncidentQuery = {}): Incident[] {
+    const w = new Where()
+      .add('last_seen >= @since', 'since', q.since)
+      .add('workload_id = @workload', 'workload', q.workload || undefined)
+      .add('severity_rank >= @rank', 'rank', q.severity ? severityRank(q.severity) : undefined);
+    if (q.after) w.raw('(time < @afterTime OR (time = @afterTime AND id < @afterId))', { afterTime: q.after.time, afterId: q.after.id });
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 10000);
+    const sql = `SELECT body FROM incidents ${w} ORDER BY time DESC, id DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(w.params) as { body: string }[]).map((r) => JSON.parse(r.body) as Incident);
+  }
+
+  /** the `limit` incidents most recently active since `since`, oldest first (to restore grouping after a restart) */
+  openSince(since: number, limit = 10_000): Incident[] {
+    const rows = this.db.prepare('SELECT body FROM incidents WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT ?').all(since, limit) as { body: string }[];
+    return rows.reverse().map((r) => JSON.parse(r.body) as Incident);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+  }
+}
