@@ -3,16 +3,25 @@
 // OCI config) and as a Security Profiles Operator `SeccompProfile` object.
 //
 // Beyond what was observed, the list always allows what starting the container needs
-// after the runtime has loaded the filter and before the workload's first instruction
-// runs — the syscalls the workload itself could never be observed making:
+// after the runtime has loaded the filter and before the workload's first instruction —
+// calls the workload itself could never be observed making, because they happen in the
+// runtime's process before it execs the workload:
 //   execve     the runtime loads the filter, then execs the container's process;
-//   the calls crun and runc make between loading the filter and that exec (below).
-// Everything else must have been learned: run the workload through its normal life
-// (start-up, traffic, shutdown) while learning, or the profile will deny a rare path.
+//   runc's init (Go) between loading the filter and that exec: it checks /proc/self/fd
+//              (openat, fstatfs, getdents64), closes inherited descriptors (close, fcntl),
+//              reports to its parent (write) and runs the Go runtime (futex, nanosleep,
+//              sched_yield, epoll_pwait/epoll_ctl, signals, mmap/munmap/madvise).
+// Measured with strace under runc 1.1 (Debian 12), the path kubelet → containerd → runc
+// takes; crun (C, no runtime) needs a subset. Everything else must have been learned:
+// run the workload through its normal life (start-up, traffic, shutdown) while learning,
+// or the profile will deny a rare path with EPERM.
 import type { BaselineSnapshot } from '../../../models/baseline/baseline.ts';
 
-/** allowed whether or not they were observed: see the header (measured under crun 1.8 and runc 1.1) */
-export const RUNTIME_SYSCALLS = ['execve', 'capget', 'capset', 'close', 'close_range', 'exit_group', 'fstat', 'futex', 'getpid', 'newfstatat', 'prctl', 'write'] as const;
+/** allowed whether or not they were observed: see the header */
+export const RUNTIME_SYSCALLS = [
+  'close', 'epoll_ctl', 'epoll_pwait', 'execve', 'fcntl', 'fstat', 'fstatfs', 'futex', 'getdents64', 'getpid', 'gettid', 'madvise', 'mmap', 'munmap',
+  'nanosleep', 'newfstatat', 'openat', 'prctl', 'rt_sigprocmask', 'rt_sigreturn', 'sched_yield', 'sigaltstack', 'tgkill', 'write',
+] as const;
 
 const ARCH: Record<string, string> = { x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' };
 
