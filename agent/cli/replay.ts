@@ -8,10 +8,6 @@ import { silentLogger } from '../../collector/log.ts';
 import { MemoryStats } from '../../collector/stats.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { severityRank, SEVERITIES, type Alert, type Severity } from '../../models/alert.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { memorySourceState } from '../store/source-state.ts';
-import { replaySharded } from '../replay/parallel.ts';
-import { replayPipeline } from '../replay/shard.ts';
 import { UsageError } from './errors.ts';
 import { createProgress } from './progress.ts';
 import { table } from './table.ts';
@@ -57,6 +53,8 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
     const names = sources.filter((s) => s.replay).map((s) => s.name);
     throw new UsageError(`--source must be one of: ${names.join(', ')} (got ${o.source})`);
   }
+  // loaded here, not at the top: `replay --help` and usage errors stay quick
+  const { loadConfigFile } = await import('../config/load.ts');
   const cfg = loadConfigFile(o.config, o.node ? { node: o.node } : {});
   const cut = o.learnEvents !== undefined || o.learnUntil !== undefined;
   // with an explicit cut, baselines learn until the cut and only then become stable
@@ -66,9 +64,11 @@ export async function replay(o: ReplayOptions, onProgress?: (events: number) => 
     // plain single-threaded pipeline, more shards give the same alerts sooner
     const threads = replayThreads(o);
     const base = { files: o.files, learnEvents: o.learnEvents, learnUntil: o.learnUntil, learning, engine: cfg.engine, node: cfg.node };
+    const { replaySharded } = await import('../replay/parallel.ts');
     const r = await replaySharded(base, threads, onProgress);
     return { ...r, alerts: r.alerts.sort(byTimeThenId) };
   }
+  const [{ replayPipeline }, { memorySourceState }] = await Promise.all([import('../replay/shard.ts'), import('../store/source-state.ts')]);
   const { profiler, pipeline, alerts } = replayPipeline(learning, cfg.engine);
   const stats = new MemoryStats();
   const ac = new AbortController();

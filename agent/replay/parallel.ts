@@ -1,11 +1,14 @@
 // Sharded replay of normalised events: shard 0 runs on this thread, the others on
 // worker threads; each reads the input itself and judges only its workloads' events
 // (see shard.ts). The merged result equals a single pipeline's.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MemoryStats, type StatsSnapshot } from '../../collector/stats.ts';
 import type { Alert } from '../../models/alert.ts';
 import { ShardReplay, type ShardParams, type ShardRead, type ShardResult } from './shard.ts';
-import { workerModule } from './bundle.ts';
 
 export interface MergedReplay {
   alerts: Alert[];
@@ -18,6 +21,23 @@ export interface MergedReplay {
 }
 
 type FromWorker = { type: 'progress'; events: number } | { type: 'read'; read: ShardRead } | { type: 'result'; result: ShardResult };
+
+/**
+ * The worker's entry: the plain module worker.js next to this one once compiled
+ * (dist/). When the TypeScript sources run under tsx (tests), a worker does not get
+ * the parent's --import loader for its entry on Node 20, so a data: URL registers
+ * tsx's ESM loader in the worker first and then imports worker.ts.
+ */
+function workerEntry(): URL {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new URL('./worker.js', here);
+  // tsx's ESM API as its exports map names it (mocha's CJS transform has no import.meta.resolve)
+  const pkg = createRequire(here).resolve('tsx/package.json');
+  const api = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;
+  const tsx = pathToFileURL(join(dirname(pkg), api)).href;
+  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(new URL('./worker.ts', here).href)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
 
 /** A worker's side of the protocol as two promises, failing if the worker does. */
 function startWorker(url: URL, params: ShardParams, onProgress: (events: number) => void) {
@@ -54,20 +74,19 @@ export async function replaySharded(
   wanted: number,
   onProgress?: (events: number) => void,
 ): Promise<MergedReplay> {
-  // without a worker bundle (esbuild unavailable) the replay still runs, on one thread
-  const url = wanted > 1 ? await workerModule().catch(() => undefined) : undefined;
-  const shards = url === undefined ? 1 : wanted;
+  const shards = Math.max(1, wanted);
   const counts = new Array<number>(shards).fill(0);
   const progress = (i: number, n: number): void => {
     counts[i] = n;
     onProgress?.(counts.reduce((a, b) => a + b, 0));
   };
   const local = new ShardReplay({ ...base, shard: 0, shards });
-  if (url === undefined) {
+  if (shards === 1) {
     const r = await local.read(onProgress);
     return merge([local.finish(r.lastTime)]);
   }
-  const ws = Array.from({ length: shards - 1 }, (_, i) => startWorker(url, { ...base, shard: i + 1, shards }, (n) => progress(i + 1, n)));
+  const entry = workerEntry();
+  const ws = Array.from({ length: shards - 1 }, (_, i) => startWorker(entry, { ...base, shard: i + 1, shards }, (n) => progress(i + 1, n)));
   try {
     const reads = [await local.read((n) => progress(0, n)), ...(await Promise.all(ws.map((w) => w.read)))];
     // the file's last valid event closes learning (as a single pipeline ticks at the end)

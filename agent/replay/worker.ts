@@ -1,4 +1,4 @@
-// Worker-thread entry of a sharded replay (bundled by agent/replay/bundle.ts).
+// Worker-thread entry of a sharded replay (started by agent/replay/parallel.ts).
 // Protocol: → {progress}* → {read}; ← {finish, lastTime}; → {result}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ShardReplay, type ShardParams } from './shard.ts';

@@ -8,7 +8,7 @@ import { startAgent, type AgentHandle } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { tempDir } from '../support/agent-proc.ts';
-import { REPO, waitFor } from '../support/env.ts';
+import { CLI, waitFor } from '../support/env.ts';
 import { assertValidAlert, assertValidIncident } from '../support/alert-schema.ts';
 import type { Alert } from '../../models/alert.ts';
 import type { Incident } from '../../models/incident.ts';
@@ -25,7 +25,7 @@ describe('API and CLI', () => {
   let base: string;
   const api = (path: string, init: RequestInit = {}) => fetch(base + path, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
   const cli = async (...args: string[]) =>
-    (await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), ...args, '--api', base, '--token', TOKEN])).stdout;
+    (await promisify(execFile)(process.execPath, [CLI, ...args, '--api', base, '--token', TOKEN])).stdout;
 
   before(async () => {
     tmp = tempDir('hw-api-');

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildConfig, ConfigError, validateConfig } from '../../agent/config/load.ts';
 import { tempDir } from '../support/agent-proc.ts';
-import { REPO } from '../support/env.ts';
+import { CLI } from '../support/env.ts';
 import { ruleIds } from '../../models/rules/index.ts';
 
 function problems(raw: unknown): string[] {
@@ -95,7 +95,7 @@ describe('config: validated once, every problem named', () => {
     try {
       const f = join(t.dir, 'bad.yaml');
       writeFileSync(f, 'learning:\n  quietPeriod: soon\nsinks: 3\nnope: 1\n');
-      const r = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', f]).then(
+      const r = await promisify(execFile)(process.execPath, [CLI, 'agent', '--config', f]).then(
         () => ({ code: 0, stderr: '' }),
         (e: { code: number; stderr: string }) => e,
       );
@@ -107,7 +107,7 @@ describe('config: validated once, every problem named', () => {
       assert.equal(r.stderr.trim().split('\n').length, 4, 'a header and one line per problem');
       assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace for a user error');
       writeFileSync(f, 'learning: [unclosed\n');
-      const y = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', f]).catch((e: { code: number; stderr: string }) => e);
+      const y = await promisify(execFile)(process.execPath, [CLI, 'agent', '--config', f]).catch((e: { code: number; stderr: string }) => e);
       assert.equal((y as { code: number }).code, 2);
       assert.match((y as { stderr: string }).stderr, /not valid YAML/);
     } finally {

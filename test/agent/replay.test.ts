@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { replay } from '../../agent/cli/replay.ts';
-import { REPO } from '../support/env.ts';
+import { CLI, REPO } from '../support/env.ts';
 import { assertValidAlert } from '../support/alert-schema.ts';
 
 const FIXTURE = join(REPO, 'test/fixtures/replay/web-attack.jsonl');
@@ -41,7 +41,7 @@ describe('replay: learn, freeze, judge', () => {
   });
 
   it('the CLI prints the same alerts as JSON lines and a summary on stderr', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'replay', '--source', 'events', FIXTURE, '--learn-events', String(LEARN), '--json'], { cwd: REPO });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--source', 'events', FIXTURE, '--learn-events', String(LEARN), '--json'], { cwd: REPO });
     const alerts = stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
     assert.equal(alerts.length, 8);
     alerts.forEach(assertValidAlert);

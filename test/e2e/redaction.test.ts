@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { startAgentProc, tempDir } from '../support/agent-proc.ts';
-import { REPO, waitFor } from '../support/env.ts';
+import { CLI, REPO, waitFor } from '../support/env.ts';
 import { SECRET_CASES } from '../support/secrets.ts';
 
 function corpus(): string {
@@ -57,7 +57,7 @@ describe('e2e: secrets never leak', () => {
   it('not in replay output or its bad-input summary', async () => {
     const input = join(tmp.dir, 'events.jsonl');
     writeFileSync(input, corpus());
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'replay', '--source', 'events', input, '--json'], { cwd: REPO });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--source', 'events', input, '--json'], { cwd: REPO });
     assert.match(stderr, /bad input: \d+ record/);
     assert.ok(stdout.length > 0);
     for (const c of SECRET_CASES) {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO, waitFor } from './env.ts';
+import { CLI, REPO, waitFor } from './env.ts';
 
 export interface AgentProc {
   child: ChildProcess;
@@ -47,7 +47,7 @@ export async function startAgentProc(dir: string, config: Record<string, unknown
   };
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, stringify(cfg));
-  const child = spawn(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'agent', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

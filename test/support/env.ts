@@ -7,6 +7,11 @@ import type { Context } from 'mocha';
 import { sleep } from '../../collector/sleep.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * Spawn the CLI as `spawn(process.execPath, [CLI, ...args])`: the TypeScript sources
+ * through tsx (test/support/cli.mjs), never a possibly stale dist/.
+ */
+export const CLI = join(REPO, 'test', 'support', 'cli.mjs');
 export const SHARED_FIXTURES = join(REPO, '..', 'shared', 'fixtures');
 export const IN_CI = process.env.CI === 'true';
 

@@ -1,13 +1,13 @@
-// Runs the real agent (`node bin/habitwatch.js agent --config FILE`) for the
+// Runs the real agent (`habitwatch agent --config FILE`, from the sources) for the
 // delivery end-to-end tests: writes its YAML config, finds its API port from the
 // "api listening" log line, appends event lines, and kills it (SIGKILL or SIGTERM).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO, waitFor } from '../../support/env.ts';
+import { CLI, REPO, waitFor } from '../../support/env.ts';
 
-export const AGENT_BIN = join(REPO, 'bin', 'habitwatch.js');
+export const AGENT_BIN = CLI;
 export const TOKEN = 'e2e-secret';
 
 export interface AgentProcess {
