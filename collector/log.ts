@@ -1,7 +1,7 @@
 // The logging interface every component takes. The collector layer may not import agent/,
 // so the interface lives here and the agent passes an instance down. The implementation
 // (pino) is in collector/logger.ts: this module has no dependencies, so code that only
-// takes a Logger (the replay worker bundle, sources) does not load pino.
+// takes a Logger (the replay worker, sources) does not load pino.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
