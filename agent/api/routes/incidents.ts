@@ -4,8 +4,9 @@ import type { ApiServer } from '../server.ts';
 import { HttpError } from '../errors.ts';
 import type { Responder } from '../../respond/responder.ts';
 import type { Incident } from '../../../models/incident.ts';
+import { ALERT_STATUSES } from '../../store/alerts.ts';
 import { workloadScope } from '../scope.ts';
-import { alertId, decodeCursor, optInt, optSeverity, optString, optTime, page, workloadId } from './params.ts';
+import { alertId, decodeCursor, optEnum, optInt, optSeverity, optString, optTime, page, workloadId } from './params.ts';
 
 const isCursor = (v: unknown): v is [number, string] => Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string';
 
@@ -28,8 +29,13 @@ export function incidentRoutes(api: ApiServer, r: Responder): void {
       const limit = optInt(q, 'limit', 1, 1000) ?? 100;
       const after = decodeCursor(q, isCursor);
       const w = optString(q, 'workload');
+      const now = r.now();
       const rows = store().incidents.list({
-        since: optTime(q, 'since', r.now()),
+        since: optTime(q, 'since', now),
+        until: optTime(q, 'until', now),
+        namespace: optString(q, 'namespace', 253),
+        rule: optString(q, 'rule', 128),
+        status: optEnum(q, 'status', ALERT_STATUSES),
         workload: w === undefined ? undefined : workloadId(w),
         severity: optSeverity(q),
         after: after ? { time: after[0], id: after[1] } : undefined,
@@ -38,7 +44,7 @@ export function incidentRoutes(api: ApiServer, r: Responder): void {
       const p = page(rows, limit, (i: Incident) => [Date.parse(i.time), i.id]);
       return { json: { incidents: p.items, nextCursor: p.nextCursor } };
     },
-    { access: 'list', query: ['since', 'workload', 'severity', 'limit', 'cursor'] },
+    { access: 'list', query: ['since', 'until', 'namespace', 'workload', 'rule', 'severity', 'status', 'limit', 'cursor'] },
   );
 
   api.route(

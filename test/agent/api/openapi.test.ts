@@ -235,6 +235,9 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
     // incidents
     const incidents = await call('GET', '/v1/incidents', '/v1/incidents?limit=1');
     await call('GET', '/v1/incidents', '/v1/incidents?severity=low&since=1d&workload=' + encodeURIComponent(W));
+    const filtered = await call('GET', '/v1/incidents', `/v1/incidents?until=2099-01-01&namespace=shop&rule=unexpected-exec&status=${(incidents.json as { incidents: { status: string }[] }).incidents[0].status}`);
+    assert.equal((filtered.json as { incidents: unknown[] }).incidents.length, 1, 'rule, namespace and status filters');
+    assert.equal(((await call('GET', '/v1/incidents', '/v1/incidents?rule=no-such-rule')).json as { incidents: unknown[] }).incidents.length, 0);
     const incCursor = (incidents.json as { nextCursor: string | null }).nextCursor;
     if (incCursor) await call('GET', '/v1/incidents', `/v1/incidents?cursor=${incCursor}`);
     await call('GET', '/v1/incidents', '/v1/incidents?severity=extreme');
