@@ -26,6 +26,9 @@ import { Responder } from './respond/responder.ts';
 import { AuditStore } from './store/audit.ts';
 import { wireOptional } from './wiring.ts';
 import { Readiness } from './readiness.ts';
+import { SelfAlerts, thisAgent } from './self-alerts.ts';
+import { StoreHealth } from './store/health.ts';
+import { monitorLoop } from './loop-health.ts';
 
 /** live sources tried in this order when sources.enabled is "auto" */
 export const AUTO_ORDER = ['bpftrace', 'auditd', 'procfs'];
@@ -73,15 +76,27 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     now,
   });
   log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
-
+  // the agent's alerts about itself go through the same store, outbox and sinks
+  const selfAlerts = new SelfAlerts({
+    who: thisAgent(config.node),
+    now,
+    cooldownMs: config.engine.cooldownMs,
+    log: log.child({ component: 'self' }),
+    commit: (u) => alerts.commit(u),
+    bus,
+    metrics,
+  });
+  const health = new StoreHealth({ log: log.child({ component: 'store' }), now, metrics, self: selfAlerts });
+  const loop = monitorLoop(metrics.registry, selfAlerts);
 
   const chosen = await chooseSources(config, log);
-  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name) });
+  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name), selfAlerts });
   const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])]);
 
   let api: ApiServer | undefined;
   let apiPort: number | undefined;
   const readiness = new Readiness(chosen.filter((s) => s.reportsObserving).map((s) => s.name));
+  readiness.check('storage', () => health.problem());
   if (config.api.enabled) {
     const auth = createAuth(config.api, config.dataDir, log);
     api = new ApiServer({
@@ -95,6 +110,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       tls: config.api.tls,
       onRefused: (status) => metrics.apiRefused.inc({ status: String(status) }),
       onTlsReload: (ok) => metrics.apiTlsReloads.inc({ result: ok ? 'ok' : 'failed' }),
+      problems: () => readiness.problems(),
     });
     registerRoutes(api, { responder, registry: metrics.registry, openMetrics: config.api.openMetrics });
     optional.registerApi?.(api);
@@ -130,6 +146,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     metrics,
     bus,
     flushIntervalMs: config.store.flushIntervalMs,
+    health,
+    selfAlerts,
   });
   log.info('sources started', { sources: chosen.map((s) => s.name) });
   readiness.setStarted(true);
@@ -143,8 +161,13 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       await done;
       await optional.stop();
       await api?.close();
-      pipeline.flush();
+      try {
+        pipeline.flush();
+      } catch (e) {
+        log.error('final baseline flush failed: changes since the last flush are lost', { err: String(e) });
+      }
       enricher.close();
+      loop.stop();
       db.close();
       log.info('agent stopped');
     })());

@@ -30,6 +30,12 @@ export interface Metrics {
   apiRefused: Counter<'status'>;
   /** TLS certificate reloads by result (ok, failed) */
   apiTlsReloads: Counter<'result'>;
+  /** 1 while an agent condition holds (storage-failing, …), else 0 */
+  agentCondition: Gauge<'condition'>;
+  /** 1 while every store operation succeeds, 0 while one keeps failing */
+  storeHealthy: Gauge<never>;
+  /** failed store operations, by operation (commit, flush, retention, database) */
+  storeErrors: Counter<'op'>;
   /** adapter so sources count straight into Prometheus */
   sourceStats: SourceStats;
   /** sinks, outbox and live stream (createDeliveryMetrics) */
@@ -152,6 +158,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'habitwatch_api_tls_reloads_total',
       help: 'Changed API TLS certificate/key files loaded (ok) or refused, the previous pair still serving (failed)',
       labelNames: ['result'],
+      registers: r,
+    }),
+    agentCondition: new Gauge({
+      name: 'habitwatch_agent_condition',
+      help: 'Agent conditions that hold now (1), e.g. storage-failing; each raises an agent-<condition> self-alert when it starts',
+      labelNames: ['condition'],
+      registers: r,
+    }),
+    storeHealthy: new Gauge({
+      name: 'habitwatch_store_healthy',
+      help: 'Whether the agent can persist (1) or a store operation keeps failing (0, the agent is not ready)',
+      registers: r,
+    }),
+    storeErrors: new Counter({
+      name: 'habitwatch_store_errors_total',
+      help: 'Failed store operations, by operation (commit, flush, retention, database); each is retried',
+      labelNames: ['op'],
       registers: r,
     }),
     sourceStats: {

@@ -14,6 +14,21 @@ import type { AlertStore } from './store/alerts.ts';
 import type { BaselineStore } from './store/baselines.ts';
 import type { Metrics } from './metrics.ts';
 import type { Bus } from './bus.ts';
+import { BoundedQueue } from './queue.ts';
+import { isStorageError, type StoreHealth } from './store/health.ts';
+import type { SelfAlerts } from './self-alerts.ts';
+import { Backoff } from '../collector/backoff.ts';
+import { sleep } from '../collector/sleep.ts';
+
+export { BoundedQueue } from './queue.ts';
+
+/** a big batch is judged in slices of this many events… */
+const SLICE_EVENTS = 256;
+/** …and when this much time passed since the event loop last ran other work, what the
+ * slices raised so far is committed and the loop yields (timers, API, sinks, signals) */
+const YIELD_AFTER_MS = 10;
+/** a commit that fails for another reason than the storage is tried this often, then dropped (counted) */
+const NON_STORAGE_ATTEMPTS = 3;
 
 export interface PipelineDeps {
   engine: Engine;
@@ -30,6 +45,12 @@ export interface PipelineDeps {
   queueCapacity?: number;
   /** called with every alert update (replay prints them) */
   onAlert?: (u: AlertUpdate) => void;
+  /** storage health: failed commits and flushes report here (readiness, self-alert) */
+  health?: StoreHealth;
+  /** the agent's self-alerts, committed from the periodic tick once the store answers */
+  selfAlerts?: SelfAlerts;
+  /** backoff of a commit the storage refused (default 100 ms → 5 s) */
+  commitRetry?: { initialMs: number; maxMs: number };
 }
 
 export class Pipeline {
@@ -56,15 +77,52 @@ export class Pipeline {
     return out;
   }
 
-  /** Judge a batch and commit what it raised. */
+  /** Judge a batch and commit what it raised, once (replay; the live loop retries: run()). */
   handle(batch: RuntimeEvent[], acceptedAt = performance.now()): AlertUpdate[] {
     const updates = this.processBatch(batch);
     if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
-    if (updates.length === 0) return updates;
     const merged = coalesce(updates);
     const incidents = this.deps.engine.incidents?.drain() ?? [];
-    this.deps.alerts?.commit(merged, incidents);
+    this.commitOnce(merged, incidents, (batch as AckableBatch)[BATCH_ACK]);
+    this.fanOut(merged, incidents, acceptedAt);
+    return merged;
+  }
+
+  /** alerts, the incidents they made and the batch's acknowledgement (its source offset) in one transaction */
+  private commitOnce(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], ack: (() => void) | undefined): void {
+    if (this.deps.alerts) this.deps.alerts.commit(merged, incidents, ack);
+    else ack?.();
+  }
+
+  /**
+   * Commit until it works: a storage failure (disk full, read-only, I/O error, a
+   * missing database) is retried with backoff — the batch's offset does not move, the
+   * source waits (backpressure), the agent is not ready — and resumes by itself when
+   * the storage does. False when stopped first (nothing acknowledged: re-read on start).
+   */
+  private async commitDurably(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], ack: (() => void) | undefined, signal: AbortSignal): Promise<boolean> {
+    if (merged.length === 0 && incidents.length === 0 && ack === undefined) return true;
+    const r = this.deps.commitRetry ?? { initialMs: 100, maxMs: 5000 };
+    const backoff = new Backoff({ initialMs: r.initialMs, maxMs: r.maxMs });
+    let other = 0;
+    for (;;) {
+      try {
+        this.commitOnce(merged, incidents, ack);
+        this.deps.health?.ok('commit');
+        return true;
+      } catch (e) {
+        if (!isStorageError(e) && ++other >= NON_STORAGE_ATTEMPTS) throw e;
+        this.deps.health?.failed('commit', e);
+        await sleep(backoff.next(), signal);
+        if (signal.aborted) return false;
+      }
+    }
+  }
+
+  /** after the commit: count, stream and hand out what was committed */
+  private fanOut(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], acceptedAt: number): void {
     this.countIncidents(incidents);
+    if (merged.length === 0) return;
     const m = this.deps.metrics;
     const latency = (performance.now() - acceptedAt) / 1000;
     for (const u of merged) {
@@ -79,7 +137,43 @@ export class Pipeline {
       this.deps.bus?.emit('alert', u);
       this.deps.onAlert?.(u);
     }
-    return merged;
+  }
+
+  /**
+   * The live path of one batch: judged in slices; past YIELD_AFTER_MS of work, what it
+   * raised so far is committed and the event loop yields, so a batch that raises
+   * thousands of alerts never blocks the API, the sinks or a SIGTERM. The batch's ack
+   * (its source offset) is committed with its last slice, after everything it raised.
+   */
+  private async judge(batch: RuntimeEvent[], acceptedAt: number, signal: AbortSignal): Promise<void> {
+    const ack = (batch as AckableBatch)[BATCH_ACK];
+    let raised: AlertUpdate[] = [];
+    for (let i = 0; i < batch.length; i += SLICE_EVENTS) {
+      const part = batch.length <= SLICE_EVENTS ? batch : batch.slice(i, i + SLICE_EVENTS);
+      for (const u of this.processBatch(part)) raised.push(u);
+      if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', part);
+      if (i + SLICE_EVENTS < batch.length && performance.now() - this.lastYield > YIELD_AFTER_MS) {
+        const merged = coalesce(raised);
+        const incidents = this.deps.engine.incidents?.drain() ?? [];
+        if (!(await this.commitDurably(merged, incidents, undefined, signal))) return;
+        this.fanOut(merged, incidents, acceptedAt);
+        raised = [];
+        await this.yieldLoop();
+        if (signal.aborted) return;
+      }
+    }
+    const merged = coalesce(raised);
+    const incidents = this.deps.engine.incidents?.drain() ?? [];
+    if (!(await this.commitDurably(merged, incidents, ack, signal))) return;
+    this.fanOut(merged, incidents, acceptedAt);
+  }
+
+  private lastYield = performance.now();
+
+  /** let timers, sockets and signals run (a resolved promise would not) */
+  private async yieldLoop(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    this.lastYield = performance.now();
   }
 
   private countIncidents(incidents: readonly IncidentUpdate[]): void {
@@ -100,15 +194,19 @@ export class Pipeline {
     if (n > 0) this.deps.metrics?.storeFlushSeconds.observe((performance.now() - t0) / 1000);
   }
 
-  /** Periodic work: learning-state ticks, baseline flush, gauges. */
+  /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts, gauges. */
   periodic(): void {
     const now = this.deps.now();
     this.deps.engine.profiler.tickAll(now);
     try {
       this.flush();
+      this.deps.health?.ok('flush');
     } catch (e) {
-      this.deps.log.error('baseline flush failed', { err: String(e) });
+      // nothing is lost: the change marks stay until a flush commits
+      if (this.deps.health) this.deps.health.failed('flush', e);
+      else this.deps.log.error('baseline flush failed', { err: String(e) });
     }
+    this.deps.selfAlerts?.tick();
     const m = this.deps.metrics;
     if (m) {
       const byState: Record<string, number> = { learning: 0, stable: 0, unstable: 0, relearning: 0, locked: 0 };
@@ -167,22 +265,18 @@ export class Pipeline {
     if (inputs.length === 0) queue.close();
     const onAbort = (): void => queue.close();
     signal.addEventListener('abort', onAbort, { once: true });
-    let lastYield = performance.now();
     try {
       for (;;) {
         // a full queue resolves pop() at once: without an occasional macrotask yield
         // the detect loop would starve timers and sockets (API, sinks, stream) for as
         // long as the backlog lasts
-        if (performance.now() - lastYield > 10) {
-          await new Promise<void>((r) => setImmediate(r));
-          lastYield = performance.now();
-        }
+        if (performance.now() - this.lastYield > YIELD_AFTER_MS) await this.yieldLoop();
         const item = await queue.pop();
-        if (item === undefined) break;
+        // stopping: what is still queued was not acknowledged, so it is read again on start
+        if (item === undefined || signal.aborted) break;
         gauge?.set({ stage: 'detect' }, queue.size);
         try {
-          this.handle(item.batch, item.at);
-          (item.batch as AckableBatch)[BATCH_ACK]?.();
+          await this.judge(item.batch, item.at, signal);
         } catch (e) {
           // one bad batch must not stop the agent; count it and go on
           this.deps.log.error('batch failed', { err: String(e), events: item.batch.length });
@@ -213,61 +307,4 @@ export function coalesce(updates: AlertUpdate[]): AlertUpdate[] {
     byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew, ...(prev.folded || u.folded ? { folded: true } : {}) } : u);
   }
   return [...byId.values()];
-}
-
-/** A FIFO bounded by total weight (events), with async push/pop. */
-export class BoundedQueue<T> {
-  private items: { v: T; w: number }[] = [];
-  private head = 0;
-  private weight = 0;
-  private closed = false;
-  private waitingPop: ((v: T | undefined) => void) | undefined;
-  private waitingPush: (() => void)[] = [];
-
-  constructor(private capacity: number) {}
-
-  get size(): number {
-    return this.weight;
-  }
-
-  async push(v: T, w = 1): Promise<void> {
-    while (!this.closed && this.weight > 0 && this.weight + w > this.capacity) {
-      await new Promise<void>((r) => this.waitingPush.push(r));
-    }
-    if (this.closed) return;
-    if (this.waitingPop) {
-      const p = this.waitingPop;
-      this.waitingPop = undefined;
-      p(v);
-      return;
-    }
-    this.items.push({ v, w });
-    this.weight += w;
-  }
-
-  pop(): Promise<T | undefined> {
-    if (this.head < this.items.length) {
-      const it = this.items[this.head++];
-      this.weight -= it.w;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      const wake = this.waitingPush.shift();
-      wake?.();
-      return Promise.resolve(it.v);
-    }
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((r) => (this.waitingPop = r));
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const w of this.waitingPush.splice(0)) w();
-    if (this.waitingPop && this.head >= this.items.length) {
-      const p = this.waitingPop;
-      this.waitingPop = undefined;
-      p(undefined);
-    }
-  }
 }

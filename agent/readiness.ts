@@ -5,6 +5,8 @@
 export class Readiness {
   private started = false;
   private readonly waiting: Set<string>;
+  /** other conditions that make the agent not ready: name → why (undefined: fine) */
+  private readonly checks = new Map<string, () => string | undefined>();
 
   /** @param attaching sources that report when they observe (SourceDefinition.reportsObserving) */
   constructor(attaching: string[]) {
@@ -22,8 +24,25 @@ export class Readiness {
     else this.waiting.add(source);
   }
 
+  /** add a condition (e.g. `storage`): while it returns a reason the agent is not ready */
+  check(name: string, why: () => string | undefined): void {
+    this.checks.set(name, why);
+  }
+
   get ready(): boolean {
-    return this.started && this.waiting.size === 0;
+    if (!this.started || this.waiting.size > 0) return false;
+    for (const why of this.checks.values()) if (why() !== undefined) return false;
+    return true;
+  }
+
+  /** the failing checks and their reasons, for /readyz */
+  problems(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, why] of this.checks) {
+      const w = why();
+      if (w !== undefined) out[name] = w;
+    }
+    return out;
   }
 
   /** sources not observing yet, for /readyz */

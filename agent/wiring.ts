@@ -11,6 +11,7 @@ import type { Bus } from './bus.ts';
 import type { ApiServer } from './api/server.ts';
 import { startDelivery, type SinkConfigInput } from './sinks/index.ts';
 import { registerStream } from './api/stream.ts';
+import type { SelfAlerts } from './self-alerts.ts';
 
 /** sources that observe this very host, so /proc and the cgroup tree describe their events */
 export const HOST_SOURCES = new Set(['bpftrace', 'auditd', 'procfs']);
@@ -29,10 +30,19 @@ export async function wireOptional(deps: {
   bus: Bus;
   log: Logger;
   sources: string[];
+  /** deliveries dropped on purpose are announced as self-alerts */
+  selfAlerts?: SelfAlerts;
 }): Promise<Optional> {
-  const { config, db, alerts, metrics, bus, log } = deps;
+  const { config, db, alerts, metrics, bus, log, selfAlerts } = deps;
   // delivery first: its outbox hook must be in place before the first alert commits
-  const delivery = startDelivery({ db, alerts, metrics, log, sinks: config.sinks as readonly SinkConfigInput[] });
+  const delivery = startDelivery({
+    db,
+    alerts,
+    metrics,
+    log,
+    sinks: config.sinks as readonly SinkConfigInput[],
+    onDrop: (sink, reason, n) => selfAlerts?.note('alerts-dropped', `deliveries to sink ${sink} dropped (${reason === 'overflow' ? 'maxQueue' : 'maxAge'})`, n),
+  });
   let stream: { close(): void } | undefined;
   return {
     enrichSteps: deps.sources.some((s) => HOST_SOURCES.has(s)) ? [procfsAttribution] : [],

@@ -68,7 +68,14 @@ export interface Evidence {
   ports?: string;
   /** …and the addresses (bounded like items) */
   addresses?: string[];
+  /** a self-alert (kind `agent`): the agent condition, e.g. `storage-failing` … */
+  condition?: string;
+  /** …and what the agent knows about it (the error, how many were dropped) */
+  detail?: string;
 }
+
+/** an alert's kind: the event kind, or `agent` for the agent's alerts about itself (models/agent-alert.ts) */
+export type AlertKind = EventKind | 'agent';
 
 export interface AlertBaseline {
   state: BaselineState;
@@ -87,7 +94,7 @@ export interface Alert {
   lastSeen: string;
   rule: string;
   severity: Severity;
-  kind: EventKind;
+  kind: AlertKind;
   summary: string;
   /** longer explanation: why this is unusual, what was expected */
   description: string;

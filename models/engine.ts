@@ -296,6 +296,6 @@ function describe(rule: Rule, hit: RuleHit, obs: Observation, expected: string[]
 }
 
 /** deterministic id: same dedup key at the same instant on the same node → same id */
-function alertId(dedupKey: string, now: number, node: string): string {
+export function alertId(dedupKey: string, now: number, node: string): string {
   return contentId(dedupKey, now, node);
 }

@@ -70,6 +70,8 @@ export interface ApiOptions {
   onRefused?: (status: number) => void;
   /** a changed certificate was loaded (true) or did not load (false) */
   onTlsReload?: (ok: boolean) => void;
+  /** why not ready: other failing conditions by name, e.g. { storage: "commit failing since …" } */
+  problems?: () => Record<string, string>;
 }
 
 export interface RouteInfo {
@@ -131,7 +133,11 @@ export class ApiServer {
       () => {
         const ok = this.opts.ready?.() ?? true;
         const waiting = this.opts.notObserving?.() ?? [];
-        return { status: ok ? 200 : 503, json: waiting.length > 0 ? { ready: ok, notObserving: waiting } : { ready: ok } };
+        const problems = this.opts.problems?.() ?? {};
+        return {
+          status: ok ? 200 : 503,
+          json: { ready: ok, ...(waiting.length > 0 ? { notObserving: waiting } : {}), ...(Object.keys(problems).length > 0 ? { problems } : {}) },
+        };
       },
       { access: 'open', unlimited: true },
     );

@@ -84,6 +84,7 @@ class SinkWorker {
     private metrics: Metrics,
     private log: Logger,
     private timer: Timer,
+    private onDrop?: DropHook,
   ) {
     this.now = () => timer.now();
     try {
@@ -155,6 +156,7 @@ class SinkWorker {
       const dropped = this.outbox.dropOldest(this.s.name, this.depth - this.s.maxQueue);
       this.depth -= dropped.length;
       this.metrics.delivery.outboxDropped.inc({ sink: this.s.name, reason: 'overflow' }, dropped.length);
+      this.onDrop?.(this.s.name, 'overflow', dropped.length);
       if (now - this.lastOverflowLog > 10_000) {
         this.lastOverflowLog = now;
         this.log.warn('outbox full: dropped oldest deliveries', { sink: this.s.name, maxQueue: this.s.maxQueue, dropped: dropped.length, alerts: dropped.slice(0, 10) });
@@ -257,6 +259,7 @@ class SinkWorker {
     if (gone.length === 0) return;
     this.depth -= gone.length;
     this.metrics.delivery.outboxDropped.inc({ sink: this.s.name, reason: 'expired' }, gone.length);
+    this.onDrop?.(this.s.name, 'expired', gone.length);
     this.log.warn('outbox: dropped deliveries older than maxAge', { sink: this.s.name, maxAgeMs: this.s.maxAgeMs, dropped: gone.length, alerts: gone.slice(0, 10) });
   }
 
@@ -362,6 +365,9 @@ class SinkWorker {
   }
 }
 
+/** deliveries dropped on purpose to stay within bounds (maxQueue, maxAge): the agent announces them */
+export type DropHook = (sink: string, reason: 'overflow' | 'expired', n: number) => void;
+
 export interface DispatcherOptions {
   db: Db;
   alerts: AlertStore;
@@ -371,6 +377,8 @@ export interface DispatcherOptions {
   now?: () => number;
   /** clock and timers (backoff, idle wake-ups, gauges, re-sends); default: the real ones with `now` */
   timer?: Timer;
+  /** called (possibly inside the alert commit transaction) when deliveries are dropped on purpose */
+  onDrop?: DropHook;
 }
 
 export class Dispatcher {
@@ -385,7 +393,7 @@ export class Dispatcher {
     this.timer = o.timer ?? timerWithClock(o.now ?? Date.now);
     this.now = () => this.timer.now();
     this.outbox = new Outbox(o.db);
-    this.workers = o.sinks.map((s) => new SinkWorker(s, this.outbox, o.alerts, o.metrics, o.log.child({ sink: s.name }), this.timer));
+    this.workers = o.sinks.map((s) => new SinkWorker(s, this.outbox, o.alerts, o.metrics, o.log.child({ sink: s.name }), this.timer, o.onDrop));
   }
 
   start(): void {

@@ -7,7 +7,7 @@ import type { Logger } from '../../collector/log.ts';
 import { SEVERITIES } from '../../models/alert.ts';
 import { ruleIds } from '../../models/rules/index.ts';
 import { didYouMean } from '../config/suggest.ts';
-import { Dispatcher, type ResolvedSink } from './dispatcher.ts';
+import { Dispatcher, type DropHook, type ResolvedSink } from './dispatcher.ts';
 import type { Timer } from '../timer.ts';
 import { DELIVER, durationSchema, parseDuration, SinkConfigError, type CommonSinkConfig, type JsonSchema, type SinkConfig, type SinkType } from './types.ts';
 import webhook from './webhook/index.ts';
@@ -81,6 +81,8 @@ export interface StartDeliveryOptions {
   now?: () => number;
   /** clock and timers for backoff and intervals (tests drive them); default: real, with `now` */
   timer?: Timer;
+  /** deliveries dropped on purpose (overflow, expired): the agent announces them in a self-alert */
+  onDrop?: DropHook;
 }
 
 export interface DeliveryHandle {
@@ -145,7 +147,7 @@ export function startDelivery(opts: StartDeliveryOptions): DeliveryHandle {
   const now = timer !== undefined ? () => timer.now() : (opts.now ?? Date.now);
   const log = opts.log.child({ component: 'delivery' });
   const sinks = resolveSinks(opts.sinks, log, now);
-  const d = new Dispatcher({ db: opts.db, alerts: opts.alerts, metrics: opts.metrics, log, sinks, now, timer: opts.timer });
+  const d = new Dispatcher({ db: opts.db, alerts: opts.alerts, metrics: opts.metrics, log, sinks, now, timer: opts.timer, onDrop: opts.onDrop });
   d.start();
   log.info('delivery started', { sinks: sinks.map((s) => `${s.type}:${s.name}`) });
   return { stop: () => d.stop(), drain: () => d.drain() };

@@ -1,6 +1,9 @@
 // Alerts table: insert new alerts and fold repeats, in one transaction per batch.
 // Hooks run inside that transaction, so the outbox row is committed with the alert
-// (an alert is never stored without its delivery work, nor delivered unstored).
+// (an alert is never stored without its delivery work, nor delivered unstored), and
+// so may the caller's own work (a source's resume offset): all of it or none.
+// Writes are idempotent upserts: an input re-read after a crash raises the same alert
+// ids again, and a repeat may arrive for an alert retention already pruned.
 import type { Alert, AlertUpdate, Severity } from '../../models/alert.ts';
 import { severityRank } from '../../models/alert.ts';
 import type { IncidentUpdate } from '../../models/incident.ts';
@@ -70,20 +73,26 @@ export function containerOfAlert(a: Alert): string {
 const COLS = 'body, time, status, status_by, status_at, status_note';
 
 export class AlertStore {
-  private insert;
-  private update;
+  private upsert;
   private hooks: CommitHook[] = [];
   /** incidents are written in the alerts' commit transaction */
   readonly incidents: IncidentStore;
 
   constructor(private db: Db) {
     this.incidents = new IncidentStore(db);
-    this.insert = db.prepare(
-      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body, incident_id)
-       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body, @incident)`,
-    );
+    // the stored row keeps the higher count (a re-read after a crash counts from 1 again);
     // severity too: a fan-out finding takes the highest severity of what it folded
-    this.update = db.prepare(`UPDATE alerts SET last_seen = @lastSeen, count = @count, severity = @severity, severity_rank = @rank, body = @body WHERE id = @id`);
+    this.upsert = db.prepare(
+      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body, incident_id)
+       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body, @incident)
+       ON CONFLICT(id) DO UPDATE SET
+         last_seen = max(last_seen, excluded.last_seen),
+         incident_id = coalesce(excluded.incident_id, incident_id),
+         severity = CASE WHEN excluded.count >= count THEN excluded.severity ELSE severity END,
+         severity_rank = CASE WHEN excluded.count >= count THEN excluded.severity_rank ELSE severity_rank END,
+         body = CASE WHEN excluded.count >= count THEN excluded.body ELSE body END,
+         count = max(count, excluded.count)`,
+    );
   }
 
   /** run inside the commit transaction for every update (e.g. outbox enqueue) */
@@ -91,9 +100,16 @@ export class AlertStore {
     this.hooks.push(hook);
   }
 
-  /** alert updates and the incident updates they made, in one transaction */
-  commit(updates: AlertUpdate[], incidents: readonly IncidentUpdate[] = []): void {
-    if (updates.length === 0 && incidents.length === 0) return;
+  /**
+   * Store the alert updates, the incident updates they made and run the hooks, in one
+   * transaction; `within`, when given, runs in the same transaction (a source's offset:
+   * stored only with its alerts). Throws when the store fails; then none of it happened.
+   */
+  commit(updates: AlertUpdate[], incidents: readonly IncidentUpdate[] = [], within?: () => void): void {
+    if (updates.length === 0 && incidents.length === 0) {
+      within?.();
+      return;
+    }
     this.db.transaction(() => {
       for (const u of updates) {
         const a = u.alert;
@@ -111,11 +127,11 @@ export class AlertStore {
           body: JSON.stringify(a),
           incident: a.incident ?? null,
         };
-        if (u.isNew) this.insert.run(row);
-        else this.update.run(row);
+        this.upsert.run(row);
         for (const h of this.hooks) h(u);
       }
       this.incidents.write(incidents);
+      within?.();
     })();
   }
 

@@ -53,20 +53,25 @@ export class BaselineStore {
     return [...byKey.values()].map((s) => Baseline.fromSnapshot(s));
   }
 
-  /** Write every change since the last flush. Returns the number of rows written. */
+  /**
+   * Write every change since the last flush, in one transaction. The change marks are
+   * cleared only once it committed: a failed flush (disk full…) loses nothing, the next
+   * one writes it all again. Returns the number of rows written.
+   */
   flush(baselines: Iterable<Baseline>, now: number): number {
     let n = 0;
+    const written: Baseline[] = [];
     this.db.transaction(() => {
       for (const b of baselines) {
+        if (b.archived.length === 0 && !b.metaDirty && b.removed.size === 0 && b.dirty.size === 0) continue;
+        written.push(b);
         for (const snap of b.archived) {
           this.archive.run(b.key, snap.meta.version, snap.meta.state, snap.meta.image, JSON.stringify(snap), now);
           n++;
         }
-        b.archived.length = 0;
         if (b.metaDirty) {
           const m = b.meta;
           this.upsertBaseline.run({ key: b.key, workload: m.workloadId, container: m.container, version: m.version, state: m.state, image: m.image, meta: JSON.stringify(m), now });
-          b.metaDirty = false;
           n++;
         }
         for (const k of b.removed) {
@@ -74,7 +79,6 @@ export class BaselineStore {
           this.deleteItem.run(b.key, kind, key);
           n++;
         }
-        b.removed.clear();
         for (const k of b.dirty) {
           const sep = k.indexOf('\u0000');
           const kind = k.slice(0, sep) as BaselineKind;
@@ -83,9 +87,14 @@ export class BaselineStore {
           this.upsertItem.run(b.key, kind, it.key, it.count, it.firstSeen, it.lastSeen, JSON.stringify(it.nodes), it.detail ? JSON.stringify(it.detail) : null);
           n++;
         }
-        b.dirty.clear();
       }
     })();
+    for (const b of written) {
+      b.archived.length = 0;
+      b.metaDirty = false;
+      b.removed.clear();
+      b.dirty.clear();
+    }
     return n;
   }
 

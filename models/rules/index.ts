@@ -1,5 +1,6 @@
 // The rule registry: one line per rule.
 import type { Rule } from './types.ts';
+import { agentRuleIds } from '../agent-alert.ts';
 import unexpectedExec from './unexpected-exec/rule.ts';
 import unexpectedFileWrite from './unexpected-file-write/rule.ts';
 import unexpectedFileOpen from './unexpected-file-open/rule.ts';
@@ -38,5 +39,5 @@ export const rules: Rule[] = [
   forbiddenItem,
 ];
 
-/** the ids of every registered rule (config keys and sink filters are checked against it) */
-export const ruleIds: readonly string[] = rules.map((r) => r.id);
+/** the ids of every registered rule and of the agent's self-alerts (config keys and sink filters are checked against it) */
+export const ruleIds: readonly string[] = [...rules.map((r) => r.id), ...agentRuleIds];

@@ -25,3 +25,17 @@ describe('agent readiness', () => {
     assert.equal(r.ready, true);
   });
 });
+
+describe('agent readiness checks', () => {
+  it('a failing check makes the agent not ready and names the reason', () => {
+    const r = new Readiness([]);
+    r.setStarted(true);
+    let why: string | undefined = 'commit failing since …: SqliteError: database or disk is full';
+    r.check('storage', () => why);
+    assert.equal(r.ready, false);
+    assert.deepEqual(r.problems(), { storage: why });
+    why = undefined;
+    assert.equal(r.ready, true);
+    assert.deepEqual(r.problems(), {});
+  });
+});

@@ -79,9 +79,14 @@ describe('delivery dispatcher (outbox worker)', () => {
     h = await startHarness([{ type: 'webhook', name: 'siem', url: rx.url, ...fast }]);
     const a = makeAlert();
     h.alerts.commit([isNew(a)]);
-    // a duplicate id makes the insert fail: nothing of the batch may be queued
+    // a failure after b's outbox row was written (a later hook throws) rolls back the
+    // transaction: nothing of the batch may be queued
     const b = makeAlert();
-    assert.throws(() => h!.alerts.commit([isNew(b), isNew(a)]));
+    const c = makeAlert();
+    h.alerts.onCommit((u) => {
+      if (u.alert.id === c.id) throw new Error('store failed mid-batch');
+    });
+    assert.throws(() => h!.alerts.commit([isNew(b), isNew(c)]));
     await h.delivery.drain();
     assert.deepEqual(ids(rx), [a.id]);
   });

@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from '../../../collector/log.ts';
 import { startDelivery, type DeliveryHandle } from '../../../agent/sinks/index.ts';
 import type { SinkConfig } from '../../../agent/sinks/types.ts';
 import type { Timer } from '../../../agent/timer.ts';
+import type { DropHook } from '../../../agent/sinks/dispatcher.ts';
 
 let n = 0;
 export function makeAlert(o: Partial<Alert> & { ns?: string | null } = {}): Alert {
@@ -130,14 +131,14 @@ export interface Harness {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
-export async function startHarness(sinks: SinkConfig[], o: { log?: Logger; now?: () => number; timer?: Timer } = {}): Promise<Harness> {
+export async function startHarness(sinks: SinkConfig[], o: { log?: Logger; now?: () => number; timer?: Timer; onDrop?: DropHook } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'hw-delivery-'));
   const file = join(dir, 'habitwatch.db');
   const open = (s: SinkConfig[]): Pick<Harness, 'db' | 'alerts' | 'metrics' | 'delivery'> => {
     const db = openDatabase(file);
     const alerts = new AlertStore(db);
     const metrics = createMetrics({ defaultMetrics: false });
-    const delivery = startDelivery({ db, alerts, metrics, log: o.log ?? silentLogger, sinks: s, now: o.now, timer: o.timer });
+    const delivery = startDelivery({ db, alerts, metrics, log: o.log ?? silentLogger, sinks: s, now: o.now, timer: o.timer, onDrop: o.onDrop });
     return { db, alerts, metrics, delivery };
   };
   let current = sinks;
