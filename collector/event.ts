@@ -50,6 +50,10 @@ export interface WorkloadRef {
   pod?: string;
   podUid?: string;
   image?: string;
+  /** the pod's service account (Kubernetes, from the API) */
+  serviceAccount?: string;
+  /** the pod's labels (Kubernetes, from the API) */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export interface CgroupRef {
@@ -95,6 +99,8 @@ export interface ListenPayload {
   proto: Proto;
   addr: string;
   port: number;
+  /** `pod` when addr is the pod's own address (Kubernetes enrichment): the same on every replica */
+  peer?: string;
 }
 export interface ConnectPayload {
   kind: 'connect';
@@ -103,6 +109,12 @@ export interface ConnectPayload {
   dstPort: number;
   /** name the destination was resolved from, when a source knows it */
   dns?: string;
+  /**
+   * the destination's Kubernetes identity, resolved by enrichment: `svc:namespace/name`
+   * (a Service's ClusterIP, or an address of its EndpointSlices) or a pod's workload id
+   * (`namespace/Kind/name`); baselines learn it instead of the address
+   */
+  peer?: string;
 }
 export interface SyscallPayload {
   kind: 'syscall';
@@ -153,6 +165,7 @@ export class EventRecord {
   dstAddr: string | undefined = undefined;
   dstPort: number | undefined = undefined;
   dns: string | undefined = undefined;
+  peer: string | undefined = undefined;
   names: string[] | undefined = undefined;
 
   constructor(

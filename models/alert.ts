@@ -53,6 +53,8 @@ export interface Evidence {
   dstAddr?: string;
   dstPort?: number;
   dns?: string;
+  /** connect: the destination's Kubernetes identity (svc:namespace/name, or a workload id); listen: `pod` */
+  peer?: string;
   syscalls?: string[];
   /** the generalised baseline item this event maps to */
   item?: string;

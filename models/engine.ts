@@ -275,9 +275,9 @@ function evidenceOf(ev: RuntimeEvent, obs: Observation): Evidence {
     case 'file_open':
       return { path: ev.path, item };
     case 'listen':
-      return { proto: ev.proto, addr: ev.addr, port: ev.port, item };
+      return { proto: ev.proto, addr: ev.addr, port: ev.port, ...(ev.peer ? { peer: ev.peer } : {}), item };
     case 'connect':
-      return { proto: ev.proto, dstAddr: ev.dstAddr, dstPort: ev.dstPort, ...(ev.dns ? { dns: ev.dns } : {}), item };
+      return { proto: ev.proto, dstAddr: ev.dstAddr, dstPort: ev.dstPort, ...(ev.dns ? { dns: ev.dns } : {}), ...(ev.peer ? { peer: ev.peer } : {}), item };
     case 'syscall':
       return { syscalls: obs.novel.length > 0 ? obs.novel : ev.names, item };
   }

@@ -2,11 +2,12 @@
 // rules that keep it small. Pure data + logic; persistence is the store's job
 // (it reads the dirty sets after each batch).
 import type { BaselineState } from '../alert.ts';
-import { BASELINE_KINDS, kindIndex, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
+import { BASELINE_KINDS, hostPort, kindIndex, splitNetKey, type BaselineKind, type Item, type ItemDetail } from './items.ts';
 import { WILDCARD } from './generalize.ts';
 import { DirtyKeys } from './dirty.ts';
 import { globToRegExp, mergeInto, similarity } from './match.ts';
 import { Decisions, Forbidden, copyDecisions, type DecisionsMeta } from './decisions.ts';
+import { addressRanges, isRange } from './cidr.ts';
 
 export { globToRegExp } from './match.ts';
 export { DirtyKeys } from './dirty.ts';
@@ -22,6 +23,8 @@ export interface LearningConfig {
   collapseThreshold: number;
   /** more distinct destinations than this on one port collapse to *:port */
   connectCollapseThreshold: number;
+  /** more distinct addresses than this in one /24 (/64) on a port collapse to the range; as many /24s in a /16 (/64s in a /48) to that */
+  cidrCollapseThreshold: number;
   maxArgPatterns: number;
   maxParents: number;
   maxNodes: number;
@@ -33,6 +36,7 @@ export const DEFAULT_LEARNING: LearningConfig = {
   maxItems: 5000,
   collapseThreshold: 24,
   connectCollapseThreshold: 16,
+  cidrCollapseThreshold: 8,
   maxArgPatterns: 16,
   maxParents: 16,
   maxNodes: 32,
@@ -54,8 +58,12 @@ export interface BaselineMeta extends DecisionsMeta {
   stableSince: number | null;
   lockedBy: string | null;
   unstableReason: string | null;
-  /** per kind: directories (or "proto port" pairs for connect) whose children collapsed */
+  /** per kind: directories (for connect: "proto port" → *:port, "proto port range" → the range) whose children collapsed */
   collapsed: Partial<Record<BaselineKind, string[]>>;
+  /** learned under an identity the API has not confirmed (Kubernetes): it may still move */
+  provisional?: boolean;
+  /** other images this version has seen running (a rollout's old pods): not a new version */
+  images?: string[];
 }
 
 export interface BaselineSnapshot {
@@ -152,7 +160,17 @@ export class Baseline {
     if (!c || c.size === 0) return key;
     if (kind === 'connect') {
       const p = splitNetKey(key);
-      if (p && c.has(`${p[0]} ${p[2]}`)) return `${p[0]} ${WILDCARD}:${p[2]}`;
+      if (!p) return key;
+      if (c.has(`${p[0]} ${p[2]}`)) return `${p[0]} ${WILDCARD}:${p[2]}`;
+      const r = addressRanges(p[1]);
+      if (r !== undefined) {
+        if (c.has(`${p[0]} ${p[2]} ${r[1]}`)) return `${p[0]} ${hostPort(r[1], Number(p[2]))}`;
+        if (c.has(`${p[0]} ${p[2]} ${r[0]}`)) return `${p[0]} ${hostPort(r[0], Number(p[2]))}`;
+      } else if (isRange(p[1]) && p[1].endsWith(p[1].includes(':') ? '/64' : '/24')) {
+        // a narrow range whose wide range collapsed since
+        const wide = addressRanges(p[1].slice(0, p[1].indexOf('/')).replace(/::$/, '::1'));
+        if (wide !== undefined && c.has(`${p[0]} ${p[2]} ${wide[1]}`)) return `${p[0]} ${hostPort(wide[1], Number(p[2]))}`;
+      }
       return key;
     }
     if (!FILE_KINDS.has(kind) || !key.startsWith('/')) return key;
@@ -219,7 +237,7 @@ export class Baseline {
       this.meta.lastNewItemAt = now;
       this.metaDirty = true;
       this.trackChild(kind, key, cfg);
-      item = this.get(kind, key) ?? item; // collapse may have merged it
+      item = this.get(kind, key) ?? this.get(kind, this.canonical(kind, key)) ?? item; // collapse may have merged it
     }
     item.count++;
     if (now > item.lastSeen) item.lastSeen = now;
@@ -336,9 +354,28 @@ export class Baseline {
       const p = splitNetKey(key);
       if (!p || p[1] === WILDCARD) return;
       const group = `${p[0]} ${p[2]}`;
-      const set = this.childSet(kind, group);
-      set.add(p[1]);
-      if (set.size > cfg.connectCollapseThreshold) this.collapse(kind, group);
+      const hosts = this.childSet(kind, group);
+      const r = addressRanges(p[1]);
+      let host = p[1];
+      if (r !== undefined) {
+        // many addresses of one range: the range; many narrow ranges of a wide one: the wide one
+        const narrow = this.childSet(kind, `${group} ${r[0]}`);
+        narrow.add(p[1]);
+        const wide = this.childSet(kind, `${group} ${r[1]}`);
+        wide.add(r[0]);
+        if (wide.size > cfg.cidrCollapseThreshold) {
+          for (const n of wide) for (const h of this.children.get(`${kind}\u0000${group} ${n}`) ?? []) hosts.delete(h);
+          for (const n of wide) hosts.delete(n);
+          this.collapse(kind, `${group} ${r[1]}`);
+          host = r[1];
+        } else if (narrow.size > cfg.cidrCollapseThreshold) {
+          for (const h of narrow) hosts.delete(h);
+          this.collapse(kind, `${group} ${r[0]}`);
+          host = r[0];
+        }
+      }
+      hosts.add(host);
+      if (hosts.size > cfg.connectCollapseThreshold) this.collapse(kind, group);
       return;
     }
     if (!FILE_KINDS.has(kind) || !key.startsWith('/')) return;

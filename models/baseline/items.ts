@@ -50,8 +50,10 @@ export interface Item {
 
 /**
  * The generalised item key(s) of an event, before directory/address collapse.
- * exec → exe path; file_* → path; listen → "tcp *:8080"; connect → "tcp 10.0.0.5:5432"
- * (or the DNS name when known); syscall → one key per name.
+ * exec → exe path; file_* → path; listen → "tcp *:8080" ("tcp pod:8080" on the pod's own
+ * address); connect → "tcp 10.0.0.5:5432", or the peer's Kubernetes identity when
+ * enrichment resolved it ("tcp svc:db/postgres:5432", "tcp shop/Deployment/web:8080"),
+ * or the DNS name when a source knows it; syscall → one key per name.
  */
 export function itemKeys(ev: RuntimeEvent): string[] {
   return ev.kind === 'syscall' ? ev.names : [singleKey(ev)];
@@ -68,9 +70,10 @@ export function singleKey(ev: RuntimeEvent): string {
     case 'file_open':
       return generalizePath(ev.path);
     case 'listen':
-      return netKey(ev.proto, normalizeAddr(ev.addr), ev.port);
+      return netKey(ev.proto, ev.peer ?? normalizeAddr(ev.addr), ev.port);
     case 'connect':
-      return netKey(ev.proto, ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort);
+      // a Kubernetes identity (enrichment resolved the address) outlives the address
+      return netKey(ev.proto, ev.peer ?? ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort);
     case 'syscall':
       return ev.names.join(',');
   }
@@ -99,8 +102,9 @@ function netKey(proto: string, host: string, port: number): string {
   return key;
 }
 
+/** `host:port`; an IPv6 address (or range) in brackets. Kubernetes peers (`svc:ns/name`) stay bare. */
 export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return host.includes(':') && /^[0-9a-f:.]+(?:\/\d+)?$/i.test(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** split "tcp 10.0.0.5:5432" → ["tcp", "10.0.0.5", "5432"] */

@@ -47,6 +47,9 @@ export function newImage(b: Baseline, image: string, now: number): void {
   const m = b.meta;
   b.archived.push(b.snapshot());
   m.version++;
+  // the replicas still running the previous image (a rollout in progress, a canary)
+  // belong to this version too: their events must not flip it back and forth
+  if (m.image !== null) m.images = [m.image, ...(m.images ?? []).filter((i) => i !== m.image && i !== image)].slice(0, 8);
   m.image = image;
   if (m.state === 'locked') {
     // a locked baseline stays locked: a person decided, a rollout must not undo it

@@ -6,6 +6,7 @@ import { flatString, generalizeArgs, generalizePath, WILDCARD } from './generali
 import { singleKey, type BaselineKind } from './items.ts';
 
 import { newImage, tick } from './learning.ts';
+import { adoptInto, type Unconfirmed } from './merge.ts';
 
 const NONE: string[] = [];
 // one reusable holder for the single key of a non-syscall event (no array per event)
@@ -43,7 +44,7 @@ export class Profiler {
   /** add a baseline, or replace the one with its key (import) */
   load(b: Baseline): void {
     this.baselines.set(b.key, b);
-    this.index.get(b.meta.workloadId)?.delete(b.meta.container);
+    this.index.get(b.meta.workloadId)?.set(b.meta.container, b);
   }
 
   /** workload id → container → baseline: avoids building a key string per event */
@@ -78,12 +79,18 @@ export class Profiler {
           lockedBy: null,
           unstableReason: null,
           collapsed: {},
+          // learned under a name the API has not confirmed: may move (adopt) later
+          ...(ev.enrichment === 'partial' ? { provisional: true } : {}),
         });
         this.baselines.set(b.key, b);
       }
       // flat keys: every event's lookup compares its fresh id with them
       if (!byContainer) this.index.set(flatString(w.id), (byContainer = new Map()));
       byContainer.set(flatString(container), b);
+    }
+    if (b.meta.provisional === true && ev.enrichment === 'complete') {
+      b.meta.provisional = false;
+      b.metaDirty = true;
     }
     // frozen, a baseline that knows its image ignores a different one: skip reading and
     // comparing the event's image (a cache miss per event in a replay)
@@ -93,10 +100,49 @@ export class Profiler {
         if (b.meta.image === null) {
           b.meta.image = flatString(image);
           b.metaDirty = true;
-        } else if (!this.frozen) newImage(b, flatString(image), now);
+        } else if (!this.frozen && !(b.meta.images?.includes(image) ?? false)) newImage(b, flatString(image), now);
       }
     }
     return b;
+  }
+
+  /** baselines dropped (moved into another) since the last call: the store deletes them */
+  private dropped: string[] = [];
+
+  takeDropped(): string[] {
+    const d = this.dropped;
+    this.dropped = [];
+    return d;
+  }
+
+  private drop(b: Baseline): void {
+    this.baselines.delete(b.key);
+    const byContainer = this.index.get(b.meta.workloadId);
+    byContainer?.delete(b.meta.container);
+    if (byContainer?.size === 0) this.index.delete(b.meta.workloadId);
+    this.dropped.push(b.key);
+  }
+
+  /**
+   * A provisional identity the API has since named: what its baseline learned moves to
+   * the named workload's baseline (created from it when there is none). Into a learning
+   * baseline every item moves; into an enforcing one only what it already knows — the
+   * rest is returned, unconfirmed, for the caller to judge as the novelty it would have
+   * been had the workload been known. Only provisional baselines move.
+   */
+  adopt(
+    from: { workloadId: string; container: string },
+    to: { id: string; namespace?: string; kind: string; name: string; container: string },
+  ): { baseline: Baseline; unconfirmed: Unconfirmed[] } | undefined {
+    const src = this.baselines.get(baselineKey(from.workloadId, from.container));
+    if (src === undefined || src.meta.provisional !== true) return undefined;
+    this.drop(src);
+    const key = baselineKey(to.id, to.container);
+    const existing = this.baselines.get(key);
+    const identity = { workloadId: to.id, container: to.container, namespace: to.namespace ?? null, workloadKind: to.kind, workloadName: to.name };
+    const r = adoptInto(existing, src, identity);
+    this.load(r.baseline);
+    return r;
   }
 
   observe(ev: RuntimeEvent, now: number): Observation {

@@ -2,7 +2,7 @@
 // object literals. Every event belongs to one test workload unless overridden.
 import type { Ancestor, FileOp, Proto, ProcessInfo, RuntimeEvent, EventOf, Envelope } from '../../collector/event.ts';
 import { Profiler } from '../../models/baseline/profiler.ts';
-import { DEFAULT_LEARNING, type LearningConfig } from '../../models/baseline/baseline.ts';
+import { DEFAULT_LEARNING, type BaselineMeta, type LearningConfig } from '../../models/baseline/baseline.ts';
 import { stableEta } from '../../models/baseline/learning.ts';
 import { Engine, DEFAULT_ENGINE, type EngineConfig } from '../../models/engine.ts';
 import { rules as allRules } from '../../models/rules/index.ts';
@@ -86,6 +86,28 @@ export const connect = (dstAddr: string, dstPort: number, w: Who = {}, dns?: str
 });
 
 export const syscalls = (names: string[], w: Who = {}): EventOf<'syscall'> => ({ ...envelope(w), kind: 'syscall', names });
+
+/** The meta of a fresh learning baseline of shop/Deployment/web container app (overridable). */
+export function testMeta(over: Partial<BaselineMeta> = {}): BaselineMeta {
+  return {
+    workloadId: 'shop/Deployment/web',
+    container: 'app',
+    namespace: 'shop',
+    workloadKind: 'Deployment',
+    workloadName: 'web',
+    image: 'web:1',
+    version: 1,
+    state: 'learning',
+    createdAt: T0,
+    learningSince: T0,
+    lastNewItemAt: T0,
+    stableSince: null,
+    lockedBy: null,
+    unstableReason: null,
+    collapsed: {},
+    ...over,
+  };
+}
 
 /** Tiny thresholds: stable after 10 min of learning with 2 quiet minutes. */
 export function testLearning(over: Partial<LearningConfig> = {}): LearningConfig {

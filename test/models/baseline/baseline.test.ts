@@ -1,27 +1,8 @@
 import assert from 'node:assert/strict';
-import { Baseline, globToRegExp, type BaselineMeta } from '../../../models/baseline/baseline.ts';
-import { testLearning, T0 } from '../../support/events.ts';
+import { Baseline, globToRegExp } from '../../../models/baseline/baseline.ts';
+import { testLearning, testMeta, T0 } from '../../support/events.ts';
 
-function meta(over: Partial<BaselineMeta> = {}): BaselineMeta {
-  return {
-    workloadId: 'shop/Deployment/web',
-    container: 'app',
-    namespace: 'shop',
-    workloadKind: 'Deployment',
-    workloadName: 'web',
-    image: 'web:1',
-    version: 1,
-    state: 'learning',
-    createdAt: T0,
-    learningSince: T0,
-    lastNewItemAt: T0,
-    stableSince: null,
-    lockedBy: null,
-    unstableReason: null,
-    collapsed: {},
-    ...over,
-  };
-}
+const meta = testMeta;
 
 const cfg = testLearning({ collapseThreshold: 4, connectCollapseThreshold: 3 });
 
