@@ -91,7 +91,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
 
   const chosen = await chooseSources(config, log);
   const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name), selfAlerts });
-  const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])]);
+  const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), now });
+  optional.attachEnricher?.(enricher);
 
   let api: ApiServer | undefined;
   let apiPort: number | undefined;
@@ -148,6 +149,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     flushIntervalMs: config.store.flushIntervalMs,
     health,
     selfAlerts,
+    node: config.node,
   });
   log.info('sources started', { sources: chosen.map((s) => s.name) });
   readiness.setStarted(true);

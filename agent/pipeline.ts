@@ -19,6 +19,7 @@ import { isStorageError, type StoreHealth } from './store/health.ts';
 import type { SelfAlerts } from './self-alerts.ts';
 import { Backoff } from '../collector/backoff.ts';
 import { sleep } from '../collector/sleep.ts';
+import { applyMoves } from './moves.ts';
 
 export { BoundedQueue } from './queue.ts';
 
@@ -51,6 +52,8 @@ export interface PipelineDeps {
   selfAlerts?: SelfAlerts;
   /** backoff of a commit the storage refused (default 100 ms → 5 s) */
   commitRetry?: { initialMs: number; maxMs: number };
+  /** this node's name (events rebuilt from moved items default to it) */
+  node?: string;
 }
 
 export class Pipeline {
@@ -64,23 +67,36 @@ export class Pipeline {
 
   constructor(private deps: PipelineDeps) {}
 
-  /** Redact, enrich and judge one batch. Synchronous: the hot path has no awaits. */
-  processBatch(batch: RuntimeEvent[]): AlertUpdate[] {
+  /**
+   * Redact, enrich and judge one batch. Synchronous: the hot path has no awaits.
+   * Events the enricher holds back (their pod not yet known) leave the batch — into
+   * `held` when given — and come back later, enriched, through its sink (`enriched`).
+   */
+  processBatch(batch: RuntimeEvent[], enriched = false, held?: RuntimeEvent[]): AlertUpdate[] {
     const { engine, enricher } = this.deps;
+    const out: AlertUpdate[] = [];
+    this.applyMoves(out);
     // enrich first: it may add ancestors (with their argv) from the process cache,
     // and those must be redacted too before anything judges, stores or sends them
-    enricher.enrich(batch);
+    if (!enriched) enricher.enrich(batch, held);
     for (let i = 0; i < batch.length; i++) redactEvent(batch[i]);
-    const out: AlertUpdate[] = [];
     for (let i = 0; i < batch.length; i++) engine.process(batch[i], batch[i].time, out);
     this.events += batch.length;
     return out;
   }
 
+  /** provisional identities the API has named since: their baselines move (agent/moves.ts) */
+  private applyMoves(out: AlertUpdate[]): void {
+    const moves = this.deps.enricher.moves();
+    if (moves.length === 0) return;
+    const r = applyMoves(moves, this.deps.engine, this.deps.node ?? '', this.deps.now(), out);
+    if (r.moved > 0) this.deps.log.info('provisional identities named by the API: baselines moved', { moved: r.moved, unconfirmedItems: r.unconfirmed });
+  }
+
   /** Judge a batch and commit what it raised, once (replay; the live loop retries: run()). */
-  handle(batch: RuntimeEvent[], acceptedAt = performance.now()): AlertUpdate[] {
-    const updates = this.processBatch(batch);
-    if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
+  handle(batch: RuntimeEvent[], acceptedAt = performance.now(), enriched = false): AlertUpdate[] {
+    const updates = this.processBatch(batch, enriched);
+    if (batch.length > 0 && this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
     const merged = coalesce(updates);
     const incidents = this.deps.engine.incidents?.drain() ?? [];
     this.commitOnce(merged, incidents, (batch as AckableBatch)[BATCH_ACK]);
@@ -146,11 +162,12 @@ export class Pipeline {
    * (its source offset) is committed with its last slice, after everything it raised.
    */
   private async judge(batch: RuntimeEvent[], acceptedAt: number, signal: AbortSignal): Promise<void> {
-    const ack = (batch as AckableBatch)[BATCH_ACK];
+    let ack = (batch as AckableBatch)[BATCH_ACK];
+    const held: RuntimeEvent[] | undefined = ack !== undefined ? [] : undefined;
     let raised: AlertUpdate[] = [];
     for (let i = 0; i < batch.length; i += SLICE_EVENTS) {
       const part = batch.length <= SLICE_EVENTS ? batch : batch.slice(i, i + SLICE_EVENTS);
-      for (const u of this.processBatch(part)) raised.push(u);
+      for (const u of this.processBatch(part, false, held)) raised.push(u);
       if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', part);
       if (i + SLICE_EVENTS < batch.length && performance.now() - this.lastYield > YIELD_AFTER_MS) {
         const merged = coalesce(raised);
@@ -162,10 +179,44 @@ export class Pipeline {
         if (signal.aborted) return;
       }
     }
+    // events held back are not judged yet: the offset waits for them (and keeps its order)
+    if (ack !== undefined && (held!.length > 0 || this.deferredAcks.length > 0)) {
+      const d = { ack, waiting: held!.length };
+      for (const ev of held!) this.ackOf.set(ev, d);
+      this.deferredAcks.push(d);
+      ack = undefined;
+    }
     const merged = coalesce(raised);
     const incidents = this.deps.engine.incidents?.drain() ?? [];
     if (!(await this.commitDurably(merged, incidents, ack, signal))) return;
     this.fanOut(merged, incidents, acceptedAt);
+  }
+
+  /** acknowledgements of batches with events still held, in batch order */
+  private deferredAcks: { ack: () => void; waiting: number }[] = [];
+  private ackOf = new WeakMap<RuntimeEvent, { ack: () => void; waiting: number }>();
+
+  /** held events came back (enriched): judge and commit them, with the offsets they held up */
+  private released(events: RuntimeEvent[]): void {
+    try {
+      this.handle(events, performance.now(), true);
+    } catch (e) {
+      this.deps.log.error('batch failed', { err: String(e), events: events.length });
+      this.deps.metrics?.eventsDropped.inc({ source: events[0]?.source ?? 'unknown', reason: 'pipeline_error' }, events.length);
+    }
+    for (const ev of events) {
+      const d = this.ackOf.get(ev);
+      if (d !== undefined) d.waiting--;
+    }
+    while (this.deferredAcks.length > 0 && this.deferredAcks[0].waiting <= 0) {
+      const d = this.deferredAcks.shift()!;
+      try {
+        this.commitOnce([], [], d.ack);
+      } catch (e) {
+        // not stored: the source reads the batch again after a restart (at least once)
+        this.deps.health?.failed('commit', e);
+      }
+    }
   }
 
   private lastYield = performance.now();
@@ -190,13 +241,26 @@ export class Pipeline {
     const bs = this.deps.baselines;
     if (!bs) return;
     const t0 = performance.now();
-    const n = bs.flush(this.deps.engine.profiler.baselines.values(), this.deps.now());
+    const profiler = this.deps.engine.profiler;
+    const n = bs.flush(profiler.baselines.values(), this.deps.now(), profiler.takeDropped());
     if (n > 0) this.deps.metrics?.storeFlushSeconds.observe((performance.now() - t0) / 1000);
   }
 
   /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts, gauges. */
   periodic(): void {
     const now = this.deps.now();
+    const moved: AlertUpdate[] = [];
+    this.applyMoves(moved);
+    if (moved.length > 0) {
+      try {
+        const merged = coalesce(moved);
+        const incidents = this.deps.engine.incidents?.drain() ?? [];
+        this.commitOnce(merged, incidents, undefined);
+        this.fanOut(merged, incidents, performance.now());
+      } catch (e) {
+        this.deps.health?.failed('commit', e);
+      }
+    }
     this.deps.engine.profiler.tickAll(now);
     try {
       this.flush();
@@ -244,6 +308,8 @@ export class Pipeline {
   /** Run live sources until they end or the signal aborts. */
   async run(inputs: { name: string; batches: EventBatches }[], signal: AbortSignal): Promise<void> {
     const interval = this.deps.flushIntervalMs ?? 500;
+    // events the enricher held back (their pod not yet known) come back through here
+    this.deps.enricher.setSink((events) => this.released(events));
     this.flushTimer = setInterval(() => this.periodic(), interval);
     this.flushTimer.unref();
     const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number }>(this.deps.queueCapacity ?? 65536);
@@ -294,6 +360,8 @@ export class Pipeline {
     if (this.stopped) return;
     this.stopped = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
+    // nothing held back is lost at shutdown: judged with what is known now
+    this.deps.enricher.flush();
     this.periodic();
   }
 }

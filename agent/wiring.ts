@@ -12,12 +12,18 @@ import type { ApiServer } from './api/server.ts';
 import { startDelivery, type SinkConfigInput } from './sinks/index.ts';
 import { registerStream } from './api/stream.ts';
 import type { SelfAlerts } from './self-alerts.ts';
+import { wireKubernetes } from './kube/wire.ts';
+import type { Enricher } from '../collector/enrich/index.ts';
 
 /** sources that observe this very host, so /proc and the cgroup tree describe their events */
 export const HOST_SOURCES = new Set(['bpftrace', 'auditd', 'procfs']);
 
 export interface Optional {
   enrichSteps: EnrichStep[];
+  /** longest hold of an event whose pod the API has not reported yet */
+  holdMs?: number;
+  /** the enricher built from enrichSteps (Kubernetes reports its held events) */
+  attachEnricher?(e: Enricher): void;
   registerApi?: (api: ApiServer) => void;
   stop(): Promise<void>;
 }
@@ -44,13 +50,18 @@ export async function wireOptional(deps: {
     onDrop: (sink, reason, n) => selfAlerts?.note('alerts-dropped', `deliveries to sink ${sink} dropped (${reason === 'overflow' ? 'maxQueue' : 'maxAge'})`, n),
   });
   let stream: { close(): void } | undefined;
+  const host = deps.sources.some((s) => HOST_SOURCES.has(s));
+  const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
   return {
-    enrichSteps: deps.sources.some((s) => HOST_SOURCES.has(s)) ? [procfsAttribution] : [],
+    // attribution first: Kubernetes identity reads the cgroup path it finds
+    enrichSteps: [...(host ? [procfsAttribution] : []), ...(kube?.enrichSteps ?? [])],
+    ...(kube ? { holdMs: kube.holdMs, attachEnricher: kube.attachEnricher } : {}),
     registerApi(api) {
       stream = registerStream(api, bus, { log, metrics });
     },
     async stop() {
       stream?.close();
+      await kube?.stop();
       await delivery.stop();
     },
   };

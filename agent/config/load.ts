@@ -12,6 +12,7 @@ import type { Severity } from '../../models/alert.ts';
 import { configSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { parseKubernetes, type KubernetesConfig } from '../kube/config.ts';
 import { didYouMean } from './suggest.ts';
 import { ruleIds } from '../../models/rules/index.ts';
 import type { Role } from '../api/auth/types.ts';
@@ -48,6 +49,7 @@ export interface AgentConfig {
   engine: EngineConfig;
   store: { flushIntervalMs: number };
   sinks: SinkConfig[];
+  kubernetes: KubernetesConfig;
 }
 
 type Raw = Record<string, unknown>;
@@ -171,6 +173,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     ...(l.maxItems !== undefined ? { maxItems: Number(l.maxItems) } : {}),
     ...(l.collapseThreshold !== undefined ? { collapseThreshold: Number(l.collapseThreshold) } : {}),
     ...(l.connectCollapseThreshold !== undefined ? { connectCollapseThreshold: Number(l.connectCollapseThreshold) } : {}),
+    ...(l.cidrCollapseThreshold !== undefined ? { cidrCollapseThreshold: Number(l.cidrCollapseThreshold) } : {}),
   };
   const d = (r.detection ?? {}) as {
     cooldown?: string | number;
@@ -196,6 +199,8 @@ export function buildConfig(raw: unknown): AgentConfig {
   const settings: Record<string, unknown> = {};
   for (const def of sources) settings[def.name] = { ...(def.defaults as object), ...((s[def.name] as object) ?? {}) };
   const st = (r.store ?? {}) as { flushInterval?: string | number };
+  const kube = parseKubernetes(r.kubernetes);
+  if (kube.problems.length > 0) throw new ConfigError(kube.problems);
   const cfg: AgentConfig = {
     node: (r.node as string | undefined) ?? process.env.NODE_NAME ?? hostname(),
     dataDir: (r.dataDir as string | undefined) ?? process.env.HABITWATCH_DATA_DIR ?? '.habitwatch',
@@ -216,6 +221,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     engine,
     store: { flushIntervalMs: st.flushInterval !== undefined ? parseDuration(st.flushInterval) : 500 },
     sinks: (r.sinks as SinkConfig[] | undefined) ?? [],
+    kubernetes: kube.config,
   };
   if (cfg.store.flushIntervalMs > 1000) throw new ConfigError(['store.flushInterval: at most 1s (the crash-loss budget)']);
   return deepFreeze(cfg);

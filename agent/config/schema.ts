@@ -7,6 +7,7 @@ import { GROUP_BY } from '../../models/incidents.ts';
 import type { JsonSchema } from '../../collector/sources/types.ts';
 import { durationSchema } from './duration.ts';
 import { sinksConfigSchema } from '../sinks/index.ts';
+import { kubernetesSchema } from '../kube/config.ts';
 
 export function configSchema(): JsonSchema {
   const sourceProps: Record<string, unknown> = {
@@ -77,6 +78,7 @@ export function configSchema(): JsonSchema {
           maxItems: { type: 'integer', minimum: 1 },
           collapseThreshold: { type: 'integer', minimum: 2 },
           connectCollapseThreshold: { type: 'integer', minimum: 2 },
+          cidrCollapseThreshold: { type: 'integer', minimum: 2 },
         },
       },
       detection: {
@@ -113,6 +115,7 @@ export function configSchema(): JsonSchema {
         properties: { flushInterval: durationSchema },
       },
       sinks: sinksConfigSchema,
+      kubernetes: kubernetesSchema,
     },
   };
 }

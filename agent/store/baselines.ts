@@ -54,14 +54,20 @@ export class BaselineStore {
   }
 
   /**
-   * Write every change since the last flush, in one transaction. The change marks are
-   * cleared only once it committed: a failed flush (disk full…) loses nothing, the next
-   * one writes it all again. Returns the number of rows written.
+   * Write every change since the last flush, in one transaction, and delete the
+   * baselines in `dropped` (moved into another: an identity the API named). The change
+   * marks are cleared only once it committed: a failed flush (disk full…) loses nothing,
+   * the next one writes it all again. Returns the number of rows written.
    */
-  flush(baselines: Iterable<Baseline>, now: number): number {
+  flush(baselines: Iterable<Baseline>, now: number, dropped: readonly string[] = []): number {
     let n = 0;
     const written: Baseline[] = [];
     this.db.transaction(() => {
+      for (const key of dropped) {
+        for (const sql of ['DELETE FROM baseline_items WHERE baseline_key = ?', 'DELETE FROM baseline_versions WHERE baseline_key = ?', 'DELETE FROM baselines WHERE key = ?']) {
+          n += this.db.prepare(sql).run(key).changes;
+        }
+      }
       for (const b of baselines) {
         if (b.archived.length === 0 && !b.metaDirty && b.removed.size === 0 && b.dirty.size === 0) continue;
         written.push(b);

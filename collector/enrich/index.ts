@@ -1,18 +1,62 @@
 // Enrichment: fills container and workload on each event. A chain of steps, each
 // free to fill what it knows; the last step guarantees a workload identity.
-import type { RuntimeEvent } from '../event.ts';
+//
+// A step may hold an event back while it cannot attribute it yet (Kubernetes: the pod
+// of a container that started a moment ago is not in the API's answer yet). Held
+// events leave the batch; they come back through the sink — in their order, after the
+// chain has run the rest of its steps — when the step says their key resolved, or
+// when the hold deadline passes (then the step gives its best partial answer). The
+// hot path stays synchronous; the whole queue has one timer, no event has its own.
+import type { RuntimeEvent, WorkloadRef } from '../event.ts';
 import { containerFromCgroupPath } from './cgroup.ts';
+import { HoldQueue, type Held } from './hold.ts';
 import { standaloneWorkload } from './workload.ts';
+
+export interface HoldContext {
+  /** the events held under this key can be attributed now */
+  resolved(key: string): void;
+}
+
+/** a provisional identity that the API has since named: what it learned moves there */
+export interface IdentityMove {
+  from: { workloadId: string; container: string };
+  to: WorkloadRef & { container: string };
+}
 
 export interface EnrichStep {
   name: string;
   enrich(ev: RuntimeEvent): void;
+  /** a key to hold the event under while it cannot be attributed (undefined: go on) */
+  hold?(ev: RuntimeEvent): string | undefined;
+  /** events held under `key` are released unresolved (deadline passed) */
+  gaveUp?(key: string, events: number): void;
+  /** given once, to steps that hold: how to wake their events */
+  attach?(ctx: HoldContext): void;
+  /** identity moves found since the last call */
+  moves?(): IdentityMove[];
   close?(): void;
 }
 
 export interface Enricher {
-  enrich(batch: RuntimeEvent[]): void;
+  /** enrich a batch in place; events held back are removed from it (the sink gets them later) and added to `held` */
+  enrich(batch: RuntimeEvent[], held?: RuntimeEvent[]): void;
+  /** where held events go once enriched; until one is set nothing is held */
+  setSink(sink: (events: RuntimeEvent[]) => void): void;
+  /** identity moves the steps found since the last call */
+  moves(): IdentityMove[];
+  /** release every held event now (shutdown) */
+  flush(): void;
+  /** events held right now */
+  readonly held: number;
   close(): void;
+}
+
+export interface EnricherOptions {
+  /** longest hold of an event (ms) */
+  holdMs?: number;
+  /** most events held at once; past it they go on unheld */
+  maxHeld?: number;
+  now?: () => number;
 }
 
 /** container identity from the cgroup path, when the source gave a path but no container */
@@ -23,7 +67,6 @@ export const containerFromPath: EnrichStep = {
     const c = containerFromCgroupPath(ev.cgroup.path);
     if (!c) return;
     ev.container = { id: c.id, runtime: c.runtime };
-    if (c.podUid && !ev.workload) ev.workload = undefined;
   },
 };
 
@@ -35,8 +78,9 @@ export const workloadIdentity: EnrichStep = {
   },
 };
 
-export function createEnricher(steps: EnrichStep[] = []): Enricher {
-  const chain = [...steps, containerFromPath, workloadIdentity];
+const NO_MOVES: IdentityMove[] = [];
+
+export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions = {}): Enricher {
   if (steps.length === 0) {
     // nothing host-specific to add (replay, normalised input): only fill what is missing
     return {
@@ -48,14 +92,104 @@ export function createEnricher(steps: EnrichStep[] = []): Enricher {
           workloadIdentity.enrich(ev);
         }
       },
+      setSink() {},
+      moves: () => NO_MOVES,
+      flush() {},
+      held: 0,
       close() {},
     };
   }
+  const chain = [...steps, containerFromPath, workloadIdentity];
+  const now = opts.now ?? Date.now;
+  const queue = new HoldQueue(opts.holdMs ?? 2000, opts.maxHeld ?? 10_000);
+  let sink: ((events: RuntimeEvent[]) => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
+
+  /** run the chain from step `from`; true when a step held the event */
+  const run = (ev: RuntimeEvent, from: number, mayHold: boolean): boolean => {
+    for (let i = from; i < chain.length; i++) {
+      const s = chain[i];
+      if (mayHold && s.hold !== undefined && sink !== undefined) {
+        const key = s.hold(ev);
+        if (key !== undefined) {
+          if (queue.add(key, { ev, step: i }, now())) {
+            arm();
+            return true;
+          }
+          s.gaveUp?.(key, 1);
+        }
+      }
+      s.enrich(ev);
+    }
+    return false;
+  };
+
+  const deliver = (items: Held[]): void => {
+    const out: RuntimeEvent[] = [];
+    for (const h of items) {
+      run(h.ev, h.step, false);
+      out.push(h.ev);
+    }
+    if (out.length > 0) sink?.(out);
+  };
+
+  const release = (groups: { key: string; items: Held[] }[]): void => {
+    for (const g of groups) {
+      chain[g.items[0].step].gaveUp?.(g.key, g.items.length);
+      deliver(g.items);
+    }
+  };
+
+  const expire = (): void => {
+    timer = undefined;
+    timerAt = Infinity;
+    release(queue.expired(now()));
+    arm();
+  };
+
+  function arm(): void {
+    const at = queue.nextDeadline();
+    if (at === undefined || at >= timerAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(expire, Math.max(0, at - now()));
+    timer.unref();
+  }
+
+  const ctx: HoldContext = { resolved: (key) => deliver(queue.take(key)) };
+  for (const s of chain) s.attach?.(ctx);
+
   return {
-    enrich(batch) {
-      for (const ev of batch) for (const s of chain) s.enrich(ev);
+    enrich(batch, held) {
+      let j = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const ev = batch[i];
+        if (!run(ev, 0, true)) batch[j++] = ev;
+        else held?.push(ev);
+      }
+      batch.length = j;
+    },
+    setSink(fn) {
+      sink = fn;
+    },
+    moves() {
+      let out: IdentityMove[] | undefined;
+      for (const s of chain) {
+        const m = s.moves?.();
+        if (m && m.length > 0) (out ??= []).push(...m);
+      }
+      return out ?? NO_MOVES;
+    },
+    flush() {
+      release(queue.drain());
+    },
+    get held() {
+      return queue.size;
     },
     close() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
       for (const s of chain) s.close?.();
     },
   };

@@ -1,7 +1,9 @@
-// Standalone workload identity (no Kubernetes): the cgroup v2 path is the workload,
-// and a container scope collapses to its container id, so a systemd service or a
-// container is one workload with one baseline. Kubernetes resolution (pod → owner)
-// overrides this when a pod cache is configured.
+// Standalone workload identity, the last step of enrichment: the cgroup v2 path is the
+// workload, and a container scope collapses to its container id, so a systemd service
+// or a plain host's container (docker, podman) is one workload with one baseline. A
+// pod's containers never get here: the Kubernetes step before it (enrich/kube/step.ts)
+// names them — from the pod informer's cache when the API is configured, else from the
+// container runtime's bundles or the pod UID in the cgroup path.
 import type { RuntimeEvent, WorkloadRef } from '../event.ts';
 
 export function standaloneWorkload(ev: RuntimeEvent): WorkloadRef {

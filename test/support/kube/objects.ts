@@ -152,6 +152,7 @@ export function pod(p: PodInput): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec, status };
 }
 
+/** a Service; clusterIP 'None' makes it headless */
 export function service(namespace: string, name: string, clusterIP: string, ports: number[] = [80]): KubeObject {
   return {
     apiVersion: 'v1',
@@ -161,11 +162,17 @@ export function service(namespace: string, name: string, clusterIP: string, port
   };
 }
 
+/** an EndpointSlice of a Service, labelled as the EndpointSlice controller labels them (headless: no ClusterIP) */
 export function endpointSlice(svc: KubeObject, addresses: { ip: string; pod?: string; node?: string }[], port = 80): KubeObject {
+  const headless = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP === 'None';
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${svc.metadata.name}-${safeSuffix(5)}`, namespace: svc.metadata.namespace, labels: { 'kubernetes.io/service-name': svc.metadata.name! } },
+    metadata: {
+      name: `${svc.metadata.name}-${safeSuffix(5)}`,
+      namespace: svc.metadata.namespace,
+      labels: { 'kubernetes.io/service-name': svc.metadata.name!, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', ...(headless ? { 'service.kubernetes.io/headless': '' } : {}) },
+    },
     addressType: addresses.some((a) => a.ip.includes(':')) ? 'IPv6' : 'IPv4',
     endpoints: addresses.map((a) => ({
       addresses: [a.ip],

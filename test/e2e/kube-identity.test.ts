@@ -1,0 +1,121 @@
+// Live kernel + emulated Kubernetes API: two cgroups named like the container scopes of
+// two pods, and the emulated API server listing both pods (owned by one ReplicaSet owned
+// by Deployment shop/web). The agent runs bpftrace; what both replicas do is attributed
+// to shop/Deployment/web and learned into ONE baseline; a new binary in one replica
+// alerts on that workload; the alert, /metrics and `habitwatch baseline show` agree.
+// (No kube-apiserver can be installed here: test/support/kube emulates it.)
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
+import { bpftraceInstalled, isRoot, REPO, requireComponent, waitFor } from '../support/env.ts';
+import { startAgentProc, tempDir, TEST_TOKEN, type AgentProc } from '../support/agent-proc.ts';
+import { KubeApiServer } from '../support/kube/server.ts';
+import { deployment, pod, replicaSet } from '../support/kube/objects.ts';
+import type { Alert } from '../../models/alert.ts';
+
+describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emulated API)', function () {
+  this.timeout(180000);
+  let kube: KubeApiServer;
+  let agent: AgentProc;
+  let replicas: TestContainer[] = [];
+  let tmp: ReturnType<typeof tempDir>;
+  let hook: Server;
+  const delivered: Alert[] = [];
+
+  before(async function () {
+    requireComponent(this, isRoot(), 'root');
+    requireComponent(this, cgroup2Available(), 'a cgroup v2 mount');
+    requireComponent(this, bpftraceInstalled(), 'bpftrace');
+    tmp = tempDir('hw-kube-e2e-');
+    kube = await KubeApiServer.start();
+    replicas = [createTestContainer(), createTestContainer()];
+    const rs = kube.apply(replicaSet(kube.apply(deployment('shop', 'web')), '7d4b9c8f6d'));
+    for (const [i, c] of replicas.entries()) {
+      kube.apply(pod({ namespace: 'shop', name: `web-7d4b9c8f6d-r${i}xyz`, uid: c.podUid, owner: rs, node: 'test-node', containers: [{ name: 'app', id: c.containerId, image: 'registry.example/web:1.0' }] }));
+    }
+    const kubeconfig = join(tmp.dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kube.kubeconfigYaml());
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        try {
+          // the webhook's native format: { version, sentAt, alerts: [{ idempotencyKey, revision, update, alert }] }
+          for (const d of (JSON.parse(body) as { alerts: { alert: Alert }[] }).alerts) delivered.push(d.alert);
+        } catch {
+          /* not ours */
+        }
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    agent = await startAgentProc(
+      tmp.dir,
+      {
+        sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: ['/kubepods.slice'], syscalls: false, intervalS: 1 } },
+        kubernetes: { kubeconfig },
+        learning: { minLearning: '0s', quietPeriod: '3s' },
+        sinks: [{ type: 'webhook', name: 'hook', url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/` }],
+      },
+      { timeoutMs: 60000 },
+    );
+    await waitFor(async () => (await agent.api('/readyz')).status === 200, { timeoutMs: 60000, what: 'agent ready (bpftrace attached)' });
+  });
+
+  after(async () => {
+    await agent?.kill();
+    for (const c of replicas) await c.remove();
+    await kube?.close();
+    hook?.close();
+    tmp?.cleanup();
+  });
+
+  const baseline = async () =>
+    (await (await agent.api('/v1/workloads/shop/Deployment/web/baseline')).json()) as { baselines?: { meta: { state: string; container: string }; items: { exec?: { key: string; nodes: string[] }[] } }[] };
+
+  it('both replicas learn one baseline, shop/Deployment/web container app; a new binary alerts there', async () => {
+    // replica 0 runs one thing, replica 1 another: both land in the same baseline
+    await replicas[0].run('/bin/true');
+    await replicas[1].run('/usr/bin/env true');
+    await waitFor(
+      async () => {
+        const b = await baseline();
+        const keys = b.baselines?.[0]?.items.exec?.map((i) => i.key) ?? [];
+        return keys.includes('/usr/bin/true') && keys.includes('/usr/bin/env') ? b : undefined;
+      },
+      { timeoutMs: 60000, what: 'execs of both replicas in one baseline' },
+    );
+    const workloads = (await (await agent.api('/v1/workloads')).json()) as { workloads: { id: string; containers: { container: string }[] }[] };
+    const ours = workloads.workloads.filter((w) => w.id.startsWith('shop/') || w.id.includes(replicas[0].podUid) || w.id.includes(replicas[1].podUid));
+    assert.deepEqual(ours.map((w) => [w.id, w.containers.map((c) => c.container)]), [['shop/Deployment/web', ['app']]]);
+    await waitFor(async () => (await baseline()).baselines?.[0]?.meta.state === 'stable', { timeoutMs: 60000, what: 'stable' });
+
+    await replicas[1].run('/usr/bin/id -u >/dev/null');
+    const alert = await waitFor(() => delivered.find((a) => a.rule === 'unexpected-exec' && a.evidence.exe === '/usr/bin/id'), { timeoutMs: 30000, what: 'alert on the new binary' }).catch(async (e) => {
+      const stored = (await (await agent.api('/v1/alerts')).json()) as { alerts: Alert[] };
+      throw new Error(`${(e as Error).message}; stored: ${JSON.stringify(stored.alerts.map((a) => [a.rule, a.workload.id, a.evidence]))}; delivered ${delivered.length}; logs: ${agent.logs().slice(-3000)}`);
+    });
+    assert.equal(alert.workload.id, 'shop/Deployment/web');
+    assert.equal(alert.workload.namespace, 'shop');
+    assert.equal(alert.workload.kind, 'Deployment');
+    assert.equal(alert.workload.name, 'web');
+    assert.equal(alert.workload.container, 'app');
+    assert.equal(alert.workload.pod, 'web-7d4b9c8f6d-r1xyz');
+    assert.equal(alert.workload.image, 'registry.example/web:1.0');
+
+    const metrics = await (await agent.api('/metrics')).text();
+    assert.match(metrics, /habitwatch_alerts_by_workload_total\{namespace="shop",workload="Deployment\/web"\} [1-9]/);
+    assert.match(metrics, /habitwatch_alerts_total\{rule="unexpected-exec",severity="[a-z]+",namespace="shop"\} [1-9]/);
+    assert.match(metrics, /habitwatch_kube_informer_up\{informer="pods"\} 1/);
+
+    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'baseline', 'show', 'shop/Deployment/web', '--api', `http://127.0.0.1:${agent.port}`, '--token', TEST_TOKEN], { cwd: REPO });
+    assert.match(stdout, /shop\/Deployment\/web/);
+    assert.match(stdout, /\/usr\/bin\/true/);
+    assert.match(stdout, /\/usr\/bin\/env/);
+    assert.match(stdout, /stable/);
+  });
+});
