@@ -81,6 +81,8 @@ export const importSchema = {
               lockedBy: { type: ['string', 'null'] },
               unstableReason: { type: ['string', 'null'] },
               collapsed: kindLists,
+              provisional: { type: 'boolean' },
+              images: { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 8 },
               forbidden: kindLists,
               exceptions: { type: 'object', additionalProperties: stringList },
             },

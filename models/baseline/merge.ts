@@ -3,7 +3,7 @@
 // The rule is the same everywhere: a learning baseline takes every item; an enforcing one
 // (stable, locked) only counts what it already knows — anything else it would have
 // alerted on, so it is handed back as unconfirmed instead of being learned behind the
-// baseline's back.
+// baseline's back. A forbidden item (a person's decision) is never taken, learning or not.
 import { Baseline, type BaselineMeta } from './baseline.ts';
 import { BASELINE_KINDS, type BaselineKind, type Item } from './items.ts';
 import { mergeInto } from './match.ts';
@@ -26,6 +26,10 @@ export function mergeItems(target: Baseline, items: Iterable<[BaselineKind, Item
   const learning = target.learning();
   for (const [kind, it] of items) {
     const key = target.canonical(kind, it.key);
+    if (target.forbiddenBy(kind, key) !== undefined) {
+      out.push({ kind, item: copyItem(it) });
+      continue;
+    }
     const known = target.get(kind, key);
     if (known !== undefined) {
       mergeInto(known, it);

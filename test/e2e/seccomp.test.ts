@@ -60,7 +60,8 @@ describe('e2e: seccomp profile from a live-learned baseline, enforced under runc
     const workload = await waitFor(
       async () => {
         const ws = ((await (await api('/v1/workloads')).json()) as { workloads: { id: string; containers: { items: { syscall?: number } }[] }[] }).workloads;
-        return ws.find((w) => w.id.includes(c!.containerId.slice(0, 12)) && (w.containers[0]?.items.syscall ?? 0) > 0)?.id;
+        // a pod's container without the Kubernetes API or runtime names: keyed by its pod UID (collector/enrich/kube/identity.ts)
+        return ws.find((w) => w.id === `host/pod/${c!.podUid}` && (w.containers[0]?.items.syscall ?? 0) > 0)?.id;
       },
       { timeoutMs: 30_000, what: 'the test container learned with syscalls' },
     );

@@ -70,6 +70,17 @@ describe('baselines across identities and replicas', () => {
     assert.ok(out.every((u) => u.alert.workload.id === 'shop/Deployment/web'));
   });
 
+  it('a forbidden item never moves in, even into a learning baseline; it is judged (forbidden-item)', () => {
+    const e = testEngine();
+    e.process(exec('/usr/bin/app'), T0);
+    e.profiler.baselines.get('shop/Deployment/web#app')!.forbid('exec', '/usr/bin/nc');
+    e.process(provisional(exec('/usr/bin/nc')), T0 + 1000);
+    const out: import('../../../models/alert.ts').AlertUpdate[] = [];
+    assert.deepEqual(applyMoves([{ from: PROV, to: WEB }], e, 'node-a', T0 + 2000, out), { moved: 1, unconfirmed: 1 });
+    assert.equal(e.profiler.baselines.get('shop/Deployment/web#app')!.has('exec', '/usr/bin/nc'), false);
+    assert.ok(out.some((u) => u.alert.rule === 'forbidden-item'), out.map((u) => u.alert.rule).join());
+  });
+
   it('only provisional baselines move', () => {
     const e = testEngine();
     e.process(exec('/usr/bin/app', { workload: 'shop/Pod/debug', container: 'sh' }), T0);
