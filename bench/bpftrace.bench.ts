@@ -1,89 +1,119 @@
-// bpftrace source under an exec storm: bench/storm.c, compiled here, runs inside a test
-// cgroup and posix_spawns a tiny static binary (`storm-target hw-bench`) at a paced
-// rate from a few worker processes while the live source runs. Figures: achieved exec
-// rate (as the storm measured it), events lost by bpftrace (lost-event records), share
-// of the storm's execs captured, how long the agent needed after the storm to catch up,
-// CPU cost per 10k events for the agent (parsing) and the bpftrace child, and the
-// storm's own CPU per 10k execs (it includes the in-kernel probe cost: BPF programs run
-// in the context of the task that hits the tracepoint).
+// What the agent costs a node, live: the real agent (`habitwatch agent`, a child
+// process) with the bpftrace source, measured from /proc, in three phases:
+//
+// 1. idle — sources started, nothing happening in the cgroups it watches (its
+//    cgroupPrefixes name the bench's test cgroup): CPU over 60 s (15 s quick).
+// 2. recording — a short storm while a WebSocket client of /v1/stream records the
+//    agent's own normalised events of the test workload (not measured).
+// 3. the exec storm — bench/storm.c paced at 2,500 execs/s inside the test cgroup:
+//    achieved rate, events lost by bpftrace, share of the storm's execs the agent
+//    counted (its baseline item's count), CPU per event of the agent and of its
+//    bpftrace child, their RSS.
+//
+// The recorded events are replayed in this process (`replay --source events`, learning
+// as live), in passes before and after the storm, and the live CPU per event is set
+// against the median pass's: what running on a node adds to judging the same events
+// offline. The storm detaches from the bench (bench/storm.c), so the events carry the
+// lineage they would in a pod, not the chain of shells that started the bench.
 //
 // Why a paced C storm and not shell loops: a shell fork+exec of a dynamically linked
 // binary cost so much CPU on a 2-core machine that the load itself starved bpftrace and
-// the agent, and still fell short of 2,000 execs/s. The storm's execs are cheap, and
-// pacing keeps the load at the budget's rate instead of an unbounded CPU-starving storm.
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+// the agent. The storm's execs are cheap, and pacing keeps the load at the budget's rate.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineBench } from './harness.ts';
+import { WebSocket } from 'ws';
+import { cpuTime, defineBench, median } from './harness.ts';
+import { startBenchAgent, procCpu, procRss, type BenchAgent } from './agent-proc.ts';
+import { buildStorm, runStorm, type Storm } from './storm.ts';
+import { replay } from '../agent/cli/replay.ts';
 import { sleep } from '../collector/sleep.ts';
-import { liveEvents } from '../collector/sources/bpftrace/index.ts';
-import { defaults } from '../collector/sources/bpftrace/config.ts';
-import { MemoryStats } from '../collector/stats.ts';
-import { silentLogger } from '../collector/log.ts';
 import { createTestContainer, type TestContainer } from '../test/support/cgroup.ts';
+import type { RuntimeEvent } from '../collector/event.ts';
 
-const TICKS = 100; // USER_HZ on Linux
 /** total execs/s the storm is paced at: above the 2,000/s budget, with headroom
  *  (BENCH_BPFTRACE_RATE overrides it, to find where the source stops keeping up) */
 const RATE = Number(process.env.BENCH_BPFTRACE_RATE) || 2500;
-/** storm worker processes: one worker is bound by exec latency (~2,200/s here untraced) */
-const WORKERS = 4;
-const STORM_SRC = join(import.meta.dirname, 'storm.c');
 
-/** utime+stime of a pid in seconds */
-function procCpu(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
+/** one counter or gauge summed over its label sets, from /metrics */
+async function metric(a: BenchAgent, name: string, match = ''): Promise<number> {
+  const text = await (await a.get('/metrics')).text();
+  let n = 0;
+  for (const l of text.split('\n')) if (l.startsWith(name) && (l[name.length] === '{' || l[name.length] === ' ') && l.includes(match)) n += Number(l.slice(l.lastIndexOf(' ') + 1));
+  return n;
+}
+
+/** how many storm execs the agent has counted: its exec item for the storm target */
+async function stormExecsSeen(a: BenchAgent, workloadId: string): Promise<number> {
+  const r = await a.get(`/v1/workloads/${workloadId}/baseline?kind=exec`);
+  if (r.status !== 200) return 0;
+  const body = (await r.json()) as { baselines: { items?: { exec?: { key: string; count: number }[] } }[] };
+  let n = 0;
+  for (const b of body.baselines) for (const it of b.items?.exec ?? []) if (it.key.endsWith('/storm-target')) n += it.count;
+  return n;
+}
+
+/** the agent's events of one workload, as it streams them */
+async function record(a: BenchAgent, workloadId: string, run: () => Promise<unknown>): Promise<RuntimeEvent[]> {
+  const ws = new WebSocket(`ws://127.0.0.1:${a.port}/v1/stream?events=true&workload=${encodeURIComponent(workloadId)}`);
+  const events: RuntimeEvent[] = [];
+  let closed = false;
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString()) as { type: string; events?: RuntimeEvent[] };
+    if (m.type === 'events') events.push(...m.events!);
+  });
+  ws.on('close', () => (closed = true));
+  await new Promise<void>((res, rej) => {
+    ws.once('message', () => res()); // hello: subscribed
+    ws.once('error', rej);
+  });
+  await run();
+  await sleep(1500);
+  if (closed) throw new Error('the stream closed the recording client (slow consumer?)');
+  ws.close();
+  return events;
+}
+
+/** wait until the agent counted `want` storm execs, or the count stopped moving for ~3 s */
+async function drain(a: BenchAgent, workloadId: string, want: number): Promise<{ seen: number; at: number }> {
+  let seen = 0;
+  let last = -1;
+  let still = 0;
+  let at = performance.now();
+  for (let i = 0; i < 1200 && seen < want && still < 30; i++) {
+    seen = await stormExecsSeen(a, workloadId);
+    if (seen === last) still++;
+    else {
+      still = 0;
+      at = performance.now();
+    }
+    last = seen;
+    if (seen < want) await sleep(100);
   }
+  return { seen, at };
 }
 
-const selfCpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-async function until(fn: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(50);
+/** CPU µs per event of `replay --source events` on file, learning as live (no cut), one per pass */
+async function replayCost(file: string, passes: number, want: number): Promise<number[]> {
+  const per: number[] = [];
+  for (let i = 0; i < passes; i++) {
+    let events = 0;
+    const cpu = await cpuTime(async () => {
+      events = (await replay({ source: 'events', files: [file] })).events;
+    });
+    if (events !== want) throw new Error(`replay judged ${events} of ${want} recorded events`);
+    per.push((cpu * 1e6) / events);
   }
-  return fn();
+  return per;
 }
 
-/** the storm and its exec target, built from bench/storm.c into dir */
-function buildStorm(dir: string): { storm: string; target: string } {
-  mkdirSync(dir, { recursive: true });
-  const storm = join(dir, 'storm');
-  const target = join(dir, 'storm-target');
-  execFileSync('cc', ['-O2', '-o', storm, STORM_SRC], { stdio: ['ignore', 'ignore', 'pipe'] });
-  execFileSync('cc', ['-O2', '-static', '-nostdlib', '-fno-stack-protector', '-DSTORM_TARGET', '-o', target, STORM_SRC], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return { storm, target };
-}
-
-interface StormReport {
-  execs: number;
-  failed: number;
-  wall_s: number;
-  rate: number;
-  cpu_s: number;
-}
-
-/** runs the storm inside the test cgroup (every process it makes inherits the cgroup) */
-async function runStorm(c: TestContainer, storm: string, args: string[], timeoutMs: number): Promise<StormReport> {
-  const { code, stdout, stderr } = await c.exec(storm, args, { timeoutMs });
-  let r: StormReport;
-  try {
-    r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as StormReport;
-  } catch {
-    throw new Error(`storm printed no report (exit ${code}): ${stderr}${stdout}`);
-  }
-  if (code !== 0 || r.failed > 0) throw new Error(`storm failed (exit ${code}, ${r.failed} failed execs): ${stderr}`);
-  return r;
+async function idle(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number; childMsPerS: number }> {
+  const bp = a.bpftracePid();
+  const c0 = procCpu(a.pid);
+  const b0 = bp ? procCpu(bp) : 0;
+  const t0 = performance.now();
+  await sleep(secs * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  return { agentMsPerS: ((procCpu(a.pid) - c0) * 1000) / wall, childMsPerS: bp ? ((procCpu(bp) - b0) * 1000) / wall : 0 };
 }
 
 export default defineBench({
@@ -93,67 +123,84 @@ export default defineBench({
     bpftrace_execs_per_s: ['>=', 2000],
     bpftrace_lost_events: ['<=', 0],
     bpftrace_captured_ratio: ['>=', 0.99],
+    live_vs_replay_cpu_per_event_ratio: ['<=', 2.0],
+    idle_cpu_ms_per_s: ['<=', 5],
   },
   async run(ctx) {
     if (typeof process.geteuid === 'function' && process.geteuid() !== 0) throw new Error('bpftrace bench needs root');
-    const { storm, target } = buildStorm(join(ctx.tmp, 'bpftrace-storm'));
+    const storm: Storm = buildStorm(join(ctx.tmp, 'bpftrace-storm'));
     const count = RATE * (ctx.quick ? 3 : 12);
-    const c = createTestContainer();
-    const stats = new MemoryStats();
-    const ac = new AbortController();
-    let child: ChildProcess | undefined;
-    let ready = false;
-    let seen = 0;
-    let lastSeenAt = 0;
-    const srcCtx = { node: 'bench', signal: ac.signal, log: silentLogger, stats, state: { get: () => undefined, set() {} }, now: Date.now };
-    const consumer = (async () => {
-      for await (const batch of liveEvents({ ...defaults, intervalS: 5 }, srcCtx, { onChild: (ch) => (child = ch), onReady: () => (ready = true) })) {
-        for (const ev of batch) {
-          if (ev.kind === 'exec' && ev.cgroup?.id === c.cgroupId && ev.process.args[1] === 'hw-bench') {
-            seen++;
-            lastSeenAt = performance.now();
-          }
-        }
-      }
-    })();
+    const c: TestContainer = createTestContainer();
+    const workloadId = `host/container/${c.containerId}`;
+    let a: BenchAgent | undefined;
     try {
-      if (!(await until(() => ready, 60000))) throw new Error('bpftrace did not become ready');
-      ctx.progress(`storm: ${count} execs at ${RATE}/s from ${WORKERS} workers`);
-      const cpu0 = selfCpu();
-      const child0 = child?.pid ? procCpu(child.pid) : 0;
-      const recv0 = stats.snap.received.bpftrace ?? 0;
-      const args = ['--target', target, '--arg', 'hw-bench', '--count', String(count), '--rate', String(RATE), '--workers', String(WORKERS)];
-      const report = await runStorm(c, storm, args, 600000);
+      ctx.progress('starting the agent');
+      a = await startBenchAgent(join(ctx.tmp, 'bpftrace-agent'), {
+        sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: [c.path] } },
+      }, process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {});
+      ctx.progress('idle: settling');
+      await sleep(ctx.quick ? 2000 : 5000);
+      const idleSecs = ctx.quick ? 15 : 60;
+      ctx.progress(`idle: ${idleSecs} s`);
+      const quiet = await idle(a, idleSecs);
+
+      ctx.progress('recording the agent\'s events of a short storm');
+      const recordN = Math.min(5000, count);
+      // the per-interval syscall set of a cgroup has no process, which the normalised
+      // format requires: left out (one event per interval)
+      const recorded = (await record(a, workloadId, () => runStorm(c, storm, recordN, RATE))).filter((e) => e.process.exe !== '');
+      // replayed four times over per pass (a pass then costs ~0.2 s, not a few ms of
+      // set-up), before the storm and after it: the median of both sides is the figure
+      const file = join(ctx.tmp, 'bpftrace-recorded.jsonl');
+      const lines = recorded.map((e) => JSON.stringify(e)).join('\n') + '\n';
+      writeFileSync(file, lines.repeat(4));
+      const before = await drain(a, workloadId, recordN);
+      ctx.progress(`replaying the ${recorded.length} recorded events (before the storm)`);
+      const passes = ctx.quick ? 3 : 5;
+      await replayCost(file, 1, recorded.length * 4); // warm-up
+      const replayed = await replayCost(file, passes, recorded.length * 4);
+
+      ctx.progress(`storm: ${count} execs at ${RATE}/s`);
+      const bp = a.bpftracePid();
+      if (!bp) throw new Error('no bpftrace child');
+      const cpu0 = procCpu(a.pid);
+      const child0 = procCpu(bp);
+      const recv0 = await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"');
+      const report = await runStorm(c, storm, count, RATE);
       const stormEnd = performance.now();
       ctx.progress(`storm done: ${report.execs} execs in ${report.wall_s.toFixed(1)} s (${Math.round(report.rate)}/s); draining`);
-      // drain: wait until every exec arrived or the count stops moving
-      let last = -1;
-      let still = 0;
-      await until(() => {
-        if (seen >= report.execs) return true;
-        if (seen === last) still++;
-        else still = 0;
-        last = seen;
-        return still > 60; // ~3 s without progress
-      }, 120000);
-      const cpu = selfCpu() - cpu0;
-      const childCpu = child?.pid ? procCpu(child.pid) - child0 : 0;
-      const events = (stats.snap.received.bpftrace ?? 0) - recv0;
-      const lost = stats.snap.dropped.bpftrace?.lost_events ?? 0;
+      const after = await drain(a, workloadId, before.seen + report.execs);
+      const cpu = procCpu(a.pid) - cpu0;
+      const childCpu = procCpu(bp) - child0;
+      const events = (await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"')) - recv0;
+      const lost = await metric(a, 'habitwatch_events_dropped_total', 'reason="lost_events"');
+      const agentRss = procRss(a.pid);
+      const childRss = procRss(bp);
+
+      ctx.progress('replaying the recorded events (after the storm)');
+      replayed.push(...(await replayCost(file, passes, recorded.length * 4)));
+      const replayUs = median(replayed);
+      const liveUs = events > 0 ? (cpu / events) * 1e6 : 0;
       return {
         bpftrace_execs_per_s: report.rate,
         bpftrace_lost_events: lost,
-        bpftrace_captured_ratio: seen / report.execs,
+        bpftrace_captured_ratio: (after.seen - before.seen) / report.execs,
         bpftrace_events_total: events,
-        // time from the storm's end to its last exec event reaching the consumer: the agent's lag
-        bpftrace_drain_s: Math.max(0, lastSeenAt - stormEnd) / 1000,
-        bpftrace_cpu_s_per_10k_events: events > 0 ? (cpu / events) * 10000 : 0,
+        // from the storm's end to the agent counting its last exec (polled every 100 ms)
+        bpftrace_drain_s: Math.max(0, after.at - stormEnd) / 1000,
+        bpftrace_agent_cpu_s_per_10k_events: events > 0 ? (cpu / events) * 10000 : 0,
         bpftrace_child_cpu_s_per_10k_events: events > 0 ? (childCpu / events) * 10000 : 0,
         bpftrace_storm_cpu_s_per_10k_execs: (report.cpu_s / report.execs) * 10000,
+        bpftrace_child_rss_mib: childRss.peak,
+        live_agent_rss_mib: agentRss.peak,
+        live_agent_cpu_us_per_event: liveUs,
+        live_replay_cpu_us_per_event: replayUs,
+        live_vs_replay_cpu_per_event_ratio: liveUs / replayUs,
+        idle_cpu_ms_per_s: quiet.agentMsPerS,
+        idle_bpftrace_child_cpu_ms_per_s: quiet.childMsPerS,
       };
     } finally {
-      ac.abort();
-      await consumer;
+      await a?.stop();
       await c.remove();
     }
   },

@@ -16,6 +16,8 @@ export interface BpftraceConfig {
   mapKeysMax: number;
   /** mount tracefs/debugfs when missing */
   mountTracefs: boolean;
+  /** ms between reads of bpftrace's output under load: more records per wake-up (0: read as they come) */
+  readWindowMs: number;
   /** restart backoff after the child dies: doubles from min up to max, with jitter (collector/backoff.ts) */
   restartMinMs: number;
   restartMaxMs: number;
@@ -29,6 +31,7 @@ export const defaults: BpftraceConfig = {
   perfRbPages: 256,
   mapKeysMax: 65536,
   mountTracefs: true,
+  readWindowMs: 20,
   restartMinMs: 1000,
   restartMaxMs: 30000,
 };
@@ -44,6 +47,7 @@ export const configSchema: JsonSchema = {
     perfRbPages: { type: 'integer', minimum: 8, maximum: 65536 },
     mapKeysMax: { type: 'integer', minimum: 1024, maximum: 4194304 },
     mountTracefs: { type: 'boolean' },
+    readWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     restartMinMs: { type: 'integer', minimum: 10 },
     restartMaxMs: { type: 'integer', minimum: 10 },
   },

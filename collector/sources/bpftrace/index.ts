@@ -1,12 +1,12 @@
 // The bpftrace source: runs the shipped habitwatch.bt (tracepoints only) as a child
 // process in JSON output mode, parses its records into RuntimeEvents, and restarts it
 // with backoff when it dies. The default live source on a node with root.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Readable } from 'node:stream';
+import { getDefaultHighWaterMark, setDefaultHighWaterMark, type Readable } from 'node:stream';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
 import { sleep } from '../../sleep.ts';
@@ -79,16 +79,46 @@ export function attributeBatch(batch: RuntimeEvent[], procs: ProcessCache): void
   }
 }
 
+/** a read at least this big means the agent is behind: read on at once, no window */
+const BEHIND_BYTES = 32 * 1024;
+/** output rate from which reads are windowed: ~500 records/s (bytes per BUSY_SPAN_MS) */
+const BUSY_BYTES = 16 * 1024;
+const BUSY_SPAN_MS = 100;
+
 /**
- * The child's stdout as large chunks: bpftrace writes one record per write(), and
- * iterating a stream yields each write separately; read() with no size hands over all
- * that is buffered, so under load one wake-up carries many records.
+ * The child's stdout in batches: under load, at most one read of the pipe per window.
+ *
+ * bpftrace writes every record with its own write(). Read as they came, each write
+ * woke the agent (epoll, a read, a Buffer, the stream, then every stage of the
+ * pipeline) for one or two records: 1.4–1.7 records per batch under an exec storm,
+ * and that per-wake-up work cost more than decoding and judging the records.
+ *
+ * So the stream is made with a one-byte high-water mark (spawnQuiet): after each read
+ * of the pipe it stops reading, and the kernel's pipe buffer collects bpftrace's writes
+ * without waking anyone. Once output flows faster than BUSY_BYTES per BUSY_SPAN_MS,
+ * the next read after a chunk waits `windowMs`, and the chunk it gets is what arrived
+ * meanwhile: a record waits at most two windows. Below that rate every chunk is read
+ * as it comes, as are the first records after a quiet spell: a relative path is
+ * resolved through /proc/PID/cwd, which is gone once a short-lived process exits. With
+ * nothing to read the loop waits for 'readable': an idle agent runs no timer. A chunk
+ * of BEHIND_BYTES or more means the pipe is filling: no wait. (The pipe holds 64 KiB,
+ * ~200 execs; a blocked writer backs up into bpftrace's perf buffers, which count what
+ * they lose.)
  */
-export async function* coalesced(stream: Readable): AsyncGenerator<Buffer> {
+export async function* windowed(stream: Readable, windowMs: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+  let spanStart = 0;
+  let spanBytes = 0;
   for (;;) {
     const chunk = stream.read() as Buffer | null;
     if (chunk !== null) {
+      const now = performance.now();
+      if (now - spanStart > BUSY_SPAN_MS) {
+        spanStart = now;
+        spanBytes = 0;
+      }
+      spanBytes += chunk.length;
       yield chunk;
+      if (windowMs > 0 && spanBytes >= BUSY_BYTES && chunk.length < BEHIND_BYTES) await sleep(windowMs, signal);
       continue;
     }
     if (stream.readableEnded || stream.destroyed) return;
@@ -103,6 +133,22 @@ export async function* coalesced(stream: Readable): AsyncGenerator<Buffer> {
       stream.on('end', done);
       stream.on('close', done);
     });
+  }
+}
+
+/**
+ * spawn() whose stdout stream stops reading the pipe after every chunk it buffers (see
+ * windowed): streams take their high-water mark from the process default when they
+ * are made, and spawn makes its pipes synchronously, so the default is lowered around
+ * the call only.
+ */
+export function spawnQuiet(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
+  const prev = getDefaultHighWaterMark(false);
+  setDefaultHighWaterMark(false, 1);
+  try {
+    return spawn(cmd, args, opts);
+  } finally {
+    setDefaultHighWaterMark(false, prev);
   }
 }
 
@@ -159,7 +205,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       // CLOCK_MONOTONIC (bpftrace nsecs) → epoch ms, anchored at each start
       const anchor = ctx.now() - Number(process.hrtime.bigint()) / 1e6;
       const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());
-      const child = spawn(config.bpftracePath, ['-f', 'json', file], {
+      const child = spawnQuiet(config.bpftracePath, ['-f', 'json', file], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env,
@@ -208,7 +254,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       };
       const parser = new BpftraceParser(deps);
       try {
-        for await (const chunk of splitLines(coalesced(child.stdout!))) {
+        for await (const chunk of splitLines(windowed(child.stdout!, config.readWindowMs, ctx.signal))) {
           for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
           const out: RuntimeEvent[] = [];
           for (const l of chunk.lines) parser.line(l, out);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveEvents } from '../../../../collector/sources/bpftrace/index.ts';
+import { liveEvents, replayEvents } from '../../../../collector/sources/bpftrace/index.ts';
 import { defaults } from '../../../../collector/sources/bpftrace/config.ts';
 import { MemoryStats } from '../../../../collector/stats.ts';
 import { createLogger } from '../../../../collector/logger.ts';
@@ -54,6 +54,30 @@ describe('bpftrace live loop with a stand-in child', function () {
     assert.ok((h.stats.snap.dropped.bpftrace?.lost_events ?? 0) >= 4);
     assert.ok(h.logs.some((l) => l.includes('bpftrace exited; restarting') && l.includes('exit 3')));
     assert.ok(h.logs.some((l) => l.includes('WARNING: something')));
+  });
+
+  it('reads a child writing one record per write, as bpftrace does, without losing one', async () => {
+    // fast enough for windowed reads (one pipe read per window, many records per batch)
+    const fake = join(dir, 'chatty-bpftrace');
+    writeFileSync(fake, `#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do while IFS= read -r l; do printf '%s\\n' "$l"; done < '${FIXTURE}'; done\nexec sleep 600\n`);
+    chmodSync(fake, 0o755);
+    const once: RuntimeEvent[] = [];
+    const ctx = { node: 'n', signal: new AbortController().signal, log: createLogger({ level: 'error' }), stats: new MemoryStats(), state: { get: () => undefined, set() {} }, now: Date.now };
+    for await (const b of replayEvents([FIXTURE], ctx)) once.push(...b);
+    const h = harness(fake);
+    await waitFor(() => h.events.length >= once.length * 10, { timeoutMs: 20000, what: `${once.length * 10} events` });
+    h.ac.abort();
+    await h.run;
+    // relative paths resolve through this machine's /proc live, not in a replay: file names only
+    const tally = (evs: RuntimeEvent[], times: number): Record<string, number> => {
+      const t: Record<string, number> = {};
+      for (const e of evs) {
+        const k = `${e.kind} ${e.kind === 'file_write' ? e.path.slice(e.path.lastIndexOf('/') + 1) : ''}`;
+        t[k] = (t[k] ?? 0) + times;
+      }
+      return t;
+    };
+    assert.deepEqual(tally(h.events, 1), tally(once, 10));
   });
 
   it('keeps retrying a binary that cannot be spawned, and stops on abort', async () => {

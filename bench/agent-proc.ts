@@ -1,0 +1,125 @@
+// The real agent (`habitwatch agent --config FILE`) as a child process, for benches
+// that measure what a node pays: its CPU and RSS, and those of the bpftrace child it
+// starts, read from /proc (time spent waiting for a core does not count).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+const REPO = join(import.meta.dirname, '..');
+const TICKS = 100; // USER_HZ on Linux
+
+/** utime+stime of a pid in seconds (0 when it is gone) */
+export function procCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** VmRSS and VmHWM (peak) of a pid in MiB */
+export function procRss(pid: number): { rss: number; peak: number } {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
+    return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  } catch {
+    return { rss: 0, peak: 0 };
+  }
+}
+
+/** direct children of a pid (every thread's list) */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const c = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      if (c) for (const x of c.split(' ')) out.push(Number(x));
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export interface BenchAgent {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  /** the bpftrace child's pid, once it runs */
+  bpftracePid(): number | undefined;
+  logs(): string;
+  /** GET on the API (the bench's config has no tokens) */
+  get(path: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the agent with cfg (merged over bench defaults) and wait until /readyz says it
+ * observes. nodeArgs go to node itself (e.g. --cpu-prof).
+ */
+export async function startBenchAgent(dir: string, cfg: Record<string, unknown>, opts: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<BenchAgent> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, stringify({ node: 'bench', dataDir: join(dir, 'data'), log: { level: 'info' }, api: { listen: '127.0.0.1:0' }, ...cfg }));
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(REPO, 'bin/habitwatch.js'), 'agent', '--config', file], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 1 << 20) out = out.slice(-(1 << 19));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((r) => child.on('exit', () => ((exited = true), r())));
+  const deadline = Date.now() + (opts.timeoutMs ?? 90000);
+  let port = 0;
+  for (;;) {
+    if (exited) throw new Error(`agent exited early:\n${out.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`agent not ready in time:\n${out.slice(-4000)}`);
+    }
+    const m = /"msg":"api listening".*?"port":(\d+)/.exec(out);
+    if (m) {
+      port = Number(m[1]);
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      if (r?.status === 200) break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = child.pid!;
+  let bpf: number | undefined;
+  return {
+    child,
+    pid,
+    port,
+    bpftracePid() {
+      if (bpf !== undefined && comm(bpf) === 'bpftrace') return bpf;
+      bpf = childPids(pid).find((c) => comm(c) === 'bpftrace');
+      return bpf;
+    },
+    logs: () => out,
+    get: (path) => fetch(`http://127.0.0.1:${port}${path}`),
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await exit;
+      clearTimeout(t);
+    },
+  };
+}
