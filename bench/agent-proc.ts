@@ -94,9 +94,9 @@ export async function startBenchAgent(dir: string, cfg: Record<string, unknown>,
       child.kill('SIGKILL');
       throw new Error(`agent not ready in time:\n${out.slice(-4000)}`);
     }
-    const m = /"msg":"api listening".*?"port":(\d+)/.exec(out);
-    if (m) {
-      port = Number(m[1]);
+    const line = out.split('\n').find((l) => l.includes('"api listening"'));
+    if (line) {
+      port = (JSON.parse(line) as { port: number }).port;
       const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       if (r?.status === 200) break;
     }
