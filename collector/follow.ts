@@ -1,100 +1,269 @@
-// Following a growing log file (tail -F): polls for growth, survives rotation by
-// rename (the old file is read to its end, then the new one from its start) and
-// truncation (read again from 0). Polling, not fs.watch: inotify misses events on
-// some overlay and network filesystems, and a 250 ms poll is cheap.
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { splitLines, type LineChunk } from './lines.ts';
+// The one file follower (tail -F) of every file source: events, auditd, Tetragon and
+// Falco. Polls for growth (not fs.watch: inotify misses events on some overlay and
+// network filesystems, and a short poll is cheap); survives rotation by rename (the old
+// file is read to its end — a writer's late append included — then the new one from its
+// start) and truncation (read again from 0).
+//
+// Positions are acknowledged, never stored by the follower itself: each chunk carries
+// the position just past its last complete line (`end`) and before its first (`start`),
+// and the consumer stores one — with savePosition, after everything read up to there is
+// committed (the pipeline's batch acknowledgement). A crash therefore re-reads what was
+// read but not yet committed (at least once), it never skips it. A position names the
+// file (`dev:ino:offset`), so a restart resumes in the right file even if it was rotated
+// meanwhile: the rotated file is found next to the live one by its inode.
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { LineScanner } from './lines.ts';
+import type { Logger } from './log.ts';
 import type { SourceState } from './sources/types.ts';
 import { sleep } from './sleep.ts';
+
+export interface Position {
+  dev: number;
+  ino: number;
+  /** byte offset just past a complete line */
+  offset: number;
+}
+
+export interface FollowChunk {
+  /** complete lines, without their newline (a trailing CR removed) */
+  lines: string[];
+  /** lines over the 1 MiB cap skipped in this chunk */
+  tooLong: number;
+  /** where this chunk's first line starts */
+  start: Position;
+  /** just past this chunk's last complete line: where a restart resumes once it is committed */
+  end: Position;
+}
 
 export interface FollowOptions {
   signal: AbortSignal;
   pollMs: number;
-  /** read existing content first (else start at the end, or at the saved offset) */
-  fromStart: boolean;
-  /** remembers {inode, offset} so a restarted agent resumes where it stopped */
+  /** where to start without a stored position */
+  startAt: 'beginning' | 'end';
+  /** where positions are kept: read here once at start, written only by the consumer (savePosition) */
   state?: SourceState;
-  /** called when the file is reopened after rotation or truncation */
-  onReopen?(reason: 'rotated' | 'truncated'): void;
+  /** the state key of this file's position (default followKey(path)) */
+  stateKey?: string;
+  /** yield an empty chunk each time the follower catches up (a consumer may time out pending work) */
+  idleChunks?: boolean;
+  /** the file was reopened after rotation or truncation */
+  onReopen?(reason: 'rotated' | 'truncated', detail: string): void;
+  /** the file is open and positioned (from here on, what is appended is read) */
+  onOpen?(file: string, at: Position): void;
+  log?: Logger;
 }
 
-const stateKey = (path: string) => `follow:${path}`;
+const CHUNK = 256 * 1024;
+/** siblings looked at when searching for a rotated file by inode */
+const MAX_SIBLINGS = 256;
 
-/** Yields line chunks as the file grows, until the signal aborts. */
-export async function* followLines(path: string, opts: FollowOptions): AsyncGenerator<LineChunk> {
-  let first = true;
-  while (!opts.signal.aborted) {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch {
-      await sleep(opts.pollMs, opts.signal); // not there yet (or between rotate and create)
-      continue;
-    }
-    try {
-      const st = await fh.stat();
-      let pos = 0;
-      if (first) {
-        const saved = opts.state?.get(stateKey(path))?.split(':');
-        if (saved && Number(saved[0]) === st.ino && Number(saved[1]) <= st.size) pos = Number(saved[1]);
-        else if (!opts.fromStart) pos = st.size;
-      }
-      first = false;
-      opts.state?.set(stateKey(path), `${st.ino}:${pos}`);
-      const gen = { reason: undefined as 'rotated' | 'truncated' | undefined };
-      for await (const chunk of splitLines(readGrowing(fh, st.ino, pos, path, opts, gen), { startOffset: pos })) {
-        opts.state?.set(stateKey(path), `${st.ino}:${chunk.offset}`);
-        yield chunk;
-      }
-      if (gen.reason) opts.onReopen?.(gen.reason);
-    } finally {
-      await fh.close().catch(() => undefined);
-    }
+export const followKey = (path: string): string => `follow:${path}`;
+
+export function formatPosition(p: Position): string {
+  return `${p.dev}:${p.ino}:${p.offset}`;
+}
+
+/** `dev:ino:offset`; the older `ino:offset` (no device) is accepted too */
+export function parsePosition(v: string | undefined): (Omit<Position, 'dev'> & { dev?: number }) | undefined {
+  if (!v) return undefined;
+  const m = /^(?:(\d+):)?(\d+):(\d+)$/.exec(v);
+  if (!m) return undefined;
+  return { ...(m[1] !== undefined ? { dev: Number(m[1]) } : {}), ino: Number(m[2]), offset: Number(m[3]) };
+}
+
+/** Store a position: call only once everything read before it is committed. */
+export function savePosition(state: SourceState, key: string, p: Position): void {
+  state.set(key, formatPosition(p));
+}
+
+interface Open {
+  fh: FileHandle;
+  name: string;
+  dev: number;
+  ino: number;
+  /** bytes read so far */
+  offset: number;
+  /** this is a rotated file found at start: after its end, continue with the live path from 0 */
+  thenLive: boolean;
+}
+
+async function statOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
   }
 }
 
-/** Byte chunks from `pos` on; returns at rotation/truncation (reason set) or abort. */
-async function* readGrowing(
-  fh: FileHandle,
-  ino: number,
-  start: number,
-  path: string,
-  opts: FollowOptions,
-  out: { reason: 'rotated' | 'truncated' | undefined },
-): AsyncGenerator<Buffer> {
-  let pos = start;
-  const buf = Buffer.allocUnsafe(256 * 1024);
-  // mtime seen at the previous end-of-file check, and whether bytes came since: a file
+async function openAt(name: string, offset: number, thenLive = false): Promise<Open | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(name, 'r');
+  } catch {
+    return undefined;
+  }
+  const st = await fh.stat();
+  return { fh, name, dev: st.dev, ino: st.ino, offset: Math.min(offset, st.size), thenLive };
+}
+
+const sameFile = (st: Stats, p: { dev?: number; ino: number }): boolean => st.ino === p.ino && (p.dev === undefined || st.dev === p.dev);
+
+/** a file next to `path` whose name starts with its name (audit.log.1, tetragon-….log) and has the inode */
+async function findRotated(path: string, p: { dev?: number; ino: number }): Promise<string | undefined> {
+  const dir = dirname(path);
+  const base = basename(path);
+  const stem = base.replace(/\.[^.]*$/, '');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const candidates = names.filter((n) => n !== base && (n.startsWith(base) || (stem.length > 0 && n.startsWith(stem)))).slice(0, MAX_SIBLINGS);
+  for (const n of candidates) {
+    const st = await statOrNull(join(dir, n));
+    if (st && sameFile(st, p)) return join(dir, n);
+  }
+  return undefined;
+}
+
+/** where to start: the stored position (in the live file or a rotated one), else startAt */
+async function openStart(path: string, o: FollowOptions, key: string): Promise<Open | undefined> {
+  const saved = parsePosition(o.state?.get(key));
+  while (!o.signal.aborted) {
+    const st = await statOrNull(path);
+    if (saved && st && sameFile(st, saved)) {
+      if (saved.offset > st.size) o.onReopen?.('truncated', `${path} is shorter (${st.size} bytes) than the stored position ${saved.offset}`);
+      const cur = await openAt(path, saved.offset <= st.size ? saved.offset : 0);
+      if (cur) return cur;
+    } else if (saved) {
+      // rotated while we were down? finish the old file first
+      const rotated = await findRotated(path, saved);
+      if (rotated) {
+        const cur = await openAt(rotated, saved.offset, true);
+        if (cur) return cur;
+      } else if (st) {
+        o.log?.warn('stored position is for a file no longer present; reading the current file from the start', { path });
+        const cur = await openAt(path, 0);
+        if (cur) return cur;
+      }
+    } else if (st) {
+      const cur = await openAt(path, o.startAt === 'end' ? st.size : 0);
+      if (cur) return cur;
+    }
+    await sleep(o.pollMs, o.signal); // not there yet (or between rotate and create)
+  }
+  return undefined;
+}
+
+/** Yields line chunks as the file grows, until the signal aborts. */
+export async function* followLines(path: string, o: FollowOptions): AsyncGenerator<FollowChunk> {
+  const key = o.stateKey ?? followKey(path);
+  let cur = await openStart(path, o, key);
+  if (!cur) return;
+  o.onOpen?.(cur.name, { dev: cur.dev, ino: cur.ino, offset: cur.offset });
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let scanner = new LineScanner();
+  /** just past the last complete line of the current file */
+  let complete = cur.offset;
+  let lines: string[] = [];
+  let tooLong = 0;
+  const onLine = (b: Buffer, s: number, e: number): void => {
+    const end = e > s && b[e - 1] === 13 ? e - 1 : e;
+    lines.push(b.toString('utf8', s, end));
+  };
+  const onTooLong = (): void => void tooLong++;
+  const at = (offset: number): Position => ({ dev: cur!.dev, ino: cur!.ino, offset });
+  // rotation seen once: read the old file to its end again before switching
+  let drained = false;
+  // mtime at the previous end-of-file check, and whether bytes came since: a file
   // truncated and rewritten to exactly our offset shows no size change, only a new mtime
   let eofMtime: number | undefined;
   let readSince = false;
-  while (!opts.signal.aborted) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-    if (bytesRead > 0) {
-      pos += bytesRead;
-      readSince = true;
-      yield Buffer.from(buf.subarray(0, bytesRead));
-      continue;
-    }
-    // at the end: has the file been replaced or truncated?
-    const cur = await stat(path).catch(() => undefined);
-    if (cur && cur.ino !== ino) {
-      // rotated: drain what the writer appended to the old file before the rename
-      const again = await fh.read(buf, 0, buf.length, pos);
-      if (again.bytesRead > 0) {
-        pos += again.bytesRead;
-        yield Buffer.from(buf.subarray(0, again.bytesRead));
+  try {
+    while (!o.signal.aborted) {
+      const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, cur.offset);
+      if (bytesRead > 0) {
+        const from = cur.offset;
+        cur.offset += bytesRead;
+        readSince = true;
+        const start = at(complete);
+        lines = [];
+        tooLong = 0;
+        const last = scanner.push(buf.subarray(0, bytesRead), onLine, onTooLong);
+        // the position stays at the last complete line: a restart re-reads a partial one
+        // (and skips an over-long one again rather than reading its tail as a record)
+        if (last !== -1) complete = from + last;
+        if (lines.length > 0 || tooLong > 0) yield { lines, tooLong, start, end: at(complete) };
         continue;
       }
-      out.reason = 'rotated';
-      return;
+      // at the end: rotated, truncated, or just idle?
+      const st = await statOrNull(path);
+      const rotated = cur.thenLive || (st !== null && !sameFile(st, cur));
+      if (rotated && st) {
+        if (!drained) {
+          drained = true; // a writer may have appended between our last read and the rename
+          continue;
+        }
+        drained = false;
+        // a writer completes its line before rotating, so a leftover is a whole record
+        lines = [];
+        scanner.end(onLine);
+        const leftover = lines;
+        const start = at(complete);
+        const end = at(cur.offset);
+        const next = await openAt(path, 0);
+        if (!next) continue; // gone again between stat and open: look again
+        await cur.fh.close();
+        o.onReopen?.('rotated', `${path} was rotated`);
+        o.log?.info('file rotated, switching to the new file', { path });
+        cur = next;
+        scanner = new LineScanner();
+        complete = 0;
+        eofMtime = undefined;
+        if (leftover.length > 0) yield { lines: leftover, tooLong: 0, start, end };
+        continue;
+      }
+      if (st && (st.size < cur.offset || (st.size === cur.offset && !readSince && eofMtime !== undefined && st.mtimeMs !== eofMtime))) {
+        o.onReopen?.('truncated', `${path} truncated from ${cur.offset} to ${st.size} bytes`);
+        scanner = new LineScanner();
+        cur.offset = 0;
+        complete = 0;
+        eofMtime = undefined;
+        continue;
+      }
+      eofMtime = st?.mtimeMs;
+      readSince = false;
+      if (o.idleChunks) yield { lines: [], tooLong: 0, start: at(complete), end: at(complete) };
+      await sleep(o.pollMs, o.signal);
     }
-    if (cur && (cur.size < pos || (cur.size === pos && !readSince && eofMtime !== undefined && cur.mtimeMs !== eofMtime))) {
-      out.reason = 'truncated';
-      return;
+  } finally {
+    await cur.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Several async streams as one, each item as soon as its stream has it; ends when all
+ * have ended. Per stream, order is kept (what acknowledgements rely on).
+ */
+export async function* mergeStreams<T>(streams: AsyncIterable<T>[]): AsyncGenerator<T> {
+  if (streams.length === 1) return yield* streams[0];
+  const its = streams.map((s) => s[Symbol.asyncIterator]());
+  const next = (i: number): Promise<{ i: number; r: IteratorResult<T> }> => its[i].next().then((r) => ({ i, r }));
+  const pending = new Map(its.map((_, i) => [i, next(i)]));
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done === true) {
+        pending.delete(i);
+        continue;
+      }
+      pending.set(i, next(i));
+      yield r.value;
     }
-    eofMtime = cur?.mtimeMs;
-    readSince = false;
-    await sleep(opts.pollMs, opts.signal);
+  } finally {
+    for (const i of pending.keys()) void its[i].return?.();
   }
 }

@@ -81,7 +81,7 @@ export class LineScanner {
  * Yields the complete lines of a stream, batched per read chunk. A line over
  * maxBytes is skipped (counted in tooLong) without being buffered whole.
  * A final line without a trailing newline is yielded at end of input unless
- * emitPartial is false (a tailer re-reads it once its newline arrives).
+ * emitPartial is false (a follower re-reads it once its newline arrives).
  */
 export async function* splitLines(
   input: AsyncIterable<Buffer | string>,

@@ -22,9 +22,9 @@ export interface SourceContext {
   /** wall clock in epoch ms; injected so tests can control it */
   now(): number;
   /**
-   * A source that must attach before it sees anything (bpftrace's probes) says when it
-   * starts and stops observing; the agent is not ready (/readyz 503) while such a
-   * source is not. Sources that observe from their first read never call it.
+   * A source says when it starts (and stops) observing: bpftrace once its probes are
+   * attached, a file source once its follower is positioned in the file. The agent is
+   * not ready (/readyz 503) while a source that declares reportsObserving is not.
    */
   observing?(ok: boolean): void;
 }

@@ -145,8 +145,8 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
         events.push(...batch);
       }
     })();
-    // the tailer is positioned at the end before the workload runs
-    await waitFor(() => c.store.has('position'), { what: 'tailer positioned' });
+    // the follower is positioned at the end before the workload runs
+    await waitFor(() => c.opened > 0, { what: 'follower positioned' });
 
     container = createTestContainer();
     workload.auid = auid;

@@ -68,9 +68,16 @@ export class AuditDecoder {
     this.grouper.push(line, now);
   }
 
-  pushLines(lines: string[], now = 0): void {
+  /** feed lines; `tag` marks the events they start (live mode: the input chunk, see oldestTag) */
+  pushLines(lines: string[], now = 0, tag = 0): void {
     const g = this.grouper;
+    g.tag = tag;
     for (let i = 0; i < lines.length; i++) g.push(lines[i], now);
+  }
+
+  /** the tag of the oldest event still being assembled (its records may be in an earlier chunk) */
+  oldestTag(): number | undefined {
+    return this.grouper.oldestTag();
   }
 
   flushStale(now: number): void {

@@ -51,12 +51,14 @@ export interface AuditEvent {
   records: number;
   /** wall-clock ms when the first record arrived (live time-outs) */
   firstSeen: number;
-  /** cgroup v2 path, when the live tailer looked it up while the process was alive */
+  /** cgroup v2 path, when the live reader looked it up while the process was alive */
   cgroupPath?: string;
   /** its SYSCALL record was malformed (already counted as bad) */
   invalid?: boolean;
   /** split EXECVE args: index → chunks (raw, hex unless quoted) */
   chunks?: Map<number, { parts: string[]; quoted: boolean }>;
+  /** the reader's tag (Grouper.tag) when its first record arrived: which input chunk holds it */
+  tag: number;
 }
 
 export interface GrouperOptions {
@@ -85,6 +87,12 @@ function serialDiff(a: number, b: number): number {
 
 export class Grouper {
   private readonly inflight = new Map<string, AuditEvent>();
+  /**
+   * Set by the reader before each chunk of lines (live mode): events remember the tag of
+   * the chunk of their first record, so the reader knows from which chunk on a restart
+   * must re-read to rebuild the events still open (oldestTag).
+   */
+  tag = 0;
   private readonly h: Header = newHeader();
   private readonly f = new FieldScanner();
   /** highest kernel serial seen per node ('' = no node) */
@@ -97,6 +105,12 @@ export class Grouper {
 
   get inFlight(): number {
     return this.inflight.size;
+  }
+
+  /** the tag of the oldest event still open (insertion order is arrival order), if any */
+  oldestTag(): number | undefined {
+    for (const ev of this.inflight.values()) return ev.tag;
+    return undefined;
   }
 
   /** feed one line; `now` is the wall clock used for live time-outs */
@@ -144,7 +158,7 @@ export class Grouper {
       return;
     }
     if (!ev) {
-      ev = { stamp: h.stamp, timeMs: h.timeMs, serial: h.serial, paths: [], complete: false, records: 0, firstSeen: now };
+      ev = { stamp: h.stamp, timeMs: h.timeMs, serial: h.serial, paths: [], complete: false, records: 0, firstSeen: now, tag: this.tag };
       if (h.node !== undefined) ev.node = h.node;
       this.inflight.set(key, ev);
       if (this.inflight.size > this.opts.maxInFlight) {

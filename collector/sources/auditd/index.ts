@@ -1,15 +1,16 @@
 // The `auditd` source: Linux audit log (RAW or ENRICHED) → RuntimeEvents.
-// Live: follows the log auditd writes (rotation, truncation, resume by inode).
+// Live: follows the log auditd writes (rotation, truncation, resume by inode) through
+// the one follower, storing its position only once a batch is committed.
 // Replay: decodes recorded audit.log files in order; an event may straddle files.
 // Rules to load on the node: habitwatch.rules (x86_64) / habitwatch-aarch64.rules.
 import { access, constants } from 'node:fs/promises';
-import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
+import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
 import { configSchema, defaults, type AuditdConfig } from './config.ts';
 import { AuditDecoder } from './decoder.ts';
 import { SOURCE } from './map.ts';
 import { procReader } from './procfs.ts';
-import { tailLog } from './tail.ts';
+import { followLines, savePosition, type Position } from '../../follow.ts';
 
 function grouperOpts(c: AuditdConfig): { timeoutMs: number; serialWindow: number; maxInFlight: number } {
   return { timeoutMs: c.eventTimeoutMs, serialWindow: c.serialWindow, maxInFlight: c.maxInFlight };
@@ -36,6 +37,15 @@ export async function* replayFiles(files: string[], ctx: SourceContext, config: 
   if (out.length > 0) yield out;
 }
 
+/** the state key of the audit log position (kept from the earlier tailer: a restart resumes) */
+export const POSITION_KEY = 'position';
+
+/**
+ * Live: the one follower (collector/follow.ts) on the log auditd writes. An event's
+ * records can span reads, so a batch's acknowledgement stores the start of the oldest
+ * chunk whose records are still being assembled (or the end of this chunk when none
+ * is): a restart re-reads and rebuilds those events instead of losing them.
+ */
 export async function* followLog(config: AuditdConfig, ctx: SourceContext): EventBatches {
   const dec = new AuditDecoder({
     node: ctx.node,
@@ -44,21 +54,35 @@ export async function* followLog(config: AuditdConfig, ctx: SourceContext): Even
     forceNode: true,
     ...(config.procLookup ? { proc: procReader() } : {}),
   });
-  const lines = tailLog({
-    path: config.path,
+  const chunks = followLines(config.path, {
+    signal: ctx.signal,
     pollMs: config.pollMs,
     startAt: config.startAt,
-    signal: ctx.signal,
     state: ctx.state,
+    stateKey: POSITION_KEY,
+    idleChunks: true, // idle ticks close timed-out events
     log: ctx.log,
-    onBad: (reason, detail) => ctx.stats.bad(SOURCE, reason, detail),
+    onOpen: () => ctx.observing?.(true),
+    onReopen: (why, detail) => (why === 'truncated' ? ctx.stats.bad(SOURCE, 'truncated', detail) : ctx.stats.restarted(SOURCE, why)),
   });
-  for await (const batch of lines) {
+  /** chunk tag → where the chunk starts, for chunks that may still hold open events */
+  const starts = new Map<number, Position>();
+  let tag = 0;
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long', `${config.path}: line over 1 MiB`);
     const now = ctx.now();
-    dec.pushLines(batch, now);
+    tag++;
+    starts.set(tag, chunk.start);
+    dec.pushLines(chunk.lines, now, tag);
     dec.flushStale(now);
     const out = dec.take();
-    if (out.length > 0) yield out;
+    const oldest = dec.oldestTag() ?? tag + 1;
+    for (const t of starts.keys()) {
+      if (t >= oldest) break;
+      starts.delete(t);
+    }
+    const resume = starts.get(oldest) ?? chunk.end;
+    if (out.length > 0 || chunk.lines.length > 0) yield withAck(out, () => savePosition(ctx.state, POSITION_KEY, resume));
   }
   dec.flushAll();
   const out = dec.take();

@@ -3,7 +3,7 @@
 // (`follow: true`), resuming from the stored offset after a restart.
 import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, splitLines } from '../../lines.ts';
-import { followLines } from '../../follow.ts';
+import { followKey, followLines, mergeStreams, savePosition } from '../../follow.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { EventLineDecoder } from './line-decoder.ts';
 
@@ -44,34 +44,26 @@ async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
 }
 
 async function* followFile(file: string, ctx: SourceContext): EventBatches {
-  // The follower records its position in `state` as it reads; hold each position
-  // back and store it only when the pipeline acknowledges the batch, so a crash
-  // re-reads what was read but not yet committed (at least once).
-  let pending: [string, string] | undefined;
-  const deferred = { get: (k: string) => ctx.state.get(k), set: (k: string, v: string) => void (pending = [k, v]) };
   const decoder = new EventLineDecoder({ node: ctx.node });
-  for await (const chunk of followLines(file, { signal: ctx.signal, pollMs: 100, fromStart: true, state: deferred })) {
+  const key = followKey(file);
+  const lines = followLines(file, {
+    signal: ctx.signal,
+    pollMs: 100,
+    startAt: 'beginning',
+    state: ctx.state,
+    stateKey: key,
+    log: ctx.log,
+    onReopen: (why) => ctx.stats.restarted('events', why),
+    onOpen: () => ctx.observing?.(true),
+  });
+  for await (const chunk of lines) {
     const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx, decoder);
-    const pos = pending;
-    yield withAck(out, () => void (pos && ctx.state.set(pos[0], pos[1])));
+    // the position is stored when the pipeline acknowledges the batch (its alerts committed)
+    yield withAck(out, () => savePosition(ctx.state, key, chunk.end));
   }
 }
 
-async function* followAll(files: string[], ctx: SourceContext): EventBatches {
-  if (files.length === 1) return yield* followFile(files[0], ctx);
-  // several files: merge by polling each follower in turn
-  const its = files.map((f) => followFile(f, ctx)[Symbol.asyncIterator]());
-  const pending = new Map(its.map((it, i) => [i, it.next().then((r) => ({ i, r }))]));
-  while (pending.size > 0) {
-    const { i, r } = await Promise.race(pending.values());
-    if (r.done) {
-      pending.delete(i);
-      continue;
-    }
-    pending.set(i, its[i].next().then((r2) => ({ i, r: r2 })));
-    yield r.value;
-  }
-}
+const followAll = (files: string[], ctx: SourceContext): EventBatches => mergeStreams(files.map((f) => followFile(f, ctx)));
 
 export default defineSource<EventsConfig>({
   name: 'events',

@@ -5,33 +5,33 @@
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { BatchChannel } from '../tetragon/channel.ts';
-import { followJsonLines, replayJsonLines, type JsonDecoder } from '../tetragon/jsonl.ts';
+import { followJsonFiles, replayJsonLines, type JsonDecoder } from '../tetragon/jsonl.ts';
+import { mergeStreams } from '../../follow.ts';
 import { configSchema, defaults, type FalcoConfig } from './config.ts';
 import { decodeFalco, SOURCE } from './decode.ts';
 import { parseListen, startIngest } from './http.ts';
 
 function live(config: FalcoConfig, ctx: SourceContext): EventBatches {
-  const ch = new BatchChannel<RuntimeEvent>(50_000);
   const decode: JsonDecoder = (v) => decodeFalco(v, { node: ctx.node, nodeFromEvent: config.nodeFromEvent });
-  const run = async () => {
-    const tasks: Promise<unknown>[] = [];
-    if (config.http.enabled) {
-      const srv = await startIngest(config.http, decode, ctx, ch);
-      tasks.push(
-        new Promise<void>((resolve) => {
-          if (ctx.signal.aborted) resolve();
-          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-        }).then(() => srv.close()),
-      );
-    }
-    if (config.paths.length > 0) tasks.push(followJsonLines(config, SOURCE, decode, ctx, ch));
-    await Promise.all(tasks);
-  };
-  run()
-    .catch((e: unknown) => ctx.log.error('falco source failed', { err: String(e) }))
-    .finally(() => ch.close());
-  ctx.signal.addEventListener('abort', () => ch.close(), { once: true });
-  return ch;
+  const streams: EventBatches[] = [];
+  if (config.http.enabled) {
+    // POSTed alerts: a bounded channel (a full one answers 503, Falco retries)
+    const ch = new BatchChannel<RuntimeEvent>(50_000);
+    startIngest(config.http, decode, ctx, ch)
+      .then((srv) => {
+        if (ctx.signal.aborted) srv.close();
+        else ctx.signal.addEventListener('abort', () => srv.close(), { once: true });
+      })
+      .catch((e: unknown) => {
+        ctx.log.error('falco http ingest failed', { err: String(e) });
+        ch.close();
+      });
+    ctx.signal.addEventListener('abort', () => ch.close(), { once: true });
+    streams.push(ch);
+  }
+  // file_output files: the one follower, positions stored when their batch is committed
+  if (config.paths.length > 0) streams.push(followJsonFiles(config, SOURCE, decode, ctx));
+  return mergeStreams(streams);
 }
 
 export default defineSource<FalcoConfig>({

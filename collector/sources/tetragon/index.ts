@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { defineSource } from '../types.ts';
 import { configSchema, defaults, type TetragonConfig } from './config.ts';
 import { decodeTetragon, SOURCE } from './decode.ts';
-import { followAll, replayJsonLines } from './jsonl.ts';
+import { followJsonFiles, replayJsonLines } from './jsonl.ts';
 
 export default defineSource<TetragonConfig>({
   name: SOURCE,
@@ -24,6 +24,6 @@ export default defineSource<TetragonConfig>({
     }
     return `none of ${config.paths.join(', ')} exists (is tetragon running with --export-filename?)`;
   },
-  live: (config, ctx) => followAll(config, SOURCE, (v) => decodeTetragon(v, ctx.node), ctx),
+  live: (config, ctx) => followJsonFiles(config, SOURCE, (v) => decodeTetragon(v, ctx.node), ctx),
   replay: (files, ctx) => replayJsonLines(files, SOURCE, (v) => decodeTetragon(v, ctx.node), ctx),
 });

@@ -1,10 +1,10 @@
 // JSON-lines plumbing shared by the sources whose input is one JSON object per line
-// (Tetragon export, Falco file_output): decode a chunk, replay files, follow files.
+// (Tetragon export, Falco file_output): decode a chunk, replay files, follow files
+// (through the one follower, collector/follow.ts, with acknowledged positions).
 import type { RuntimeEvent } from '../../event.ts';
 import { openInput, splitLines } from '../../lines.ts';
-import type { EventBatches, SourceContext } from '../types.ts';
-import { BatchChannel } from './channel.ts';
-import { followLines } from '../../follow.ts';
+import { withAck, type EventBatches, type SourceContext } from '../types.ts';
+import { followKey, followLines, mergeStreams, savePosition } from '../../follow.ts';
 
 export type JsonDecodeResult =
   | { ok: true; events: RuntimeEvent[]; dropped?: number }
@@ -66,38 +66,28 @@ export interface FollowConfig {
   fromStart: boolean;
 }
 
-/** Follow each path, decoding as lines arrive; pushes into `ch` until ctx.signal aborts. */
-export async function followJsonLines(
-  cfg: FollowConfig,
-  source: string,
-  decode: JsonDecoder,
-  ctx: SourceContext,
-  ch: BatchChannel<RuntimeEvent>,
-): Promise<void> {
-  await Promise.all(
-    cfg.paths.map(async (path) => {
-      const lines = followLines(path, {
-        signal: ctx.signal,
-        pollMs: cfg.pollMs,
-        fromStart: cfg.fromStart,
-        state: ctx.state,
-        onReopen: (why) => ctx.stats.restarted(source, why),
-      });
-      for await (const chunk of lines) {
-        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(source, 'line_too_long', `${path}: line over 1 MiB`);
-        const out = decodeLines(chunk.lines, source, decode, ctx);
-        if (out.length > 0) await ch.push(out);
-      }
-    }),
-  );
+/** Follow one file, decoding as lines arrive; each batch stores its position when acknowledged. */
+async function* followJsonFile(path: string, cfg: FollowConfig, source: string, decode: JsonDecoder, ctx: SourceContext): EventBatches {
+  const key = followKey(path);
+  const lines = followLines(path, {
+    signal: ctx.signal,
+    pollMs: cfg.pollMs,
+    startAt: cfg.fromStart ? 'beginning' : 'end',
+    state: ctx.state,
+    stateKey: key,
+    log: ctx.log,
+    onReopen: (why) => ctx.stats.restarted(source, why),
+    onOpen: () => ctx.observing?.(true),
+  });
+  for await (const chunk of lines) {
+    for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(source, 'line_too_long', `${path}: line over 1 MiB`);
+    const out = decodeLines(chunk.lines, source, decode, ctx);
+    // stored once the pipeline committed what this batch raised: at least once, never skipped
+    yield withAck(out, () => savePosition(ctx.state, key, chunk.end));
+  }
 }
 
-/** Live mode for file-only JSON sources: follow all paths into one batch stream. */
-export function followAll(cfg: FollowConfig, source: string, decode: JsonDecoder, ctx: SourceContext): EventBatches {
-  const ch = new BatchChannel<RuntimeEvent>(50_000);
-  followJsonLines(cfg, source, decode, ctx, ch)
-    .catch((e: unknown) => ctx.log.error('follow failed', { source, err: String(e) }))
-    .finally(() => ch.close());
-  ctx.signal.addEventListener('abort', () => ch.close(), { once: true });
-  return ch;
+/** Live mode for file-only JSON sources: follow all paths (collector/follow.ts) into one batch stream. */
+export function followJsonFiles(cfg: FollowConfig, source: string, decode: JsonDecoder, ctx: SourceContext): EventBatches {
+  return mergeStreams(cfg.paths.map((p) => followJsonFile(p, cfg, source, decode, ctx)));
 }

@@ -3,11 +3,14 @@ import { MemoryStats } from '../../../../collector/stats.ts';
 import { silentLogger } from '../../../../collector/log.ts';
 import type { SourceContext } from '../../../../collector/sources/types.ts';
 
-export type TestContext = SourceContext & { stats: MemoryStats; store: Map<string, string>; abort(): void };
+/** `opened`: files the follower has positioned itself in (ctx.observing(true)) */
+export type TestContext = SourceContext & { stats: MemoryStats; store: Map<string, string>; opened: number; abort(): void };
 
 export function testContext(store = new Map<string, string>()): TestContext {
   const ac = new AbortController();
-  return {
+  const ctx: TestContext = {
+    opened: 0,
+    observing: (ok) => void (ok && ctx.opened++),
     node: 'test-node',
     signal: ac.signal,
     log: silentLogger,
@@ -17,4 +20,5 @@ export function testContext(store = new Map<string, string>()): TestContext {
     now: () => Date.now(),
     abort: () => ac.abort(),
   };
+  return ctx;
 }

@@ -1,5 +1,6 @@
 // The falco source on files: replay of the shared alerts and live following of a
 // file_output file (HTTP ingest is covered by test/e2e/falco-http.test.ts).
+import { BATCH_ACK, type AckableBatch } from '../../../../collector/sources/types.ts';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,10 +39,13 @@ describe('falco source', () => {
     const seen: RuntimeEvent[] = [];
     const run = (async () => {
       const cfg = { ...defaults, paths: [file], pollMs: 20, http: { ...defaults.http, enabled: false } };
-      for await (const b of falco.live!(cfg, ctx)) seen.push(...b);
+      for await (const b of falco.live!(cfg, ctx)) {
+        seen.push(...b);
+        (b as AckableBatch)[BATCH_ACK]?.(); // as the pipeline does once the batch is committed
+      }
     })();
     try {
-      await waitFor(() => ctx.state.get(`follow:${file}`), { what: 'follower open' });
+      await waitFor(() => ctx.opened > 0, { what: 'follower open' });
       appendFileSync(file, lines[19] + '\n' + 'garbage\n' + lines[8] + '\n');
       await waitFor(() => seen.length === 2, { what: 'two events' });
       assert.deepEqual(seen.map((e) => e.kind), ['file_open', 'connect']);

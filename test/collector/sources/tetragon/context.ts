@@ -3,14 +3,18 @@ import { MemoryStats } from '../../../../collector/stats.ts';
 import { silentLogger, type Logger } from '../../../../collector/log.ts';
 import type { SourceContext } from '../../../../collector/sources/types.ts';
 
-export function testContext(signal = new AbortController().signal, log: Logger = silentLogger): SourceContext & { stats: MemoryStats } {
+/** `opened` counts the files a follower has positioned itself in (ctx.observing(true)) */
+export function testContext(signal = new AbortController().signal, log: Logger = silentLogger): SourceContext & { stats: MemoryStats; opened: number } {
   const kv = new Map<string, string>();
-  return {
+  const ctx: SourceContext & { stats: MemoryStats; opened: number } = {
+    opened: 0,
+    observing: (ok: boolean) => void (ok && ctx.opened++),
     node: 'test-node',
     signal,
     log,
     stats: new MemoryStats(),
-    state: { get: (k) => kv.get(k), set: (k, v) => void kv.set(k, v) },
+    state: { get: (k: string) => kv.get(k), set: (k: string, v: string) => void kv.set(k, v) },
     now: () => Date.now(),
   };
+  return ctx;
 }
