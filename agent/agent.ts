@@ -99,7 +99,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const readiness = new Readiness(chosen.filter((s) => s.reportsObserving).map((s) => s.name));
   readiness.check('storage', () => health.problem());
   if (config.api.enabled) {
-    const auth = createAuth(config.api, config.dataDir, log);
+    const auth = await createAuth(config.api, config.dataDir, log);
     api = new ApiServer({
       host: config.api.host,
       port: config.api.port,

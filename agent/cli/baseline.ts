@@ -1,149 +1,128 @@
-// `habitwatch baseline list|show|diff|approve|relearn|lock|unlock|export`
+// `habitwatch baseline <subcommand>`: what a workload normally does, what changed,
+// and (baseline-change.ts, baseline-export.ts) what to change or enforce.
 import { parseArgs } from 'node:util';
-import type { WorkloadSummary } from '../respond/lookup.ts';
+import type { ContainerSummary, ShownBaseline, WorkloadSummary } from '../respond/lookup.ts';
 import type { DiffResult } from '../respond/diff.ts';
-import type { BaselineSnapshot } from '../../models/baseline/baseline.ts';
 import type { Item } from '../../models/baseline/items.ts';
-import { clientOptionSpec, connect } from './client.ts';
-import { UsageError } from './errors.ts';
-import { table } from './table.ts';
+import { connect, type Client } from './client.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { Output } from './output.ts';
+import { CONNECTION_HELP, encodeWorkload, need, noExtra, commonOptionSpec, qs, query } from './args.ts';
+import { changeCommand, CHANGE_HELP, CHANGE_SUBCOMMANDS } from './baseline-change.ts';
+import { exportCommand, EXPORT_HELP, EXPORT_SUBCOMMANDS } from './baseline-export.ts';
 
-const HELP = `usage: habitwatch baseline <subcommand> [options]
-  list                                   workloads and the state of each container's baseline
-  show     WORKLOAD [--container C] [--kind K]   what the workload normally does
-  diff     WORKLOAD [--container C] [--from V] [--to V]   items added/removed between versions
-  approve  WORKLOAD --kind K ITEM… [--container C]   add items (globs: * one segment, ** any depth)
-  approve  --alert ID                    add the item an alert was about (false positive)
-  relearn  WORKLOAD [--container C] [--reset]   learn again (--reset forgets the items)
-  lock|unlock WORKLOAD [--container C]   freeze the baseline (no learning, novelty on)
-  export   WORKLOAD                      JSON of all its baselines
-options: --api URL (default $HABITWATCH_API or http://127.0.0.1:7420), --token T ($HABITWATCH_TOKEN),
-         --db FILE|DIR (work on the database while the agent is stopped), --json`;
+export const BASELINE_HELP = `usage: habitwatch baseline <subcommand> [options]
+  list     [--namespace NS] [--state S] [-o name]      workloads and each container's baseline state
+  show     WORKLOAD [--container C] [--kind K] [--patterns]   what the workload normally does
+  diff     WORKLOAD [--from V] [--to V]                 items added/removed between versions (default: last change)
+  diff     WORKLOAD --against OTHER [--against-container C]   between two workloads
+  diff     WORKLOAD --since TIME [--until TIME]         what is new since then ("2026-03-03", "2d")
+           diff --exit-code: exit 1 when there are changes
+${CHANGE_HELP}
+${EXPORT_HELP}
+${CONNECTION_HELP}`;
 
-const enc = (id: string): string => id.split('/').map(encodeURIComponent).join('/');
+export const BASELINE_SUBCOMMANDS = ['list', 'show', 'diff', ...CHANGE_SUBCOMMANDS, ...EXPORT_SUBCOMMANDS];
+
+const READ_OPTIONS = {
+  container: { type: 'string' },
+  kind: { type: 'string' },
+  patterns: { type: 'boolean' },
+  state: { type: 'string' },
+  namespace: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  against: { type: 'string' },
+  'against-container': { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'exit-code': { type: 'boolean' },
+} as const;
 
 export async function baselineCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...clientOptionSpec,
-      container: { type: 'string' },
-      kind: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      alert: { type: 'string' },
-      reset: { type: 'boolean', default: false },
-      state: { type: 'string' },
-      namespace: { type: 'string' },
-    },
-  });
-  const [sub, workload, ...rest] = positionals;
-  if (values.help || sub === undefined) {
-    out.write(HELP + '\n');
-    return sub === undefined && !values.help ? 2 : 0;
+  const sub = argv[0];
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    out.write(BASELINE_HELP + '\n');
+    return sub === undefined ? EXIT.usage : EXIT.ok;
   }
-  const needWorkload = (): string => {
-    if (!workload) throw new UsageError(`baseline ${sub}: WORKLOAD is required\n${HELP}`);
-    return workload;
-  };
-  const q = new URLSearchParams();
-  if (values.container) q.set('container', values.container);
+  if (CHANGE_SUBCOMMANDS.includes(sub)) return changeCommand(sub, argv.slice(1), out, BASELINE_HELP);
+  if (EXPORT_SUBCOMMANDS.includes(sub)) return exportCommand(sub, argv.slice(1), out, BASELINE_HELP);
+  if (!['list', 'show', 'diff'].includes(sub)) throw new UsageError(`unknown baseline subcommand "${sub}" (one of: ${BASELINE_SUBCOMMANDS.join(', ')})`);
+  const { values, positionals } = parseArgs({ args: argv.slice(1), options: { ...commonOptionSpec, ...READ_OPTIONS }, allowPositionals: true, strict: true });
+  if (values.help) {
+    out.write(BASELINE_HELP + '\n');
+    return EXIT.ok;
+  }
+  const o = new Output(out, values, sub === 'list' ? ['table', 'json', 'yaml', 'name'] : ['table', 'json', 'yaml']);
+  const [workload, ...rest] = positionals;
+  if (sub === 'list') noExtra(positionals, BASELINE_HELP);
+  else noExtra(rest, BASELINE_HELP);
   const client = await connect(values);
-  const print = (v: unknown, human: () => string): void => {
-    out.write((values.json ? JSON.stringify(v, null, 2) : human()) + '\n');
-  };
   try {
-    switch (sub) {
-      case 'list': {
-        if (values.state) q.set('state', values.state);
-        if (values.namespace) q.set('namespace', values.namespace);
-        const r = (await client.get(`/v1/workloads?${q}`)) as { workloads: WorkloadSummary[] };
-        print(r, () =>
-          r.workloads.length === 0
-            ? 'no baselines yet'
-            : table(
-                ['WORKLOAD', 'CONTAINER', 'STATE', 'VER', 'ITEMS', 'SINCE / STABLE ETA'],
-                r.workloads.flatMap((w) =>
-                  w.containers.map((c) => [
-                    w.id,
-                    c.container,
-                    c.state,
-                    String(c.version),
-                    Object.entries(c.items).map(([k, n]) => `${k}:${n}`).join(' '),
-                    c.stableSince ?? (c.stableEta ? `eta ${c.stableEta}` : c.learningSince),
-                  ]),
-                ),
-                70,
-              ),
-        );
-        return 0;
-      }
-      case 'show': {
-        if (values.kind) q.set('kind', values.kind);
-        const r = (await client.get(`/v1/workloads/${enc(needWorkload())}/baseline?${q}`)) as { baselines: (BaselineSnapshot & { summary: WorkloadSummary['containers'][0] })[] };
-        print(r, () => r.baselines.map(showOne).join('\n\n'));
-        return 0;
-      }
-      case 'diff': {
-        if (values.from) q.set('from', values.from);
-        if (values.to) q.set('to', values.to);
-        const r = (await client.get(`/v1/workloads/${enc(needWorkload())}/diff?${q}`)) as DiffResult;
-        print(r, () =>
-          r.changes.length === 0
-            ? `v${r.from.version} → v${r.to.version}: no changes`
-            : `v${r.from.version} → v${r.to.version}\n` + r.changes.map((c) => `${c.change === 'added' ? '+' : '-'} ${c.kind.padEnd(10)} ${c.item}`).join('\n'),
-        );
-        return 0;
-      }
-      case 'approve': {
-        let r: unknown;
-        if (values.alert) r = await client.post(`/v1/alerts/${encodeURIComponent(values.alert)}/approve`, {});
-        else {
-          if (!values.kind) throw new UsageError('baseline approve: --kind is required (or --alert ID)');
-          const items = rest;
-          if (items.length === 0) throw new UsageError('baseline approve: at least one ITEM is required');
-          r = await client.post(`/v1/workloads/${enc(needWorkload())}/approve`, { kind: values.kind, items, container: values.container });
-        }
-        const a = r as { baseline: string; added: string[] };
-        print(r, () => (a.added.length ? `added to ${a.baseline}: ${a.added.join(', ')}` : `${a.baseline}: already known, nothing added`));
-        return 0;
-      }
-      case 'relearn':
-      case 'lock':
-      case 'unlock': {
-        const body = sub === 'relearn' ? { container: values.container, reset: values.reset } : { container: values.container };
-        const r = (await client.post(`/v1/workloads/${enc(needWorkload())}/${sub}`, body)) as {
-          baselines: { container: string; state: string; version: number }[];
-        };
-        print(r, () => r.baselines.map((b) => `${workload} ${b.container}: ${b.state} (v${b.version})`).join('\n'));
-        return 0;
-      }
-      case 'export': {
-        const r = await client.get(`/v1/workloads/${enc(needWorkload())}/export`);
-        out.write(JSON.stringify(r, null, 2) + '\n');
-        return 0;
-      }
-      default:
-        throw new UsageError(`unknown baseline subcommand "${sub}"\n${HELP}`);
-    }
+    if (sub === 'list') return await list(client, o, query(values, { namespace: 'namespace', state: 'state' }));
+    const w = need(workload, 'WORKLOAD', BASELINE_HELP);
+    if (sub === 'show') return await show(client, o, w, query(values, { container: 'container', kind: 'kind', patterns: 'patterns' }));
+    const q = query(values, { container: 'container', from: 'from', to: 'to', against: 'against', 'against-container': 'againstContainer', since: 'since', until: 'until' });
+    const r = (await client.get(`/v1/workloads/${encodeWorkload(w)}/diff${qs(q)}`)) as DiffResult;
+    o.emit(r, () => renderDiff(o, r));
+    return values['exit-code'] && r.changes.length > 0 ? EXIT.found : EXIT.ok;
   } finally {
     client.close();
   }
 }
 
-function showOne(b: BaselineSnapshot & { summary: WorkloadSummary['containers'][0] }): string {
+async function list(client: Client, o: Output, q: URLSearchParams): Promise<number> {
+  const r = (await client.get(`/v1/workloads${qs(q)}`)) as { workloads: WorkloadSummary[] };
+  o.emit(
+    r,
+    () =>
+      r.workloads.length === 0
+        ? 'no baselines yet'
+        : o.table(
+            ['WORKLOAD', 'CONTAINER', 'STATE', 'VER', 'ITEMS', 'SINCE / STABLE ETA'],
+            r.workloads.flatMap((w) => w.containers.map((c) => [w.id, c.container, o.state(c.state), String(c.version), counts(c), c.stableSince ?? (c.stableEta ? `eta ${c.stableEta}` : c.learningSince)])),
+          ),
+    () => r.workloads.map((w) => w.id),
+  );
+  return EXIT.ok;
+}
+
+function counts(c: ContainerSummary): string {
+  const f = Object.entries(c.forbidden ?? {});
+  return Object.entries(c.items).map(([k, n]) => `${k}:${n}`).join(' ') + (f.length ? `  forbidden ${f.map(([k, n]) => `${k}:${n}`).join(' ')}` : '');
+}
+
+async function show(client: Client, o: Output, w: string, q: URLSearchParams): Promise<number> {
+  const r = (await client.get(`/v1/workloads/${encodeWorkload(w)}/baseline${qs(q)}`)) as { workload: string; baselines: ShownBaseline[] };
+  o.emit(r, () => r.baselines.map((b) => showOne(o, b)).join('\n\n'));
+  return EXIT.ok;
+}
+
+const when = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function showOne(o: Output, b: ShownBaseline): string {
   const s = b.summary;
-  const head = `${b.meta.workloadId}  container ${s.container}  ${s.state} v${s.version}${s.image ? `  image ${s.image}` : ''}`;
-  const when = s.stableSince ? `stable since ${s.stableSince}` : s.stableEta ? `learning since ${s.learningSince}, stable at ${s.stableEta} if nothing new` : '';
+  const head = `${b.meta.workloadId}  container ${s.container}  ${o.state(s.state)} v${s.version}${s.image ? `  image ${s.image}` : ''}`;
+  const status = s.stableSince ? `stable since ${s.stableSince}` : s.stableEta ? `learning since ${s.learningSince}, stable at ${s.stableEta} if nothing new` : s.lockedBy ? `locked by ${s.lockedBy}` : '';
+  const collapsed = Object.entries(b.meta.collapsed).map(([k, dirs]) => `collapsed ${k}: ${(dirs as string[]).join(', ')}`);
+  const forbidden = Object.entries(b.meta.forbidden ?? {}).map(([k, ps]) => o.paint(`forbidden ${k}: ${(ps as string[]).join(', ')}`, 'red'));
   const sections = Object.entries(b.items).map(([kind, items]) => {
     const rows = (items as Item[]).map((i) => [
       i.key,
       String(i.count),
-      new Date(i.lastSeen).toISOString(),
+      when(i.firstSeen),
+      when(i.lastSeen),
+      i.nodes.join(',') || '-',
       i.detail?.parents ? `from ${i.detail.parents.join(', ')}` : i.detail?.ops ? i.detail.ops.join(',') : '',
     ]);
-    return `${kind} (${rows.length})\n` + table(['ITEM', 'COUNT', 'LAST SEEN', 'DETAIL'], rows, 80);
+    return `${kind} (${rows.length})\n` + o.table(['ITEM', 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'NODES', 'DETAIL'], rows, 80);
   });
-  return [head, when, ...sections].filter(Boolean).join('\n');
+  return [head, status, ...collapsed, ...forbidden, ...sections].filter(Boolean).join('\n');
+}
+
+function renderDiff(o: Output, r: DiffResult): string {
+  const side = (s: DiffResult['from']): string => `${s.workload}#${s.container} v${s.version}${s.asOf ? ` as of ${s.asOf}` : ''}`;
+  const head = `${side(r.from)} → ${side(r.to)}`;
+  if (r.changes.length === 0) return `${head}: no changes`;
+  return head + '\n' + r.changes.map((c) => o.paint(`${c.change === 'added' ? '+' : '-'} ${c.kind.padEnd(10)} ${c.item}`, c.change === 'added' ? 'green' : 'red')).join('\n');
 }

@@ -1,110 +1,178 @@
-// How CLI commands reach baselines and alerts: a running agent's API, or (with
-// --db) the database file directly while the agent is stopped.
-import { join } from 'node:path';
+// How CLI commands reach an agent: its HTTP(S) API (--api, a token), the database file
+// while it is stopped (--db), or — as the kubectl plugin — a node's agent through the
+// Kubernetes API server's pod proxy (kube.ts). Every failure becomes a typed error
+// with one line of text (errors.ts), never a stack trace.
 import { existsSync, readFileSync } from 'node:fs';
-import { HttpError } from '../api/server.ts';
-import { UsageError } from './errors.ts';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { WebSocket, type ClientOptions as WsOptions } from 'ws';
+import { ApiCallError, UnreachableError, UsageError } from './errors.ts';
+import { mode } from './mode.ts';
 
 export interface ClientOptions {
   api?: string;
   token?: string;
+  'token-file'?: string;
   db?: string;
+  ca?: string;
+  insecure?: boolean;
 }
 
 export interface Client {
   get(path: string): Promise<unknown>;
-  post(path: string, body: unknown): Promise<unknown>;
+  post(path: string, body: unknown, contentType?: string): Promise<unknown>;
+  /** a WebSocket to a stream path (with the query) */
+  stream(pathAndQuery: string): Promise<WebSocket>;
+  /** where it talks to, for messages */
+  readonly where: string;
   close(): void;
 }
 
 export const clientOptionSpec = {
   api: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   db: { type: 'string' },
-  json: { type: 'boolean', default: false },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function connect(o: ClientOptions): Promise<Client> {
-  if (o.db !== undefined) return dbClient(o.db);
-  const base = (o.api ?? process.env.HABITWATCH_API ?? 'http://127.0.0.1:7420').replace(/\/$/, '');
-  const token = o.token ?? process.env.HABITWATCH_TOKEN ?? localToken(base);
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(base + path, {
-        method,
-        headers: body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-    } catch (e) {
-      throw new UsageError(`cannot reach the agent API at ${base} (${(e as Error).cause ?? (e as Error).message}); is the agent running? (--api URL, or --db FILE when it is stopped)`);
-    }
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) throw new UsageError(`${method} ${path}: ${res.status} ${(json as { error?: string } | undefined)?.error ?? text}`);
-    return json;
-  };
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), close() {} };
+export const DEFAULT_API = 'http://127.0.0.1:7420';
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || h.startsWith('127.');
 }
 
 /**
- * The admin token a tokenless agent generated into its data directory (0600): used for
- * a loopback agent when no token is given, so the user who runs the agent can also
- * change baselines ($HABITWATCH_TOKEN_FILE, else $HABITWATCH_DATA_DIR or ./.habitwatch).
+ * The token: --token, --token-file, $HABITWATCH_TOKEN, $HABITWATCH_TOKEN_FILE, else for a
+ * loopback agent the admin token a tokenless agent wrote to its data directory
+ * ($HABITWATCH_DATA_DIR or ./.habitwatch, /api-token): whoever can read it may use it.
  */
-function localToken(base: string): string | undefined {
-  const file = process.env.HABITWATCH_TOKEN_FILE ?? join(process.env.HABITWATCH_DATA_DIR ?? '.habitwatch', 'api-token');
-  try {
-    const host = new URL(base).hostname.replace(/^\[|\]$/g, '');
-    if (process.env.HABITWATCH_TOKEN_FILE === undefined && !(host === 'localhost' || host === '::1' || host.startsWith('127.'))) return undefined;
-    return readFileSync(file, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
+export function findToken(o: ClientOptions, base: URL): string | undefined {
+  const read = (f: string, what: string, optional = false): string | undefined => {
+    try {
+      return readFileSync(f, 'utf8').trim() || undefined;
+    } catch (e) {
+      if (optional) return undefined;
+      throw new UsageError(`${what} ${f}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  if (o.token !== undefined) return o.token;
+  if (o['token-file'] !== undefined) return read(o['token-file'], '--token-file');
+  if (process.env.HABITWATCH_TOKEN) return process.env.HABITWATCH_TOKEN;
+  if (process.env.HABITWATCH_TOKEN_FILE) return read(process.env.HABITWATCH_TOKEN_FILE, '$HABITWATCH_TOKEN_FILE');
+  if (!isLoopback(base.hostname)) return undefined;
+  return read(join(process.env.HABITWATCH_DATA_DIR ?? '.habitwatch', 'api-token'), '', true);
 }
 
-/** Serve the same routes in-process over the database file (no agent running). */
-async function dbClient(file: string): Promise<Client> {
-  const path = existsSync(file) && !file.endsWith('.db') ? join(file, 'habitwatch.db') : file;
-  if (!existsSync(path)) throw new UsageError(`database ${path} does not exist`);
-  const { openDatabase } = await import('../store/db.ts');
-  const { BaselineStore } = await import('../store/baselines.ts');
-  const { AlertStore } = await import('../store/alerts.ts');
-  const { Profiler } = await import('../../models/baseline/profiler.ts');
-  const { DEFAULT_LEARNING } = await import('../../models/baseline/baseline.ts');
-  const { Responder } = await import('../respond/responder.ts');
-  const { AuditStore } = await import('../store/audit.ts');
-  const { ApiServer } = await import('../api/server.ts');
-  const { registerRoutes } = await import('../api/routes/index.ts');
-  const { staticTokenAuth } = await import('../api/auth/tokens.ts');
-  const { createMetrics } = await import('../metrics.ts');
-  const { silentLogger } = await import('../../collector/log.ts');
-  const { randomBytes } = await import('node:crypto');
-  const { userInfo } = await import('node:os');
-  const db = openDatabase(path);
-  const store = new BaselineStore(db);
-  const profiler = new Profiler(DEFAULT_LEARNING);
-  for (const b of store.loadAll()) profiler.load(b);
-  const alerts = new AlertStore(db);
-  const responder = new Responder({ profiler, learning: DEFAULT_LEARNING, store, alerts, audit: new AuditStore(db), now: Date.now });
-  // whoever can open the database file may change it: the same routes, as admin, behind a
-  // one-time token so no other local user can reach this in-process server meanwhile
-  const token = randomBytes(24).toString('base64url');
-  const api = new ApiServer({ host: '127.0.0.1', port: 0, auth: staticTokenAuth([{ name: `${userInfo().username}@local`, role: 'admin', token }]), log: silentLogger });
-  registerRoutes(api, { responder, registry: createMetrics({ defaultMetrics: false }).registry });
-  const { port } = await api.listen();
-  const http = await connect({ api: `http://127.0.0.1:${port}`, token });
+export function parseApiUrl(v: string): URL {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`--api: not a URL: ${JSON.stringify(v)} (like http://127.0.0.1:7420)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--api: must be http:// or https:// (got ${u.protocol})`);
+  if (u.search || u.hash || u.username || u.password) throw new UsageError('--api: give scheme, host, port and path only (no query, fragment or credentials)');
+  return u;
+}
+
+/** what a connection failure means, in one line */
+function unreachable(where: string, e: NodeJS.ErrnoException): UnreachableError {
+  const code = e.code ?? '';
+  const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'no such host' : /CERT|TLS|SSL|SELF_SIGNED/i.test(code + e.message) ? `TLS: ${e.message}` : e.message;
+  return new UnreachableError(`cannot reach the agent at ${where} (${why}); is it running? (--api URL, or --db FILE while it is stopped)`);
+}
+
+export interface HttpTarget {
+  /** base URL every API path is appended to */
+  base: URL;
+  headers: Record<string, string>;
+  tls: Pick<RequestOptions & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean }, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
+  where: string;
+}
+
+export function httpClient(t: HttpTarget, onClose: () => void = () => {}): Client {
+  const call = (method: string, path: string, body?: string, contentType = 'application/json'): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      // the path as given: a URL object would resolve "a/../b" and send another request than asked
+      const full = t.base.pathname.replace(/\/$/, '') + path;
+      const https = t.base.protocol === 'https:';
+      const headers: Record<string, string> = { accept: 'application/json', ...t.headers };
+      if (body !== undefined) {
+        headers['content-type'] = contentType;
+        headers['content-length'] = String(Buffer.byteLength(body));
+      }
+      const target = { protocol: t.base.protocol, hostname: t.base.hostname.replace(/^\[|\]$/g, ''), port: t.base.port || (https ? 443 : 80), path: full };
+      const req = (https ? httpsRequest : httpRequest)({ ...target, method, headers, timeout: 30_000, ...(https ? t.tls : {}) }, (res: IncomingMessage) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(json ?? text);
+          const msg = (json as { error?: string; message?: string } | undefined)?.error ?? (json as { message?: string } | undefined)?.message ?? text.trim().split('\n')[0].slice(0, 300);
+          reject(new ApiCallError(status, `${method} ${path}: ${status} ${msg}`));
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out after 30 s'), { code: 'ETIMEDOUT' })));
+      req.on('error', (e) => reject(unreachable(t.where, e as NodeJS.ErrnoException)));
+      req.end(body);
+    });
   return {
-    get: http.get,
-    post: http.post,
-    close() {
-      void api.close();
-      db.close();
+    where: t.where,
+    get: (p) => call('GET', p),
+    post: (p, b, ct) => call('POST', p, typeof b === 'string' ? b : JSON.stringify(b ?? {}), ct),
+    async stream(pq) {
+      const url = new URL(t.base.pathname.replace(/\/$/, '') + pq, t.base);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      const ws = new WebSocket(url, { headers: t.headers, ...(t.tls as WsOptions) });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('unexpected-response', (_req, res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d));
+          res.on('end', () => {
+            let m = text;
+            try {
+              m = (JSON.parse(text) as { error?: string }).error ?? text;
+            } catch {
+              /* not JSON */
+            }
+            reject(new ApiCallError(res.statusCode ?? 0, `stream: ${res.statusCode} ${m.trim().slice(0, 300)}`));
+          });
+        });
+        ws.once('error', (e) => reject(unreachable(t.where, e as NodeJS.ErrnoException)));
+      });
+      return ws;
     },
+    close: onClose,
   };
 }
 
-export { HttpError };
+export async function connect(o: ClientOptions & Record<string, unknown>): Promise<Client> {
+  if (o.db !== undefined) return (await import('./local.ts')).dbClient(o.db);
+  if (mode.plugin && o.api === undefined && process.env.HABITWATCH_API === undefined) return (await import('./kube.ts')).kubeClient(o as import('./kube.ts').KubeOptions);
+  const base = parseApiUrl(o.api ?? process.env.HABITWATCH_API ?? DEFAULT_API);
+  const token = findToken(o, base);
+  let ca: Buffer | undefined;
+  if (o.ca !== undefined) {
+    if (!existsSync(o.ca)) throw new UsageError(`--ca ${o.ca}: no such file`);
+    ca = readFileSync(o.ca);
+  }
+  return httpClient({
+    base,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    tls: { ...(ca ? { ca } : {}), ...(o.insecure ? { rejectUnauthorized: false } : {}) },
+    where: base.origin,
+  });
+}

@@ -1,6 +1,6 @@
 // Load, validate and freeze the agent config. Every problem is reported at once,
 // one readable line each, naming the key: `learning.quietPeriod: must be a duration…`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -43,6 +43,8 @@ export interface AgentConfig {
     openMetrics: boolean;
     tls?: TlsConfig;
     limits: LimitsConfig;
+    /** in a cluster: tokens checked with TokenReview, actions with SubjectAccessReview */
+    kubernetesAuth?: { kubeconfig?: string; context?: string; cacheTtlMs: number; audiences?: string[] };
   };
   sources: { enabled: 'auto' | string[]; settings: Record<string, unknown> };
   learning: LearningConfig;
@@ -141,6 +143,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     openMetrics?: boolean;
     tls?: { certFile: string; keyFile: string; reloadInterval?: string | number };
     limits?: Partial<LimitsConfig>;
+    kubernetesAuth?: { kubeconfig?: string; context?: string; cacheTtl?: string | number; audiences?: string[] };
   };
   const [host, port] = splitListen(api.listen ?? '127.0.0.1:7420');
   const tokens = api.tokens ?? [];
@@ -152,7 +155,10 @@ export function buildConfig(raw: unknown): AgentConfig {
       throw new ConfigError([`api.tokenFile: ${e instanceof TokenFileError ? e.message : `cannot read ${api.tokenFile} (${(e as NodeJS.ErrnoException).code})`}`]);
     }
   }
-  const hasAuth = tokens.length > 0 || api.tokenFile !== undefined;
+  const ka = api.kubernetesAuth;
+  if (ka?.kubeconfig !== undefined && !existsSync(ka.kubeconfig)) throw new ConfigError([`api.kubernetesAuth.kubeconfig: cannot read ${ka.kubeconfig}`]);
+  const kubernetesAuth = ka ? { ...(ka.kubeconfig ? { kubeconfig: ka.kubeconfig } : {}), ...(ka.context ? { context: ka.context } : {}), cacheTtlMs: ka.cacheTtl !== undefined ? parseDuration(ka.cacheTtl) : 10_000, ...(ka.audiences ? { audiences: ka.audiences } : {}) } : undefined;
+  const hasAuth = tokens.length > 0 || api.tokenFile !== undefined || kubernetesAuth !== undefined;
   if (!hasAuth && !isLoopback(host)) {
     throw new ConfigError([`api.tokens: required when api.listen is not loopback (${host}): give tokens or a tokenFile`]);
   }
@@ -215,6 +221,7 @@ export function buildConfig(raw: unknown): AgentConfig {
       openMetrics: api.openMetrics ?? true,
       ...(tls ? { tls } : {}),
       limits: { ...DEFAULT_LIMITS, ...api.limits },
+      ...(kubernetesAuth ? { kubernetesAuth } : {}),
     },
     sources: { enabled: s.enabled ?? 'auto', settings },
     learning,

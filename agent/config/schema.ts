@@ -56,6 +56,16 @@ export function configSchema(): JsonSchema {
             required: ['certFile', 'keyFile'],
             properties: { certFile: { type: 'string', minLength: 1 }, keyFile: { type: 'string', minLength: 1 }, reloadInterval: durationSchema },
           },
+          kubernetesAuth: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              kubeconfig: { type: 'string', minLength: 1 },
+              context: { type: 'string', minLength: 1 },
+              cacheTtl: durationSchema,
+              audiences: { type: 'array', items: { type: 'string', minLength: 1 } },
+            },
+          },
           limits: {
             type: 'object',
             additionalProperties: false,

@@ -57,6 +57,7 @@ export function approvalProblem(kind: BaselineKind, pattern: unknown): string | 
   const s = syntaxProblem(pattern);
   if (s) return s;
   const p = pattern as string;
+  if (p.includes('**')) return '"**" (any depth) is wider than anything a baseline learns';
   if (PATH_KINDS.has(kind)) return pathProblem(p, false);
   if (kind === 'listen' || kind === 'connect') return netProblem(p, kind, false);
   return SYSCALL.test(p) ? undefined : 'a syscall name (lower case letters, digits, _), no wildcards';

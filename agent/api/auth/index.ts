@@ -20,11 +20,23 @@ export interface AuthConfig {
   tokenFile?: string;
   /** role of callers without a token; undefined = the default described above */
   anonymous?: Role | 'none';
+  /** TokenReview + SubjectAccessReview against the Kubernetes API (kube.ts) */
+  kubernetesAuth?: { kubeconfig?: string; context?: string; cacheTtlMs: number; audiences?: string[] };
 }
 
 /** true when the config names any way to authenticate */
 export function authConfigured(c: AuthConfig): boolean {
-  return c.tokens.length > 0 || c.tokenFile !== undefined;
+  return c.tokens.length > 0 || c.tokenFile !== undefined || c.kubernetesAuth !== undefined;
+}
+
+/** the agent's own credentials for the reviews: a kubeconfig file, else the pod's service account */
+async function agentKubeConfig(k: NonNullable<AuthConfig['kubernetesAuth']>): Promise<import('@kubernetes/client-node').KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  if (k.kubeconfig !== undefined) kc.loadFromFile(k.kubeconfig);
+  else kc.loadFromCluster();
+  if (k.context !== undefined) kc.setCurrentContext(k.context);
+  return kc;
 }
 
 /** the generated local admin token (created on first use, 0600) */
@@ -43,11 +55,15 @@ export function ensureLocalToken(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export function createAuth(c: AuthConfig, dataDir: string, log: Logger): AuthProvider {
+export async function createAuth(c: AuthConfig, dataDir: string, log: Logger): Promise<AuthProvider> {
   const inline = c.tokens.map((t, i) => entryOf(t, `api.tokens[${i}]`));
   const configured = authConfigured(c);
   if (!configured) inline.push(entryOf({ name: LOCAL_ADMIN, role: 'admin', token: ensureLocalToken(dataDir) }, LOCAL_TOKEN_FILE));
   const anonymous = c.anonymous === 'none' ? undefined : (c.anonymous ?? (configured ? undefined : 'read'));
   const set = new TokenSet(inline, c.tokenFile, (msg) => log.error('api token file reload failed; keeping the previous tokens', { err: msg }));
-  return new TokenAuth(set, anonymous);
+  const tokens = new TokenAuth(set, c.kubernetesAuth ? undefined : anonymous);
+  if (!c.kubernetesAuth) return tokens;
+  const { KubeAuth, clientReviews, DEFAULT_KUBE_AUTH } = await import('./kube.ts');
+  const k = c.kubernetesAuth;
+  return new KubeAuth(await clientReviews(await agentKubeConfig(k)), { ...DEFAULT_KUBE_AUTH, cacheTtlMs: k.cacheTtlMs, ...(k.audiences ? { audiences: k.audiences } : {}) }, tokens);
 }

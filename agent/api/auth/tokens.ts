@@ -15,6 +15,8 @@ import { ROLES, roleAllows, type Action, type AuthProvider, type Principal, type
 export interface TokenEntry {
   name: string;
   role: Role;
+  /** how the principal authenticated, for the audit trail (default token) */
+  via?: Principal['via'];
   /** sha256 of the token */
   digest: Buffer;
 }
@@ -22,6 +24,7 @@ export interface TokenEntry {
 export interface TokenSpec {
   name: string;
   role?: Role;
+  via?: Principal['via'];
   token?: string;
   sha256?: string;
 }
@@ -39,7 +42,7 @@ export function entryOf(s: TokenSpec, where: string): TokenEntry {
   if (!ROLES.includes(role)) throw new TokenFileError(`${where}.role: must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`);
   if (typeof s.token === 'string') {
     if (s.token.length < 8) throw new TokenFileError(`${where}.token: at least 8 characters`);
-    return { name: s.name, role, digest: sha256(s.token) };
+    return { name: s.name, role, digest: sha256(s.token), ...(s.via ? { via: s.via } : {}) };
   }
   if (typeof s.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(s.sha256)) return { name: s.name, role, digest: Buffer.from(s.sha256, 'hex') };
   throw new TokenFileError(`${where}: needs token (8+ characters) or sha256 (64 hex digits)`);
@@ -136,7 +139,7 @@ export class TokenAuth implements AuthProvider {
   authenticate(token: string | undefined): Principal | undefined {
     if (token === undefined) return this.anonymousRole ? { name: 'anonymous', via: 'anonymous', role: this.anonymousRole } : undefined;
     const e = this.tokens.find(token);
-    return e ? { name: e.name, via: 'token', role: e.role } : undefined;
+    return e ? { name: e.name, via: e.via ?? 'token', role: e.role } : undefined;
   }
 
   authorize(p: Principal, action: Action): boolean {

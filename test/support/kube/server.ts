@@ -25,6 +25,7 @@
 //   kube.reviews.grant('group:sre', [{ apiGroups: ['habitwatch.io'], resources: ['workloadbaselines'], verbs: ['get'] }]);
 //   await kube.down('refuse'); …; await kube.up();                               // outages
 //   kube.requests   // [{ verb: 'watch', group: '', resource: 'pods', query: {…}, user, code }, …]
+//   GET /api/v1/namespaces/ns/pods/name:port/proxy/…  // the pod proxy, to status.podIP (proxy.ts)
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createHttp } from 'node:http';
@@ -43,6 +44,7 @@ import { ApiError } from './rest.ts';
 import { discovery } from './discovery.ts';
 import { asTable, wantsTable } from './table.ts';
 import { testCertificate } from './tls.ts';
+import { parseProxyPath, podAddress, proxyRequest, proxyUpgrade, type ProxyTarget } from './proxy.ts';
 
 export interface KubeApiOptions {
   /** changes kept for watches/continues before older revisions answer 410 (default 10000) */
@@ -114,6 +116,7 @@ export class KubeApiServer {
     for (const t of builtinResources()) this.addType(t);
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = this.opts.tls ? createHttps({ ...testCertificate() }, handler) : createHttp(handler);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -303,6 +306,11 @@ export class KubeApiServer {
       if (this.mode === 'unavailable') throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
       const user = this.authenticate(req);
       rec.user = user.username;
+      const proxied = parseProxyPath(req.url ?? '/');
+      if (proxied) {
+        const addr = this.proxyTarget(proxied, verbOf(req.method ?? 'GET', true, false), user, rec);
+        return proxyRequest(req, res, proxied, addr, (e) => this.send(res, 503, statusBody(503, 'ServiceUnavailable', `error trying to reach service: ${e.message}`)));
+      }
       const target = this.resolve(url.pathname, rec);
       if (!target) {
         rec.verb = (req.method ?? 'GET').toLowerCase();
@@ -356,6 +364,37 @@ export class KubeApiServer {
       if (e instanceof ApiError) return this.send(res, e.code, e.body());
       if (e instanceof SelectorError) return this.send(res, 400, statusBody(400, 'BadRequest', e.message));
       return this.send(res, 500, statusBody(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
+    }
+  }
+
+  /** authorise a pod proxy request (the pods/proxy subresource) and find where the pod listens */
+  private proxyTarget(t: ProxyTarget, verb: string, user: UserInfo, rec: RequestRecord): { host: string; port: number } {
+    Object.assign(rec, { verb, group: '', version: 'v1', resource: 'pods', subresource: 'proxy', namespace: t.namespace, name: t.pod });
+    if (this.opts.authorize && !this.reviews.allows(user, { verb, group: '', resource: 'pods', subresource: 'proxy', namespace: t.namespace, name: t.pod })) throw this.forbidden(user, rec);
+    const pod = this.read('v1', 'Pod', t.namespace, t.pod);
+    if (!pod) throw new ApiError(404, 'NotFound', `pods "${t.pod}" not found`);
+    const addr = podAddress(pod, t);
+    if (!addr) throw new ApiError(503, 'ServiceUnavailable', `pod ${t.pod} has no IP or port to proxy to`);
+    return addr;
+  }
+
+  /** WebSocket upgrades through the pod proxy (kubectl port-forward/exec are not emulated) */
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const rec: RequestRecord = { time: Date.now(), method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], query: {}, verb: 'get', user: 'system:anonymous' };
+    this.requests.push(rec);
+    try {
+      if (this.mode !== 'up') throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+      const user = this.authenticate(req);
+      rec.user = user.username;
+      const t = parseProxyPath(req.url ?? '/');
+      if (!t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      proxyUpgrade(req, socket, head, t, this.proxyTarget(t, 'get', user, rec));
+      rec.code = 101;
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String(e));
+      rec.code = err.code;
+      const body = JSON.stringify(err.body());
+      socket.end(`HTTP/1.1 ${err.code} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     }
   }
 
