@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { startAgent, type AgentHandle } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../collector/log.ts';
@@ -128,8 +129,11 @@ describe('responder flow on the replay fixture, through the CLI', function () {
   });
 
   it('export → import into a fresh agent → the identical baseline', async () => {
+    // exported once it is stable, so nothing changes it while the test compares
+    await waitFor(() => baseline().meta.state === 'stable', { timeoutMs: 20_000, what: 'stable again' });
     const file = join(tmp.dir, 'web.yaml');
     writeFileSync(file, await cli('baseline', 'export', W, '-o', 'yaml'));
+    const a = parseYaml(readFileSync(file, 'utf8')) as { baselines: unknown[] };
     const fresh = await startAgent(
       buildConfig({ dataDir: join(tmp.dir, 'fresh'), api: { listen: '127.0.0.1:0', tokens: [{ name: 'gitops', token: TOKEN, role: 'admin' }] }, sources: { enabled: [] } }),
       { log: silentLogger },
@@ -138,7 +142,6 @@ describe('responder flow on the replay fixture, through the CLI', function () {
       const api2 = `http://127.0.0.1:${fresh.apiPort}`;
       const out = (await run(process.execPath, [CLI, 'baseline', 'import', file, '--api', api2, '--token', TOKEN])).stdout;
       assert.match(out, /created shop\/Deployment\/web#nginx/);
-      const a = JSON.parse(await cli('baseline', 'export', W, '-o', 'json')) as { baselines: unknown[] };
       const b = JSON.parse((await run(process.execPath, [CLI, 'baseline', 'export', W, '-o', 'json', '--api', api2, '--token', TOKEN])).stdout) as { baselines: unknown[] };
       assert.deepEqual(b.baselines, a.baselines);
       // …also after the fresh agent restarts from its database
