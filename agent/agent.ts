@@ -21,7 +21,8 @@ import { Bus } from './bus.ts';
 import { Pipeline } from './pipeline.ts';
 import { ApiServer } from './api/server.ts';
 import { registerRoutes } from './api/routes/index.ts';
-import { createAuth } from './api/auth/index.ts';
+import { apiKubeConfig, createAuth } from './api/auth/index.ts';
+import { kubeSelectors } from './respond/export/selectors.ts';
 import { Responder } from './respond/responder.ts';
 import { AuditStore } from './store/audit.ts';
 import { wireOptional } from './wiring.ts';
@@ -66,6 +67,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const alerts = new AlertStore(db);
   engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
   engine.incidents?.restore(alerts.incidents.openSince(now() - config.engine.incidents.windowMs, config.engine.incidents.maxOpen));
+  // the Kubernetes API for the responder API's own questions (reviews, pod selectors)
+  const apiKube = await apiKubeConfig(config);
   const responder = new Responder({
     profiler,
     learning: config.learning,
@@ -73,6 +76,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     alerts,
     audit: new AuditStore(db),
     forget: (k) => engine.forget(k),
+    ...(apiKube ? { selectors: await kubeSelectors(apiKube) } : {}),
     now,
   });
   log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
@@ -99,7 +103,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const readiness = new Readiness(chosen.filter((s) => s.reportsObserving).map((s) => s.name));
   readiness.check('storage', () => health.problem());
   if (config.api.enabled) {
-    const auth = await createAuth(config.api, config.dataDir, log);
+    const auth = await createAuth(config.api, config.dataDir, log, apiKube);
     api = new ApiServer({
       host: config.api.host,
       port: config.api.port,

@@ -9,6 +9,7 @@ import type { Actor, AuditStore } from '../store/audit.ts';
 import { Lookup, type ContainerSummary } from './lookup.ts';
 import { Differ } from './diff.ts';
 import { Mutations } from './mutations.ts';
+import type { PodSelectors } from './export/selectors.ts';
 import { exportDoc, importDoc, type ExportDoc, type ImportResult } from './exchange.ts';
 
 export interface ResponderDeps {
@@ -19,6 +20,8 @@ export interface ResponderDeps {
   audit?: AuditStore;
   /** the engine's open-alert state (Engine.forget) */
   forget?: (dedupKey: string) => void;
+  /** pod labels from the Kubernetes API, for the NetworkPolicy export */
+  selectors?: PodSelectors;
   now: () => number;
 }
 
@@ -39,6 +42,10 @@ export class Responder {
 
   get audit(): AuditStore | undefined {
     return this.d.audit;
+  }
+
+  get selectors(): PodSelectors | undefined {
+    return this.d.selectors;
   }
 
   now(): number {

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { Logger } from '../../../collector/log.ts';
 import { TokenAuth, TokenSet, entryOf, type TokenSpec } from './tokens.ts';
 import type { AuthProvider, Role } from './types.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AgentConfig } from '../../config/load.ts';
 
 export const LOCAL_TOKEN_FILE = 'api-token';
 export const LOCAL_ADMIN = 'local-admin';
@@ -29,16 +31,6 @@ export function authConfigured(c: AuthConfig): boolean {
   return c.tokens.length > 0 || c.tokenFile !== undefined || c.kubernetesAuth !== undefined;
 }
 
-/** the agent's own credentials for the reviews: a kubeconfig file, else the pod's service account */
-async function agentKubeConfig(k: NonNullable<AuthConfig['kubernetesAuth']>): Promise<import('@kubernetes/client-node').KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  if (k.kubeconfig !== undefined) kc.loadFromFile(k.kubeconfig);
-  else kc.loadFromCluster();
-  if (k.context !== undefined) kc.setCurrentContext(k.context);
-  return kc;
-}
-
 /** the generated local admin token (created on first use, 0600) */
 export function ensureLocalToken(dataDir: string): string {
   const file = join(dataDir, LOCAL_TOKEN_FILE);
@@ -55,7 +47,19 @@ export function ensureLocalToken(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export async function createAuth(c: AuthConfig, dataDir: string, log: Logger): Promise<AuthProvider> {
+/**
+ * The agent's own credentials for what the API asks Kubernetes (the reviews, the
+ * NetworkPolicy export's selectors): api.kubernetesAuth.kubeconfig when given, else the
+ * kubernetes: section's (a kubeconfig, or the pod's service account).
+ */
+export async function apiKubeConfig(config: AgentConfig): Promise<KubeConfig | undefined> {
+  const ka = config.api.kubernetesAuth;
+  if (!ka && !config.kubernetes.api) return undefined;
+  const { loadKubeConfig } = await import('../../kube/client.ts');
+  return loadKubeConfig(ka?.kubeconfig !== undefined ? { ...config.kubernetes, kubeconfig: ka.kubeconfig, ...(ka.context ? { context: ka.context } : {}) } : config.kubernetes);
+}
+
+export async function createAuth(c: AuthConfig, dataDir: string, log: Logger, kc?: KubeConfig): Promise<AuthProvider> {
   const inline = c.tokens.map((t, i) => entryOf(t, `api.tokens[${i}]`));
   const configured = authConfigured(c);
   if (!configured) inline.push(entryOf({ name: LOCAL_ADMIN, role: 'admin', token: ensureLocalToken(dataDir) }, LOCAL_TOKEN_FILE));
@@ -65,5 +69,6 @@ export async function createAuth(c: AuthConfig, dataDir: string, log: Logger): P
   if (!c.kubernetesAuth) return tokens;
   const { KubeAuth, clientReviews, DEFAULT_KUBE_AUTH } = await import('./kube.ts');
   const k = c.kubernetesAuth;
-  return new KubeAuth(await clientReviews(await agentKubeConfig(k)), { ...DEFAULT_KUBE_AUTH, cacheTtlMs: k.cacheTtlMs, ...(k.audiences ? { audiences: k.audiences } : {}) }, tokens);
+  if (!kc) throw new Error('api.kubernetesAuth: no Kubernetes API configuration');
+  return new KubeAuth(await clientReviews(kc), { ...DEFAULT_KUBE_AUTH, cacheTtlMs: k.cacheTtlMs, ...(k.audiences ? { audiences: k.audiences } : {}) }, tokens);
 }

@@ -4,7 +4,8 @@ import type { ApiServer, Request } from '../server.ts';
 import { HttpError } from '../errors.ts';
 import type { Responder } from '../../respond/responder.ts';
 import { seccompFrom, seccompProfileObject } from '../../respond/export/seccomp.ts';
-import { dnsLabelName, networkPolicyFrom } from '../../respond/export/networkpolicy.ts';
+import { dnsLabelName, kubePeer, networkPolicyFrom, type PeerSelector } from '../../respond/export/networkpolicy.ts';
+import { splitNetKey } from '../../../models/baseline/items.ts';
 import { writableReport } from '../../respond/export/writable.ts';
 import { optContainer, optEnum, optString, workloadId } from './params.ts';
 
@@ -69,19 +70,34 @@ export function exportRoutes(api: ApiServer, r: Responder): void {
   api.route(
     'GET',
     '/v1/workloads/{id*}/networkpolicy',
-    (req) => {
+    async (req) => {
       const id = workloadId(req.params.id);
       const bs = r.lookup.containersOf(id);
       const m = bs[0].meta;
       const namespace = m.namespace;
       if (!namespace) throw new HttpError(409, `${id} is not a Kubernetes workload (it has no namespace): a NetworkPolicy cannot select it`);
+      const snaps = bs.map((b) => b.snapshot());
       const sel = optString(req.query, 'podSelector', 1024);
-      const podLabels = sel !== undefined ? parseLabels(sel, 'podSelector') : { 'app.kubernetes.io/name': m.workloadName };
-      const x = networkPolicyFrom(
-        bs.map((b) => b.snapshot()),
-        { namespace, name: m.workloadName, podLabels },
-      );
-      const notes = [...(sel === undefined ? [`podSelector assumed app.kubernetes.io/name=${m.workloadName}; pass podSelector= with the pods' labels`] : []), ...x.notes];
+      const notes: string[] = [];
+      // the pods of this workload: as given, else as its controller selects them, else assumed
+      let podLabels = sel !== undefined ? parseLabels(sel, 'podSelector') : await r.selectors?.workload(namespace, m.workloadKind, m.workloadName);
+      if (!podLabels) {
+        podLabels = { 'app.kubernetes.io/name': m.workloadName };
+        notes.push(`podSelector assumed app.kubernetes.io/name=${m.workloadName}; pass podSelector= with the pods' labels`);
+      }
+      // Kubernetes peers: their pods' labels from the API when the agent has one
+      const resolved = new Map<string, PeerSelector>();
+      for (const s of snaps) {
+        for (const it of s.items.connect ?? []) {
+          const host = splitNetKey(it.key)?.[1];
+          const p = host !== undefined ? kubePeer(host) : undefined;
+          if (!p || resolved.has(host!)) continue;
+          const labels = p.type === 'service' ? await r.selectors?.service(p.namespace, p.name) : await r.selectors?.workload(p.namespace, p.kind!, p.name);
+          resolved.set(host!, { namespace: p.namespace, ...(labels ? { podLabels: labels } : {}) });
+        }
+      }
+      const x = networkPolicyFrom(snaps, { namespace, name: m.workloadName, podLabels, resolve: (h) => resolved.get(h) });
+      notes.push(...x.notes);
       if (notes.length) (x.policy.metadata as Record<string, unknown>).annotations = { 'habitwatch.dev/notes': notes.join('; ') };
       return { json: x.policy };
     },

@@ -1,11 +1,13 @@
 // A NetworkPolicy from what a workload's baselines learned: ingress on the ports it
 // listens on (from anywhere: a listen item does not say who connects), egress to the
-// destinations it connects to — pod/namespace selectors for Kubernetes identities
-// (`svc:ns/name`, `pod:ns/name`), CIDRs for addresses, kube-dns for port 53. What a
-// NetworkPolicy cannot say (DNS names) becomes a port-only rule and a note.
+// destinations it connects to — namespace and pod selectors for Kubernetes identities
+// (`svc:ns/name`, a workload id `ns/Kind/name`), CIDRs for addresses and learned
+// ranges, kube-dns for port 53. What a NetworkPolicy cannot say (DNS names) becomes a
+// port-only rule and a note.
 import { isIP } from 'node:net';
 import type { BaselineSnapshot } from '../../../models/baseline/baseline.ts';
 import { splitNetKey } from '../../../models/baseline/items.ts';
+import { isRange } from '../../../models/baseline/cidr.ts';
 
 export interface PeerSelector {
   namespace: string;
@@ -16,12 +18,29 @@ export interface PeerSelector {
 /** Kubernetes identity of a destination, when it is one */
 export type IdentityResolver = (peer: string) => PeerSelector | undefined;
 
-const IDENTITY = /^(?:svc|pod|service):([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
+/** a destination that is a Kubernetes identity, as enrichment names it (collector/event.ts) */
+export interface KubePeer {
+  namespace: string;
+  /** a Service (`svc:ns/name`) or a workload's pods (`ns/Kind/name`) */
+  type: 'service' | 'workload';
+  name: string;
+  kind?: string;
+}
 
-/** svc:ns/name or pod:ns/name: the namespace (labels need the Kubernetes API) */
+const SERVICE = /^(?:svc|service):([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
+const WORKLOAD = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([A-Z][A-Za-z0-9]*)\/([^/\s]+)$/;
+
+export function kubePeer(host: string): KubePeer | undefined {
+  const s = SERVICE.exec(host);
+  if (s) return { namespace: s[1], type: 'service', name: s[3] };
+  const w = WORKLOAD.exec(host);
+  return w ? { namespace: w[1], type: 'workload', kind: w[3], name: w[4] } : undefined;
+}
+
+/** the namespace only (the pods' labels need the Kubernetes API: selectors.ts) */
 export const namespaceOnly: IdentityResolver = (peer) => {
-  const m = IDENTITY.exec(peer);
-  return m ? { namespace: m[1] } : undefined;
+  const p = kubePeer(peer);
+  return p ? { namespace: p.namespace } : undefined;
 };
 
 type Port = { protocol: 'TCP' | 'UDP'; port: number };
@@ -65,7 +84,8 @@ export function networkPolicyFrom(
       const p = splitNetKey(it.key);
       const proto = p && protoOf(p[0]);
       if (!p || !proto || !/^\d+$/.test(p[2])) continue;
-      if (LOOPBACK(p[1])) continue; // loopback traffic is not subject to NetworkPolicy
+      // loopback traffic is not subject to NetworkPolicy; `*` and `pod` (its own address) are
+      if (LOOPBACK(p[1])) continue;
       const port = { protocol: proto, port: Number(p[2]) };
       ingress.set(portKey(port), port);
     }
@@ -87,7 +107,7 @@ export function networkPolicyFrom(
         addEgress('dns', KUBE_DNS, port);
         continue;
       }
-      const id = resolve(host);
+      const id = resolve(host) ?? namespaceOnly(host);
       if (id) {
         const peer: NpPeer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': id.namespace } }, podSelector: id.podLabels ? { matchLabels: id.podLabels } : {} };
         addEgress(`id:${id.namespace}:${JSON.stringify(id.podLabels ?? {})}`, peer, port);
@@ -101,6 +121,11 @@ export function networkPolicyFrom(
       const v = isIP(host);
       if (v !== 0) {
         addEgress(`ip:${host}`, { ipBlock: { cidr: `${host}/${v === 4 ? 32 : 128}` } }, port);
+        continue;
+      }
+      if (isRange(host)) {
+        // a learned address range (models/baseline/cidr.ts): the range itself
+        addEgress(`ip:${host}`, { ipBlock: { cidr: host } }, port);
         continue;
       }
       unresolved.add(host);
