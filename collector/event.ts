@@ -87,6 +87,10 @@ export interface FileWritePayload {
   op: FileOp;
   /** rename target */
   newPath?: string;
+  /** open flags as names (O_WRONLY, O_CREAT, O_TRUNC…) when the write was an open or a truncate */
+  flags?: string[];
+  /** chmod: the new mode bits (permissions plus setuid 0o4000, setgid 0o2000, sticky 0o1000) */
+  mode?: number;
 }
 export interface FileOpenPayload {
   kind: 'file_open';
@@ -120,6 +124,12 @@ export interface SyscallPayload {
   kind: 'syscall';
   /** distinct syscall names seen in the interval */
   names: string[];
+  /**
+   * the source aggregated the calls over an interval (bpftrace: per container): the
+   * process is the one that last made these calls in the interval, or pid 0 when the
+   * source could not say which
+   */
+  aggregated?: boolean;
 }
 
 export type Payload =
@@ -159,6 +169,7 @@ export class EventRecord {
   op: FileOp | undefined = undefined;
   newPath: string | undefined = undefined;
   flags: string[] | undefined = undefined;
+  mode: number | undefined = undefined;
   proto: Proto | undefined = undefined;
   addr: string | undefined = undefined;
   port: number | undefined = undefined;
@@ -167,6 +178,7 @@ export class EventRecord {
   dns: string | undefined = undefined;
   peer: string | undefined = undefined;
   names: string[] | undefined = undefined;
+  aggregated: boolean | undefined = undefined;
 
   constructor(
     time: number,

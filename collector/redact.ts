@@ -170,28 +170,49 @@ function replaceAt(args: string[], out: string[] | undefined, i: number, v: stri
 }
 
 const COMMAND_SEP = /(\s*(?:;|&&|\|\||\||\n)\s*)/;
+const LEAD = /^["'`({\[]+/;
+const TRAIL = /["'`)}\],]+$/;
 
-/** Redact a shell command string: free-text patterns, then word by word per simple command. */
+/**
+ * Redact a shell command string: free-text patterns, then word by word per simple
+ * command. Only the characters of a secret change: every other character (spacing,
+ * quotes, brackets, commas) is kept as it was, so `print(f(a, b))` reads the same after
+ * redaction as before. Each word is judged without the quotes and punctuation around it
+ * (`"--password=x"` is an option), and its replacement goes back between them.
+ */
 export function redactCommand(cmd: string): string {
   const text = redactText(cmd);
   return text
     .split(COMMAND_SEP)
-    .map((part, i) => {
-      if (i % 2 === 1) return part; // separator
-      const lead = /^\s*/.exec(part)![0];
-      const words = part.trim().split(/\s+/).filter(Boolean).map(unquote);
-      if (words.length < 2) return part;
-      // the program may not be the first word (env VAR=… mysql …, or JSON around a command)
-      let k = words.findIndex((w) => P_IS_PASSWORD.test(w) || A_IS_PASSWORD.test(w) || USER_COLON_PASS.test(w));
-      if (k < 0) k = 0;
-      const head = k > 0 ? redactArgs(words.slice(0, k)) : [];
-      const red = redactArgs(words.slice(k), words[k]);
-      return lead + [...head, ...red].join(' ');
-    })
+    .map((part, i) => (i % 2 === 1 ? part : redactSimpleCommand(part))) // odd parts are separators
     .join('');
 }
 
-/** strip quotes and JSON punctuation around a word */
-function unquote(w: string): string {
-  return w.replace(/^["'`({\[]+/, '').replace(/["'`)}\],]+$/, '');
+function redactSimpleCommand(part: string): string {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const words: string[] = [];
+  for (const m of part.matchAll(/\S+/g)) {
+    const w = m[0];
+    const lead = LEAD.exec(w)?.[0].length ?? 0;
+    const trail = lead < w.length ? (TRAIL.exec(w.slice(lead))?.[0].length ?? 0) : 0;
+    starts.push(m.index + lead);
+    ends.push(m.index + w.length - trail);
+    words.push(w.slice(lead, w.length - trail));
+  }
+  if (words.length < 2) return part;
+  // the program may not be the first word (env VAR=… mysql …, or JSON around a command)
+  let k = words.findIndex((w) => P_IS_PASSWORD.test(w) || A_IS_PASSWORD.test(w) || USER_COLON_PASS.test(w));
+  if (k < 0) k = 0;
+  const head = k > 0 ? redactArgs(words.slice(0, k)) : [];
+  const red = redactArgs(words.slice(k), words[k]);
+  let out = '';
+  let pos = 0;
+  for (let j = 0; j < words.length; j++) {
+    const r = j < k ? head[j] : red[j - k];
+    if (r === words[j]) continue;
+    out += part.slice(pos, starts[j]) + r;
+    pos = ends[j];
+  }
+  return pos === 0 ? part : out + part.slice(pos);
 }

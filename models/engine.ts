@@ -62,6 +62,9 @@ export interface EngineStats {
   writtenEvicted: number;
 }
 
+/** process.exe of an alert whose source named no executable */
+export const UNKNOWN_EXE = '(unknown)';
+
 export class Engine {
   /** rules per event kind, by kindIndex */
   private byKind: (Rule[] | undefined)[] = [];
@@ -220,7 +223,7 @@ export class Engine {
       severity,
       kind: ev.kind,
       summary: hit.summary,
-      description: describe(rule, hit, obs, expected),
+      description: describe(rule, hit, obs, expected, ev),
       source: ev.source,
       workload: {
         id: w.id,
@@ -235,7 +238,8 @@ export class Engine {
       process: {
         pid: ev.process.pid,
         ppid: ev.process.ppid ?? null,
-        exe: ev.process.exe,
+        // an aggregated syscall set whose caller exited unseen has no executable to show
+        exe: ev.process.exe !== '' ? ev.process.exe : UNKNOWN_EXE,
         args: ev.process.args,
         uid: ev.process.uid ?? null,
         cwd: ev.process.cwd ?? null,
@@ -283,16 +287,25 @@ function evidenceOf(ev: RuntimeEvent, obs: Observation): Evidence {
   }
 }
 
-function describe(rule: Rule, hit: RuleHit, obs: Observation, expected: string[]): string {
+function describe(rule: Rule, hit: RuleHit, obs: Observation, expected: string[], ev: RuntimeEvent): string {
   const b = obs.baseline;
   const parts: string[] = [];
   parts.push(hit.description ?? `${rule.title}.`);
+  if (ev.kind === 'syscall' && ev.aggregated) parts.push(aggregatedNote(ev));
   const n = b.items.get(obs.kind)?.size ?? 0;
   const since = b.meta.stableSince !== null ? ` since ${new Date(b.meta.stableSince).toISOString()}` : '';
   parts.push(`Baseline ${b.meta.workloadId} container ${b.meta.container} v${b.meta.version} is ${b.meta.state}${since} with ${n} ${obs.kind} item(s).`);
   if (obs.novel.length > 0 && b.enforcing()) parts.push(`Not in baseline: ${obs.novel.join(', ')}.`);
   if (expected.length > 0) parts.push(`Expected one of: ${expected.join(', ')}.`);
   return parts.join(' ');
+}
+
+/** the process of an aggregated syscall set is a representative: say so, and how it was chosen */
+function aggregatedNote(ev: RuntimeEvent): string {
+  const who = ev.process.pid > 0 ? `pid ${ev.process.pid}${ev.process.exe ? ` (${ev.process.exe})` : ''}` : undefined;
+  return who
+    ? `The ${ev.source} source reports system calls per container and interval: ${who} is the process that last made these calls in that interval.`
+    : `The ${ev.source} source reports system calls per container and interval and did not say which process made them.`;
 }
 
 /** deterministic id: same dedup key at the same instant on the same node → same id */

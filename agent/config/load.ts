@@ -203,7 +203,12 @@ export function buildConfig(raw: unknown): AgentConfig {
   };
   const s = (r.sources ?? {}) as Record<string, unknown> & { enabled?: 'auto' | string[] };
   const settings: Record<string, unknown> = {};
-  for (const def of sources) settings[def.name] = { ...(def.defaults as object), ...((s[def.name] as object) ?? {}) };
+  const sourceProblems: string[] = [];
+  for (const def of sources) {
+    settings[def.name] = { ...(def.defaults as object), ...((s[def.name] as object) ?? {}) };
+    for (const p of def.check?.(settings[def.name]) ?? []) sourceProblems.push(`sources.${def.name}.${p}`);
+  }
+  if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
   const st = (r.store ?? {}) as { flushInterval?: string | number };
   const kube = parseKubernetes(r.kubernetes);
   if (kube.problems.length > 0) throw new ConfigError(kube.problems);

@@ -28,7 +28,7 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
     enrich(ev: RuntimeEvent) {
       const p = ev.process;
       if (ev.cgroup?.id && ev.cgroup.path === undefined) {
-        const path = (ids ??= sharedCgroupIdMap()).lookup(ev.cgroup.id);
+        const path = (ids ??= sharedCgroupIdMap()).lookup(ev.cgroup.id, p.pid);
         if (path !== undefined) ev.cgroup.path = path;
       }
       // before recording an exec: its cgroup is the one /proc shows for the pid (exec
@@ -43,7 +43,7 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
         }
       }
       if (ev.kind === 'exec' && p.pid > 0 && procs.peek(p.pid)?.exe !== p.exe) procs.recordExecEvent(ev);
-      if (p.pid > 0 && (p.exe === '' || p.args.length === 0) && ev.kind !== 'syscall') {
+      if (p.pid > 0 && (p.exe === '' || p.args.length === 0)) {
         const e = procs.get(p.pid);
         if (e) {
           if (e.exe) p.exe = e.exe;

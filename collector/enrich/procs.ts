@@ -3,8 +3,10 @@
 // from /proc/PID on a miss. Bounded (oldest recorded out), so it cannot grow with
 // the pid space. Gives the ancestry chain (exe lineage) alerts show.
 import { readFileSync, readlinkSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Ancestor, RuntimeEvent } from '../event.ts';
 import { cgroupPathFromProc } from './proc-cgroup.ts';
+import { BinaryPaths } from './binpath.ts';
 
 export interface ProcEntry {
   pid: number;
@@ -54,6 +56,7 @@ export function procfsReader(root = '/proc'): ProcReader {
       } catch {
         /* gone or not permitted */
       }
+      if (nameM) exe = scriptOf(dir, exe, nameM[1], args) ?? exe;
       let cgroupText: string | undefined;
       let cgroupPath: string | undefined;
       try {
@@ -75,6 +78,32 @@ export function procfsReader(root = '/proc'): ProcReader {
   };
 }
 
+/**
+ * A script run directly (`./run.sh`, its interpreter from the #! line) is one process
+ * whose /proc/PID/exe is the interpreter, while its exec named the script: the kernel
+ * gives the process the script's name (comm) and puts the script's path after the
+ * interpreter in argv. Seen from /proc, such a process is named by its script, as its
+ * exec record names it: one identity for one process, whichever was read.
+ */
+export function scriptOf(dir: string, exe: string, comm: string, args: string[]): string | undefined {
+  const exeName = exe.slice(exe.lastIndexOf('/') + 1);
+  if (comm === '' || exeName.startsWith(comm)) return undefined; // comm is 15 chars at most
+  // the script is the first argument after argv[0] whose file name the comm begins
+  for (let i = 1; i < args.length && i < 4; i++) {
+    const a = args[i];
+    const name = a.slice(a.lastIndexOf('/') + 1);
+    if (name === '' || !name.startsWith(comm)) continue;
+    if (isAbsolute(a)) return a;
+    try {
+      const cwd = readlinkSync(`${dir}/cwd`);
+      return isAbsolute(cwd) ? resolve(cwd, a) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 export interface ProcessCacheOptions {
   max?: number;
   /** a pid not found in /proc is not looked up again for this long (ms) */
@@ -83,6 +112,11 @@ export interface ProcessCacheOptions {
   reader?: ProcReader;
   /** ancestry depth limit */
   maxDepth?: number;
+  /**
+   * canonical spelling of executables recorded from exec events; default: resolved
+   * through the real /proc, unless a reader stands in for /proc (tests), then none
+   */
+  binaries?: BinaryPaths;
 }
 
 export class ProcessCache {
@@ -95,6 +129,7 @@ export class ProcessCache {
   private readonly max: number;
   private readonly reader: ProcReader;
   private readonly maxDepth: number;
+  readonly binaries: BinaryPaths | undefined;
   procReads = 0;
 
   constructor(opts: ProcessCacheOptions = {}) {
@@ -103,15 +138,23 @@ export class ProcessCache {
     this.maxDepth = opts.maxDepth ?? 8;
     this.missTtlMs = opts.missTtlMs ?? 2000;
     this.now = opts.now ?? Date.now;
+    this.binaries = opts.binaries ?? (opts.reader ? undefined : new BinaryPaths());
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** record an exec event's process (with the cgroup the event was attributed to) */
+  /**
+   * record an exec event's process (with the cgroup the event was attributed to); its
+   * executable is first given its canonical spelling (binpath.ts), on the event too
+   */
   recordExecEvent(ev: RuntimeEvent): void {
     const p = ev.process;
+    if (this.binaries) {
+      const exe = this.binaries.canonical(p.exe, p.pid, ev.cgroup?.path, p.ppid !== undefined ? [p.ppid] : []);
+      if (exe !== p.exe) p.exe = exe;
+    }
     this.recordExec({
       pid: p.pid,
       exe: p.exe,

@@ -41,6 +41,8 @@ export interface SourceDefinition<C = unknown> {
   description: string;
   configSchema: JsonSchema;
   defaults: C;
+  /** problems the schema cannot express (checked once, when the config is loaded) */
+  check?(config: C): string[];
   /** true when it can run live on this machine, else a human-readable reason */
   available?(config: C, ctx: Pick<SourceContext, 'log'>): Promise<true | string>;
   /** follow the node's live activity until ctx.signal aborts */

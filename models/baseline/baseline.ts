@@ -434,7 +434,11 @@ export class Baseline {
     const m = this.items.get(kind)!;
     if (m.size === 0) return [];
     const scored: { k: string; s: number }[] = [];
-    for (const k of m.keys()) scored.push({ k, s: similarity(kind, key, k) });
+    for (const k of m.keys()) {
+      const s = similarity(kind, key, k);
+      // a syscall of another family is no example of what was expected
+      if (kind !== 'syscall' || s > 0) scored.push({ k, s });
+    }
     scored.sort((a, b) => b.s - a.s || (m.get(b.k)!.count - m.get(a.k)!.count));
     return scored.slice(0, n).map((x) => x.k);
   }

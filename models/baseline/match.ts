@@ -1,6 +1,7 @@
 // Item matching helpers: glob patterns, similarity for "expected one of", merging
 // items when a directory collapses.
 import { splitNetKey, type BaselineKind, type Item } from './items.ts';
+import { syscallFamily } from './syscall-family.ts';
 
 export function mergeInto(target: Item, src: Item): void {
   target.count += src.count;
@@ -40,7 +41,11 @@ export function similarity(kind: BaselineKind, a: string, b: string): number {
     if (!pa || !pb) return 0;
     return (pa[0] === pb[0] ? 1 : 0) + (pa[2] === pb[2] ? 4 : 0) + commonPrefix(pa[1], pb[1]) / 4;
   }
-  if (kind === 'syscall') return commonPrefix(a, b);
+  // a syscall's neighbours are the calls of its family (syscall-family.ts); others are not close at all
+  if (kind === 'syscall') {
+    const f = syscallFamily(a);
+    return f !== undefined && f === syscallFamily(b) ? 1 : 0;
+  }
   // paths: shared leading directories count most, then the same file name
   const sa = a.split('/');
   const sb = b.split('/');

@@ -69,4 +69,12 @@ export function base(p: string): string {
   return b;
 }
 
+/** how a summary names the process of an event: its executable, else its pid, else what the source said */
+export function processLabel(ev: RuntimeEvent): string {
+  const p = ev.process;
+  if (p.exe !== '') return p.exe;
+  if (p.pid > 0) return `pid ${p.pid}`;
+  return ev.kind === 'syscall' && ev.aggregated ? 'a process of this container (the source aggregated the calls)' : 'an unknown process';
+}
+
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'busybox']);

@@ -200,6 +200,8 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
       `echo ${workload.auid} > /proc/self/loginuid`,
       `/bin/true exec-${marker}`,
       `echo hello > '${file}'`,
+      `chmod 4755 '${file}'`,
+      `cat /etc/shadow > /dev/null`,
       `exec '${process.execPath}' -e "${js}"`,
     ].join('\n');
     keepAlive = c.spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -225,6 +227,13 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
     assert.ok(fw.kind === 'file_write' && fw.op === 'create');
     assert.ok(ours(fw));
     assert.equal(fw.container?.id, c.containerId);
+
+    // chmod keeps its mode (a setuid bit is visible); a read of the node's /etc/shadow
+    // (hw-read) is a file_open
+    const ch = await waitFor(() => events.find((e) => e.kind === 'file_write' && e.op === 'chmod' && e.path === file), { timeoutMs: 10000, what: 'chmod event' });
+    assert.ok(ch.kind === 'file_write' && ch.mode === 0o4755, JSON.stringify(ch));
+    const shadow = await waitFor(() => events.find((e) => e.kind === 'file_open' && e.path === '/etc/shadow' && ours(e)), { timeoutMs: 10000, what: 'read of /etc/shadow' });
+    assert.match(shadow.process.exe, /\/cat$/);
 
     const listen = await waitFor(
       () => events.find((e) => e.kind === 'listen' && e.port === listenPort && ours(e)),

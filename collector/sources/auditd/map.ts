@@ -7,6 +7,10 @@ import { posix } from 'node:path';
 import type { Envelope, FileOp, FileWritePayload, Payload, ProcessInfo, RuntimeEvent } from '../../event.ts';
 import type { AuditEvent, AuditPath } from './group.ts';
 import { parseHexInt } from './parse.ts';
+import { openFlagNames } from '../../open-flags.ts';
+
+const O_CREAT_TRUNC_WRONLY = 0o1101;
+const O_WRONLY_TRUNC = 0o1001;
 import { decodeSockaddr, type SockAddr } from './sockaddr.ts';
 import { syscallName } from './syscalls.ts';
 
@@ -99,13 +103,21 @@ export class Mapper {
         const target = created ?? lastNonParent(ev.paths);
         if (!target?.name) return pushSyscall(env, name, out);
         const path = resolve(target.name, ev.cwd, atFdcwd(name, sc.a[0]));
+        const names = name === 'creat' ? openFlagNames(O_CREAT_TRUNC_WRONLY) : flags !== undefined ? openFlagNames(flags) : undefined;
         if (name === 'creat' || created) {
-          out.push(withPayload(env, { kind: 'file_write', path, op: 'create' }));
+          out.push(withPayload(env, names ? { kind: 'file_write', path, op: 'create', flags: names } : { kind: 'file_write', path, op: 'create' }));
         } else if (flags === undefined || (flags & WRITE_FLAGS) !== 0) {
-          out.push(withPayload(env, { kind: 'file_write', path, op: 'write' }));
+          out.push(withPayload(env, names ? { kind: 'file_write', path, op: 'write', flags: names } : { kind: 'file_write', path, op: 'write' }));
         } else {
-          out.push(withPayload(env, { kind: 'file_open', path, flags: ['O_RDONLY'] }));
+          out.push(withPayload(env, { kind: 'file_open', path, flags: names ?? ['O_RDONLY'] }));
         }
+        return 'ok';
+      }
+      case 'truncate': {
+        // truncate(2) by path: a write that empties or cuts the file
+        const p = lastNonParent(ev.paths);
+        if (!p?.name) return pushSyscall(env, name, out);
+        out.push(withPayload(env, { kind: 'file_write', path: resolve(p.name, ev.cwd, true), op: 'write', flags: openFlagNames(O_WRONLY_TRUNC) }));
         return 'ok';
       }
       case 'rename':
@@ -126,7 +138,14 @@ export class Mapper {
         return this.fileOp(env, ev, name, 'unlink', findPath(ev.paths, 'DELETE'), out);
       case 'chmod':
       case 'fchmodat':
-        return this.fileOp(env, ev, name, 'chmod', lastNonParent(ev.paths), out);
+      case 'fchmodat2': {
+        const r = this.fileOp(env, ev, name, 'chmod', lastNonParent(ev.paths), out);
+        // the new mode: a1 of chmod, a2 of the *at calls
+        const mode = parseHexInt(name === 'chmod' ? sc.a[1] : sc.a[2]);
+        const last = out[out.length - 1];
+        if (r === 'ok' && last.kind === 'file_write' && mode !== undefined) last.mode = mode & 0o7777;
+        return r;
+      }
       default:
         return pushSyscall(env, name, out);
     }

@@ -1,5 +1,6 @@
 // Configuration slice of the bpftrace source: JSON schema + production defaults.
 import type { JsonSchema } from '../types.ts';
+import { DEFAULT_SENSITIVE_PATHS } from './sensitive.ts';
 
 export interface BpftraceConfig {
   /** bpftrace binary (name on PATH or absolute path) */
@@ -14,6 +15,12 @@ export interface BpftraceConfig {
   perfRbPages: number;
   /** BPF map size (BPFTRACE_MAP_KEYS_MAX): cgroups × syscalls for @sc */
   mapKeysMax: number;
+  /**
+   * read-only opens of these paths become file_open events, matched in the kernel (every
+   * other read costs a few compares and never reaches the agent): absolute paths, a
+   * trailing / for a whole directory, at most one * for one path segment. [] = no reads.
+   */
+  sensitivePaths: string[];
   /** mount tracefs/debugfs when missing */
   mountTracefs: boolean;
   /** ms between reads of bpftrace's output under load: more records per wake-up (0: read as they come) */
@@ -30,6 +37,7 @@ export const defaults: BpftraceConfig = {
   syscalls: true,
   perfRbPages: 256,
   mapKeysMax: 65536,
+  sensitivePaths: [...DEFAULT_SENSITIVE_PATHS],
   mountTracefs: true,
   readWindowMs: 20,
   restartMinMs: 1000,
@@ -46,6 +54,8 @@ export const configSchema: JsonSchema = {
     syscalls: { type: 'boolean' },
     perfRbPages: { type: 'integer', minimum: 8, maximum: 65536 },
     mapKeysMax: { type: 'integer', minimum: 1024, maximum: 4194304 },
+    // the pattern rules beyond this shape (one *, no //) are checked by parsePattern at startup
+    sensitivePaths: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^/[^\\x00-\\x1f"\\\\]*$', maxLength: 200 } },
     mountTracefs: { type: 'boolean' },
     readWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     restartMinMs: { type: 'integer', minimum: 10 },

@@ -19,6 +19,7 @@ import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
 import { buildProgram } from './program.ts';
 import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
 import { configSchema, defaults, type BpftraceConfig } from './config.ts';
+import { parsePattern, SensitivePatternError } from './sensitive.ts';
 
 const run = promisify(execFile);
 
@@ -44,9 +45,10 @@ export function parserDeps(ctx: SourceContext, config: BpftraceConfig, ids: Cgro
     node: ctx.node,
     stats: ctx.stats,
     toEpochMs,
-    ...(ids ? { cgroupPath: (id: string) => ids.lookup(id) } : {}),
+    ...(ids ? { cgroupPath: (id: string, pid: number) => ids.lookup(id, pid) } : {}),
     accept: prefixFilter(config.cgroupPrefixes),
     resolvePath: resolveFromProc,
+    sensitivePaths: config.sensitivePaths,
   };
 }
 
@@ -192,7 +194,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
     if (r.mounted.length > 0) log.info('mounted tracing filesystems', { mounted: r.mounted });
     for (const f of r.failed) log.warn('could not mount tracing filesystem', f);
   }
-  const prog = buildProgram({ intervalS: config.intervalS, exclude: config.syscalls ? [] : ['raw_syscalls/sys_enter'] });
+  const prog = buildProgram({ intervalS: config.intervalS, exclude: config.syscalls ? [] : ['raw_syscalls/sys_enter'], sensitivePaths: config.sensitivePaths });
   if (prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');
@@ -330,9 +332,21 @@ export async function* replayEvents(files: string[], ctx: SourceContext, config:
 
 export default defineSource<BpftraceConfig>({
   name: SOURCE,
-  description: 'eBPF via bpftrace (tracepoints only): exec, file writes, listen/connect, per-cgroup syscall sets',
+  description: 'eBPF via bpftrace (tracepoints only): exec, file writes, reads of sensitive paths, listen/connect, per-cgroup syscall sets',
   configSchema,
   defaults,
+  check(config) {
+    const out: string[] = [];
+    for (const p of config.sensitivePaths) {
+      try {
+        parsePattern(p);
+      } catch (e) {
+        if (!(e instanceof SensitivePatternError)) throw e;
+        out.push(`sensitivePaths: ${e.message}`);
+      }
+    }
+    return out;
+  },
   async available(config) {
     if (typeof process.geteuid === 'function' && process.geteuid() !== 0) return 'bpftrace needs root';
     try {

@@ -9,28 +9,29 @@
 // only appear in the last (path) field — every other free-text field uses %r, which
 // escapes non-printables as \xNN.
 //
-// Records (see habitwatch.bt): A argv chunk, X exec, W file write, N rename target,
-// L listen, C connect, T interval mark followed by the `@sc` syscall map, R ready.
-import type { Envelope, FileOp, Proto, RuntimeEvent } from '../../event.ts';
+// Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r),
+// X exec, W file write, N rename target, O open (write, or read of a sensitive path),
+// L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
+// older recordings), R ready. File records are decoded in files.ts, fields in decode.ts.
+import type { Envelope, Proto, RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
+import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, isInt, isUint } from './decode.ts';
+import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
+import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
 
-export const SOURCE = 'bpftrace';
-/** BPFTRACE_STRLEN the program runs with; a string this long minus 1 was cut */
-export const STRLEN = 180;
+export { SOURCE, STRLEN } from './files.ts';
+export { decodeR, decodeArgv } from './decode.ts';
 export const ARG_CHUNK = 180;
 export const ARG_CHUNKS = 8;
-
-const AT_FDCWD = -100;
-const O_CREAT = 0x40;
 
 export interface ParserDeps {
   node: string;
   stats: SourceStats;
   /** bpftrace nsecs (CLOCK_MONOTONIC) → epoch ms; NaN → now */
   toEpochMs(nsecs: number): number;
-  /** cgroup id → path under the unified mount */
-  cgroupPath?(id: string): string | undefined;
+  /** cgroup id → path under the unified mount; pid: a process in it (resolves a new cgroup at once) */
+  cgroupPath?(id: string, pid: number): string | undefined;
   /** false drops the record (cgroup prefix filter); called with the resolved path */
   accept?(cgroupId: string, path: string | undefined): boolean;
   /** pids whose records are ignored (bpftrace itself) */
@@ -41,70 +42,31 @@ export interface ParserDeps {
   onAttached?(probes: number): void;
   /** the program's BEGIN ran: every probe is attached */
   onReady?(): void;
+  /** the sensitive-path list the program was built with (reads are matched again here) */
+  sensitivePaths?: readonly string[];
 }
 
 interface PendingArgs {
   argStart: string;
+  /** hex chunks (H records) or %r chunks (A records, older recordings) */
+  hex: boolean;
   chunks: string[];
 }
 
-interface PendingRename {
-  nsecs: string;
-  ev: RuntimeEvent & { kind: 'file_write' };
-  seenAt: number;
-}
-
-/** decodes bpftrace %r output: printable ASCII kept, \xNN escapes → bytes, UTF-8 */
-export function decodeR(s: string): string {
-  if (s.indexOf('\\x') < 0) return s;
-  const latin = s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return Buffer.from(latin, 'latin1').toString('utf8');
-}
-
-/** a NUL-padded comm from buf(comm, 16) */
-function decodeComm(s: string): string {
-  const d = decodeR(s);
-  const z = d.indexOf('\0');
-  return z < 0 ? d : d.slice(0, z);
-}
-
-/** argv from NUL-separated chunks; `complete` when nothing was cut */
-export function decodeArgv(raw: string, complete: boolean): string[] {
-  const args = decodeR(raw).split('\0');
-  // a complete argv ends with NUL, leaving one empty element; a cut one may end mid-arg
-  if (args.length > 0 && args[args.length - 1] === '') args.pop();
-  if (!complete && args.length > 0) args[args.length - 1] += '…';
-  return args;
-}
-
-const isUint = (s: string | undefined): boolean => s !== undefined && s.length > 0 && s.length < 21 && /^\d+$/.test(s);
-const isInt = (s: string | undefined): boolean => s !== undefined && s.length > 0 && s.length < 21 && /^-?\d+$/.test(s);
-
-function opOf(kind: string, flags: number): FileOp | undefined {
-  switch (kind) {
-    case 'open':
-      return flags & O_CREAT ? 'create' : 'write';
-    case 'creat':
-      return 'create';
-    case 'rename':
-      return 'rename';
-    case 'unlink':
-      return 'unlink';
-    case 'chmod':
-      return 'chmod';
-    default:
-      return undefined;
-  }
-}
-
-export class BpftraceParser {
+export class BpftraceParser implements RecordHost {
   private args = new Map<number, PendingArgs>();
-  private renames = new Map<number, PendingRename>();
   private lastIntervalNs = 0;
-  private lines = 0;
-  readonly counts = { exec: 0, file_write: 0, listen: 0, connect: 0, syscall: 0, lost: 0, filtered: 0 };
+  lines = 0;
+  readonly counts = { exec: 0, file_write: 0, file_open: 0, listen: 0, connect: 0, syscall: 0, lost: 0, filtered: 0, filtered_reads: 0 };
+  readonly sensitive: readonly SensitivePattern[];
+  readonly stats: SourceStats;
+  private readonly files: FileRecords;
 
-  constructor(private readonly d: ParserDeps) {}
+  constructor(private readonly d: ParserDeps) {
+    this.stats = d.stats;
+    this.sensitive = parsePatterns(d.sensitivePaths ?? DEFAULT_SENSITIVE_PATHS);
+    this.files = new FileRecords(this);
+  }
 
   /** one stdout line; decoded events are appended to out */
   line(line: string, out: RuntimeEvent[]): void {
@@ -157,8 +119,7 @@ export class BpftraceParser {
 
   /** emit what is still waiting for a partner record (end of input, shutdown) */
   flush(out: RuntimeEvent[]): void {
-    for (const p of this.renames.values()) this.emit(p.ev, out);
-    this.renames.clear();
+    this.files.flush(out);
     if (this.args.size > 0) this.d.stats.dropped(SOURCE, 'unpaired_argv', this.args.size);
     this.args.clear();
   }
@@ -172,14 +133,18 @@ export class BpftraceParser {
     const text = data.endsWith('\n') ? data.slice(0, -1) : data;
     const f = text.split('\t');
     switch (f[0]) {
+      case 'H':
+        return this.argChunk(f, true);
       case 'A':
-        return this.argChunk(f);
+        return this.argChunk(f, false);
       case 'X':
         return this.exec(f, out);
       case 'W':
-        return this.fileWrite(f, out);
+        return this.files.write(f, out);
+      case 'O':
+        return this.files.open(f, out);
       case 'N':
-        return this.renameTarget(f, out);
+        return this.files.renameTarget(f, out);
       case 'L':
         return this.listen(f, out);
       case 'C':
@@ -190,7 +155,7 @@ export class BpftraceParser {
       case 'T':
         if (isUint(f[1])) this.lastIntervalNs = Number(f[1]);
         else this.d.stats.bad(SOURCE, 'bad_value', text.slice(0, 120));
-        this.expireRenames(out);
+        this.files.expire(out);
         return;
       default:
         this.d.stats.bad(SOURCE, 'unknown_record', text.slice(0, 120));
@@ -198,9 +163,9 @@ export class BpftraceParser {
   }
 
   /** common envelope; undefined when filtered out */
-  private envelope(nsecs: string, pid: number, cgroupId: string, exe: string, args: string[]): Envelope | undefined {
+  envelope(nsecs: string, pid: number, cgroupId: string, exe: string, args: string[]): Envelope | undefined {
     if (this.d.ignorePid?.(pid)) return undefined;
-    const path = this.d.cgroupPath?.(cgroupId);
+    const path = this.d.cgroupPath?.(cgroupId, pid);
     if (this.d.accept && !this.d.accept(cgroupId, path)) {
       this.counts.filtered++;
       return undefined;
@@ -215,8 +180,8 @@ export class BpftraceParser {
     };
   }
 
-  // A tid argStart idx chunk
-  private argChunk(f: string[]): void {
+  // H|A tid argStart idx chunk
+  private argChunk(f: string[], hex: boolean): void {
     if (f.length !== 5 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3])) {
       this.d.stats.bad(SOURCE, 'bad_argv_record', f.join('\t').slice(0, 120));
       return;
@@ -228,9 +193,9 @@ export class BpftraceParser {
       return;
     }
     let p = this.args.get(tid);
-    if (!p || p.argStart !== f[2]) {
+    if (!p || p.argStart !== f[2] || p.hex !== hex) {
       if (p) this.d.stats.dropped(SOURCE, 'unpaired_argv', 1);
-      p = { argStart: f[2], chunks: [] };
+      p = { argStart: f[2], hex, chunks: [] };
       this.args.set(tid, p);
       if (this.args.size > 8192) {
         // exec records lost wholesale: do not let orphans pile up
@@ -257,16 +222,28 @@ export class BpftraceParser {
     let args: string[] = [];
     if (pending && pending.argStart === f[7]) {
       const want = Math.min(Math.ceil(Math.max(argLen, 0) / ARG_CHUNK), ARG_CHUNKS);
-      let raw = '';
       let complete = argLen <= ARG_CHUNK * ARG_CHUNKS;
+      let got = want;
       for (let i = 0; i < want; i++) {
         if (pending.chunks[i] === undefined) {
           complete = false;
+          got = i;
           break;
         }
-        raw += pending.chunks[i];
       }
-      args = decodeArgv(raw, complete);
+      if (pending.hex) {
+        const parts: Buffer[] = [];
+        for (let i = 0; i < got; i++) {
+          const b = decodeHexBytes(pending.chunks[i]);
+          if (b === undefined) {
+            this.d.stats.bad(SOURCE, 'bad_argv_record', pending.chunks[i].slice(0, 120));
+            complete = false;
+            break;
+          }
+          parts.push(b);
+        }
+        args = argvFromBytes(parts.length === 1 ? parts[0] : Buffer.concat(parts), complete);
+      } else args = decodeArgv(pending.chunks.slice(0, got).join(''), complete);
       if (!complete) partial = true;
     } else {
       if (pending) this.d.stats.dropped(SOURCE, 'unpaired_argv', 1);
@@ -291,73 +268,6 @@ export class BpftraceParser {
     const ev: RuntimeEvent = { ...env, kind: 'exec' };
     this.counts.exec++;
     this.emit(ev, out);
-  }
-
-  // W nsecs pid tid ppid cgroup uid op flags dfd comm path…
-  private fileWrite(f: string[], out: RuntimeEvent[]): void {
-    if (f.length < 12 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3]) || !isInt(f[4]) || !isUint(f[5]) || !isInt(f[6]) || !isInt(f[8]) || !isInt(f[9])) {
-      this.d.stats.bad(SOURCE, 'bad_file_record', f.join('\t').slice(0, 120));
-      return;
-    }
-    const op = opOf(f[7], Number(f[8]));
-    if (!op) {
-      this.d.stats.bad(SOURCE, 'bad_value', `file op ${f[7].slice(0, 20)}`);
-      return;
-    }
-    const raw = f.length > 12 ? f.slice(11).join('\t') : f[11];
-    const tid = Number(f[3]);
-    if (raw === '') {
-      // user memory not faulted in yet: the kernel still did the call, we cannot say on what
-      this.d.stats.bad(SOURCE, 'unreadable_string', `${op} without path`);
-      if (op === 'rename') this.renames.delete(tid);
-      return;
-    }
-    const pid = Number(f[2]);
-    const env = this.envelope(f[1], pid, f[5], decodeComm(f[10]), []);
-    if (!env) {
-      if (op === 'rename') this.renames.delete(tid);
-      return;
-    }
-    env.process = { ...env.process, ppid: Number(f[4]), uid: Number(f[6]) };
-    const path = this.absolute(pid, Number(f[9]), raw, env);
-    const ev: RuntimeEvent & { kind: 'file_write' } = { ...env, kind: 'file_write', path, op };
-    if (raw.length >= STRLEN - 1) ev.enrichment = 'partial';
-    this.counts.file_write++;
-    if (op === 'rename') {
-      // wait for the N record with the target, printed right after this one
-      const prev = this.renames.get(tid);
-      if (prev) this.emit(prev.ev, out);
-      this.renames.set(tid, { nsecs: f[1], ev, seenAt: this.lines });
-      return;
-    }
-    this.emit(ev, out);
-  }
-
-  // N tid nsecs newpath…
-  private renameTarget(f: string[], out: RuntimeEvent[]): void {
-    if (f.length < 4 || !isUint(f[1]) || !isUint(f[2])) {
-      this.d.stats.bad(SOURCE, 'bad_file_record', f.join('\t').slice(0, 120));
-      return;
-    }
-    const tid = Number(f[1]);
-    const p = this.renames.get(tid);
-    if (!p || p.nsecs !== f[2]) return; // its W record was filtered out or unreadable
-    this.renames.delete(tid);
-    const raw = f.length > 4 ? f.slice(3).join('\t') : f[3];
-    if (raw !== '') p.ev.newPath = this.absolute(p.ev.process.pid, AT_FDCWD, raw, p.ev);
-    else p.ev.enrichment = 'partial';
-    this.emit(p.ev, out);
-  }
-
-  /** renames whose target record never came (lost) go out without it */
-  private expireRenames(out: RuntimeEvent[]): void {
-    for (const [tid, p] of this.renames) {
-      if (this.lines - p.seenAt > 1000) {
-        p.ev.enrichment = 'partial';
-        this.emit(p.ev, out);
-        this.renames.delete(tid);
-      }
-    }
   }
 
   // L nsecs pid tid cgroup uid family comm addr port
@@ -386,42 +296,56 @@ export class BpftraceParser {
     this.emit({ ...env, kind: 'connect', proto: f[6] as Proto, dstAddr: f[9], dstPort: Number(f[10]) }, out);
   }
 
-  /** `@sc` map: {"<cgroup>,<nr>": count} → one syscall event per cgroup */
+  /**
+   * `@scp` map: {"<cgroup>,<nr>": pid} → one syscall event per cgroup and pid, the pid
+   * being the process that last made the call in the interval (the kernel keeps one per
+   * call, not a count). `@sc` (recordings made before): counts, so one event per cgroup
+   * with pid 0. Both are marked aggregated: the source saw sets, not single calls.
+   */
   private map(data: unknown, out: RuntimeEvent[]): void {
     if (typeof data !== 'object' || data === null) {
       this.d.stats.bad(SOURCE, 'bad_map', 'map without data');
       return;
     }
-    const sc = (data as Record<string, unknown>)['@sc'];
+    const m = data as Record<string, unknown>;
+    const withPid = m['@scp'] !== undefined;
+    const sc = withPid ? m['@scp'] : m['@sc'];
     if (sc === undefined) return; // other maps (dedup state printed at exit)
     if (typeof sc !== 'object' || sc === null || Array.isArray(sc)) {
-      this.d.stats.bad(SOURCE, 'bad_map', '@sc is not an object');
+      this.d.stats.bad(SOURCE, 'bad_map', 'syscall map is not an object');
       return;
     }
-    const byCgroup = new Map<string, Set<string>>();
-    for (const key of Object.keys(sc)) {
+    // cgroup → pid → names
+    const byCgroup = new Map<string, Map<number, Set<string>>>();
+    for (const [key, value] of Object.entries(sc as Record<string, unknown>)) {
       const comma = key.indexOf(',');
       const cg = key.slice(0, comma);
       const nr = key.slice(comma + 1);
       if (comma <= 0 || !isUint(cg) || !isUint(nr)) {
-        this.d.stats.bad(SOURCE, 'bad_map', `@sc key ${key.slice(0, 40)}`);
+        this.d.stats.bad(SOURCE, 'bad_map', `syscall map key ${key.slice(0, 40)}`);
         continue;
       }
-      let s = byCgroup.get(cg);
-      if (!s) byCgroup.set(cg, (s = new Set()));
-      s.add(syscallName(Number(nr)));
+      const pid = withPid && typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0;
+      let byPid = byCgroup.get(cg);
+      if (!byPid) byCgroup.set(cg, (byPid = new Map()));
+      let names = byPid.get(pid);
+      if (!names) byPid.set(pid, (names = new Set()));
+      names.add(syscallName(Number(nr)));
     }
     // no T mark yet (map printed at exit): NaN means "now" to toEpochMs
     const nsecs = this.lastIntervalNs > 0 ? String(this.lastIntervalNs) : 'NaN';
-    for (const [cg, names] of byCgroup) {
-      const env = this.envelope(nsecs, 0, cg, '', []);
-      if (!env) continue;
-      this.counts.syscall++;
-      this.emit({ ...env, kind: 'syscall', names: [...names].sort() }, out);
+    for (const [cg, byPid] of byCgroup) {
+      for (const [pid, names] of byPid) {
+        // the kernel stores the thread group id: an event of our own bpftrace child is ours
+        const env = this.envelope(nsecs, pid, cg, '', []);
+        if (!env) continue;
+        this.counts.syscall++;
+        this.emit({ ...env, kind: 'syscall', names: [...names].sort(), aggregated: true }, out);
+      }
     }
   }
 
-  private absolute(pid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string {
+  absolute(pid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string {
     if (path.startsWith('/')) return path;
     const abs = this.d.resolvePath?.(pid, dfd, path);
     if (abs) return abs;
@@ -429,7 +353,7 @@ export class BpftraceParser {
     return path;
   }
 
-  private emit(ev: RuntimeEvent, out: RuntimeEvent[]): void {
+  emit(ev: RuntimeEvent, out: RuntimeEvent[]): void {
     out.push(ev);
   }
 }

@@ -154,6 +154,10 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
       ev.op = op as FileOp;
       const newPath = v.newPath;
       if (isStr(newPath)) ev.newPath = newPath;
+      const flags = v.flags;
+      if (flags !== undefined && strArray(flags)) ev.flags = flags as string[];
+      const mode = v.mode;
+      if (isInt(mode) && mode >= 0 && mode <= 0o7777) ev.mode = mode;
       return undefined;
     }
     case 'file_open': {
@@ -193,6 +197,7 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
       const names = v.names;
       if (!Array.isArray(names) || names.length === 0 || !strArray(names)) return fail('missing_field', 'syscall needs names: non-empty array of strings');
       ev.names = names as string[];
+      if (v.aggregated === true) ev.aggregated = true;
       return undefined;
     }
   }

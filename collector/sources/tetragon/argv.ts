@@ -1,103 +1,62 @@
-// Shell-like splitting of a flattened argument string. Tetragon exports argv as ONE
-// string and re-quotes arguments that contain spaces (`-c "curl https://…"`), so a
-// plain split on spaces would cut `-c "a b"` into three words. The original argv
-// cannot always be recovered (an argument that itself contained quotes is ambiguous);
-// this is the closest honest reading.
+// Tetragon's flattened argument string, read back into argv. Tetragon exports argv[1..]
+// as ONE string (process.arguments), built by its ArgsDecoder: arguments joined by one
+// space, and an argument that contains a space wrapped in double quotes, with a space
+// before the quote even when it is the first argument (` "a b" c`). Nothing is escaped:
+// tabs, newlines, backslashes, single quotes and double quotes inside an argument reach
+// the string as they are.
 //
-// Rules: space, tab, CR and LF separate words; "…" and '…' group (and may be glued to
-// a word: --opt="a b"); outside quotes a backslash takes the next character literally;
-// inside "…" only \" and \\ are escapes; an unterminated quote keeps what was read.
+// So this is that encoding inverted, not a shell parser: a shell reading would strip
+// quotes and backslashes that were part of the arguments (`print('a')` → `print(a)`)
+// and cut arguments at tabs and newlines. What the format cannot carry is lost at the
+// source: empty arguments (they leave no trace, or a double space), and the rare
+// argument without a space that starts with `"` where a later one ends with `"` (read as
+// one quoted argument). Everything else round-trips exactly
+// (test/collector/sources/tetragon/argv.test.ts runs random argv through both halves).
 
-/** Split `s` into words: whitespace separates, "…" and '…' group, backslash escapes. */
+/** argv[1..] from Tetragon's arguments string */
 export function splitArgs(s: string): string[] {
   return appendArgs(s, []);
 }
 
 /**
- * Push the words of `s` onto `out` (returned): callers that prepend argv[0] avoid a
- * second array. One pass over the characters: the common case (no quoting, single
- * spaces) slices the words out; the first quote, backslash or non-space whitespace
- * hands the whole string to the quoting parser.
+ * Push the arguments of `s` onto `out` (returned): callers that prepend argv[0] avoid a
+ * second array. Arguments are sliced out between spaces; a `"` at the start of an
+ * argument opens a quoted one when a closing `"` followed by a space (or the end) comes
+ * after a space inside it — exactly the arguments the encoder quotes.
  */
 export function appendArgs(s: string, out: string[]): string[] {
-  const base = out.length;
   const n = s.length;
-  let k = base; // out[k++] = … rather than push: push was not inlined here (a builtin call per word)
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 32) {
-      if (i > start) out[k++] = s.slice(start, i);
-      start = i + 1;
-    } else if (c === 34 || c === 39 || c === 92 || c === 9 || c === 10 || c === 13) {
-      out.length = base;
-      return appendQuoted(s, out);
-    }
-  }
-  if (n > start) out[k++] = s.slice(start);
-  return out;
-}
-
-const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
-
-/** The quoting parser: copies runs of plain characters as slices, not one by one. */
-function appendQuoted(s: string, out: string[]): string[] {
-  const n = s.length;
-  let cur = '';
-  let inWord = false;
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (isSpace(c)) {
-      if (inWord) {
-        out.push(cur);
-        cur = '';
-        inWord = false;
-      }
+    if (c === 32) {
       i++;
       continue;
     }
-    inWord = true;
-    if (c === 39) {
-      // '…': everything up to the next ' is literal
-      const j = s.indexOf("'", i + 1);
-      const end = j < 0 ? n : j;
-      cur += s.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === 34) {
-      // "…": only \" and \\ are escapes
-      let run = ++i;
-      while (i < n) {
-        const d = s.charCodeAt(i);
-        if (d === 34) break;
-        if (d === 92 && i + 1 < n) {
-          const e = s.charCodeAt(i + 1);
-          if (e === 34 || e === 92) {
-            cur += s.slice(run, i) + s[i + 1];
-            i += 2;
-            run = i;
-            continue;
-          }
-        }
-        i++;
+    if (c === 34 /* " */) {
+      const end = quotedEnd(s, i);
+      if (end > 0) {
+        out.push(s.slice(i + 1, end));
+        i = end + 1;
+        continue;
       }
-      cur += s.slice(run, i);
-      i++; // the closing quote (or past the end)
-    } else if (c === 92) {
-      // outside quotes a backslash takes the next character; a trailing one is kept
-      cur += i + 1 < n ? s[i + 1] : '\\';
-      i += 2;
-    } else {
-      let j = i + 1;
-      while (j < n) {
-        const d = s.charCodeAt(j);
-        if (isSpace(d) || d === 34 || d === 39 || d === 92) break;
-        j++;
-      }
-      cur += s.slice(i, j);
-      i = j;
     }
+    let j = s.indexOf(' ', i + 1);
+    if (j < 0) j = n;
+    out.push(s.slice(i, j));
+    i = j;
   }
-  if (inWord) out.push(cur);
   return out;
+}
+
+/** index of the quote closing a quoted argument opened at `open`, or -1 when it is not one */
+function quotedEnd(s: string, open: number): number {
+  const space = s.indexOf(' ', open + 1);
+  if (space < 0) return -1; // a quoted argument always holds a space
+  let k = s.indexOf('"', space + 1);
+  while (k > 0) {
+    if (k + 1 === s.length || s.charCodeAt(k + 1) === 32) return k;
+    k = s.indexOf('"', k + 1);
+  }
+  return -1;
 }

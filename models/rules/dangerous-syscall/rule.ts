@@ -1,6 +1,6 @@
 // System calls that containers almost never need and escapes and rootkits do.
 import type { Mitre } from '../../alert.ts';
-import { defineRule } from '../types.ts';
+import { defineRule, processLabel } from '../types.ts';
 
 const ESCAPE: Mitre = { technique: 'T1611', name: 'Escape to Host', tactic: 'privilege-escalation' };
 const KMOD: Mitre = { technique: 'T1547.006', name: 'Kernel Modules and Extensions', tactic: 'persistence' };
@@ -46,7 +46,7 @@ export default defineRule({
     if (hits.length === 0) return undefined;
     hits.sort();
     return {
-      summary: `dangerous system call(s) ${hits.join(', ')} by ${ev.process.exe}`,
+      summary: `dangerous system call(s) ${hits.join(', ')} by ${processLabel(ev)}`,
       description: 'These calls are used for container escape, process injection or loading kernel code, and are rare in workloads.',
       dedupOn: hits.join(','),
       mitre: DANGEROUS[hits[0]],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CgroupIdMap, cgroup2RootFromMountinfo } from '../../../collector/enrich/cgroupid.ts';
@@ -34,6 +34,28 @@ describe('cgroup id → path map', () => {
     assert.equal(m.scans, 2);
     assert.equal(m.lookup(ino(fresh)), '/kubepods.slice/new.scope');
     assert.equal(m.scans, 2, 'hits do not scan');
+  });
+
+  it("resolves a new cgroup from a process in it at once, rate limit or not (a container's first exec)", () => {
+    let now = 1000;
+    const proc = join(root, 'proc');
+    const m = new CgroupIdMap({ root, minRescanMs: 100, now: () => now, procRoot: proc });
+    assert.equal(m.lookup('999999999'), undefined); // a scan just ran: the next one is rate-limited
+    const fresh = join(root, 'kubepods.slice', 'ctr.scope');
+    mkdirSync(fresh);
+    mkdirSync(join(proc, '42'), { recursive: true });
+    writeFileSync(join(proc, '42', 'cgroup'), '0::/kubepods.slice/ctr.scope\n');
+    assert.equal(m.lookup(ino(fresh), 42), '/kubepods.slice/ctr.scope');
+    assert.equal(m.scans, 1, 'no rescan needed');
+    assert.equal(m.lookup(ino(fresh)), '/kubepods.slice/ctr.scope', 'remembered');
+    // a process whose cgroup is another one (moved, or a reused pid) proves nothing
+    const other = join(root, 'kubepods.slice', 'other.scope');
+    mkdirSync(other);
+    assert.equal(m.lookup(ino(other), 42), undefined);
+    // and a pid that is gone is not read again within the interval
+    assert.equal(m.lookup('123456', 77), undefined);
+    now += 150;
+    assert.equal(m.lookup(ino(other)), '/kubepods.slice/other.scope', 'the rescan still finds it');
   });
 
   it('survives a missing root', () => {

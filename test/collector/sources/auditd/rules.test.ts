@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { REPO } from '../../../support/env.ts';
 import { syscallName } from '../../../../collector/sources/auditd/syscalls.ts';
 
-const KEYS = new Set(['hw-exec', 'hw-net', 'hw-file', 'hw-danger']);
+const KEYS = new Set(['hw-exec', 'hw-net', 'hw-file', 'hw-read', 'hw-danger']);
 
 function names(arch: string): Set<string> {
   const out = new Set<string>();

@@ -1,0 +1,121 @@
+// One spelling for every path that names a binary. A process's executable reaches us
+// spelled as it was run (the exec's file name: `/bin/bash`, `python3` found on PATH as
+// `/usr/bin/python3`) or as the kernel resolved it (/proc/PID/exe, audit's exe=:
+// `/usr/bin/bash`, `/usr/bin/python3.11`). On Debian /bin is a symlink to /usr/bin, so
+// one process could be "/bin/bash" in one alert and "/usr/bin/bash" in the next, and a
+// baseline that learned one spelling alerted on the other ("a parent it never had").
+//
+// The canonical spelling is the kernel's: every symlink resolved, as /proc/PID/exe shows
+// it. Resolution happens inside the process's own root (a container's /bin may differ
+// from the node's), through /proc/PID/root, one component at a time (a symlink's absolute
+// target is taken relative to that root, never the node's). It is memoised per root
+// filesystem — keyed by the process's cgroup, as a container's processes share one root
+// — and per path, bounded; the owner of a BinaryPaths (the process cache) holds it.
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { findCgroup2Root } from './cgroupid.ts';
+
+export interface BinaryPathsOptions {
+  /** where /proc is (tests) */
+  procRoot?: string;
+  /** the cgroup v2 mount, to find a live process of a cgroup when the exec'd one is gone (default: found in mountinfo) */
+  cgroupRoot?: string | null;
+  /** memo entries before the oldest are dropped */
+  max?: number;
+}
+
+/** paths that name no file to resolve: memfd:x, `/x (deleted)`, relative names */
+function resolvable(path: string): boolean {
+  return path.startsWith('/') && !path.endsWith(' (deleted)') && !path.startsWith('/memfd:') && path.length < 4096;
+}
+
+export class BinaryPaths {
+  private memo = new Map<string, string>();
+  private readonly procRoot: string;
+  private cgroupRoot: string | null | undefined;
+  private readonly max: number;
+  /** resolutions done (memo misses that reached the file system) */
+  resolved = 0;
+
+  constructor(opts: BinaryPathsOptions = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.cgroupRoot = opts.cgroupRoot;
+    this.max = opts.max ?? 8192;
+  }
+
+  get size(): number {
+    return this.memo.size;
+  }
+
+  /**
+   * The canonical spelling of `path`, an executable of process `pid` (or of one of
+   * `fallbackPids`, processes with the same root: its parent) in cgroup `rootKey`.
+   * Unchanged when no process with that root is left to resolve it in (and then not
+   * remembered: a later process may still resolve it).
+   */
+  canonical(path: string, pid: number, rootKey: string | undefined, fallbackPids: readonly number[] = []): string {
+    if (!resolvable(path)) return path;
+    const key = rootKey !== undefined ? rootKey + '\0' + path : undefined;
+    if (key !== undefined) {
+      const hit = this.memo.get(key);
+      if (hit !== undefined) return hit;
+    }
+    let out: string | undefined;
+    for (const p of [pid, ...fallbackPids]) {
+      if (p > 0 && (out = this.resolveIn(p, path)) !== undefined) break;
+    }
+    if (out === undefined && rootKey !== undefined && (this.cgroupRoot ??= findCgroup2Root() ?? null) !== null) {
+      // the process and its parent are gone (short-lived): any process of the cgroup will do
+      for (const p of this.livePids(rootKey)) if ((out = this.resolveIn(p, path)) !== undefined) break;
+    }
+    if (out === undefined) return path;
+    if (key !== undefined) {
+      if (this.memo.size >= this.max) this.memo.delete(this.memo.keys().next().value as string);
+      this.memo.set(key, out);
+    }
+    return out;
+  }
+
+  /** `path` with every symlink resolved inside pid's root; undefined when pid is gone or the path does not exist */
+  private resolveIn(pid: number, path: string): string | undefined {
+    const root = `${this.procRoot}/${pid}/root`;
+    const out: string[] = [];
+    let todo = path.split('/');
+    let links = 0;
+    this.resolved++;
+    while (todo.length > 0) {
+      const part = todo.shift()!;
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        out.pop();
+        continue;
+      }
+      const here = '/' + (out.length > 0 ? out.join('/') + '/' : '') + part;
+      let link: string | undefined;
+      try {
+        if (lstatSync(root + here).isSymbolicLink()) link = readlinkSync(root + here);
+      } catch {
+        return undefined;
+      }
+      if (link === undefined) {
+        out.push(part);
+        continue;
+      }
+      if (++links > 40) return undefined; // a loop
+      if (link.startsWith('/')) out.length = 0;
+      todo = [...link.split('/'), ...todo];
+    }
+    return '/' + out.join('/');
+  }
+
+  private livePids(cgroupPath: string): number[] {
+    try {
+      return readFileSync(`${this.cgroupRoot}${cgroupPath}/cgroup.procs`, 'utf8')
+        .split('\n')
+        .slice(0, 4)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+}

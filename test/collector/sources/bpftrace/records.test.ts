@@ -1,0 +1,115 @@
+// The records habitwatch.bt prints since issue 13: H (argv in hex), O (opens: writes and
+// sensitive reads), W truncate and chmod details, the @scp syscall map with pids.
+import assert from 'node:assert/strict';
+import { BpftraceParser, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
+import { MemoryStats } from '../../../../collector/stats.ts';
+import type { EventOf, RuntimeEvent } from '../../../../collector/event.ts';
+
+const rec = (data: string): string => JSON.stringify({ type: 'printf', data: data + '\n' });
+
+function parseAll(lines: string[], over: Partial<ParserDeps> = {}) {
+  const stats = new MemoryStats();
+  const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => (Number.isFinite(ns) ? ns / 1e6 : 42), ...over });
+  const out: RuntimeEvent[] = [];
+  for (const l of lines) p.line(l, out);
+  p.flush(out);
+  return { out, stats, p };
+}
+const of = <K extends RuntimeEvent['kind']>(evs: RuntimeEvent[], k: K) => evs.filter((e) => e.kind === k) as EventOf<K>[];
+
+describe('bpftrace records: argv in hex', () => {
+  it('reads the argument area byte for byte: a literal \\x41 stays four characters', () => {
+    const area = Buffer.from('/bin/echo\0a\\x41b\0\xc3\xa9\0', 'latin1');
+    const hex = [...area].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const { out, stats } = parseAll([rec(`H\t7\t99\t0\t${hex}`), rec(`X\t1000\t7\t7\t1\t5\t0\t99\t${area.length}\t/bin/echo`)]);
+    assert.equal(stats.totalBad(), 0);
+    assert.deepEqual(out[0].process.args, ['/bin/echo', 'a\\x41b', 'é']);
+  });
+  it('a chunk that is not hex is bad input, and the argv is marked partial', () => {
+    const { out, stats } = parseAll([rec('H\t7\t99\t0\tzz 00'), rec('X\t1000\t7\t7\t1\t5\t0\t99\t2\t/bin/x')]);
+    assert.equal(stats.snap.bad.bpftrace?.bad_argv_record, 1);
+    assert.equal(out[0].enrichment, 'partial');
+  });
+});
+
+describe('bpftrace records: opens', () => {
+  const deps = { resolvePath: (_pid: number, dfd: number, p: string) => (dfd === -100 ? `/work/${p}` : undefined) };
+  it('kind 1 is a write with its flags; O_TRUNC stays visible', () => {
+    const { out } = parseAll([rec('O\t1000\t5\t5\t1\t9\t0\t1\t577\t-100\tsh\\x00\t/var/log/app.log')], deps);
+    const w = of(out, 'file_write')[0];
+    assert.equal(w.op, 'create');
+    assert.deepEqual(w.flags, ['O_WRONLY', 'O_CREAT', 'O_TRUNC']);
+    assert.equal(w.process.exe, 'sh');
+  });
+  it('kinds 2, 3 and 4 are reads of listed paths: relative to a root cwd, or checked here when the kernel could not', () => {
+    const { out, p } = parseAll(
+      [
+        rec('O\t1000\t5\t5\t1\t9\t0\t2\t524288\t-100\tcat\t/etc/shadow'),
+        rec('O\t1001\t5\t5\t1\t9\t0\t4\t0\t-100\tcat\tetc/gshadow'),
+        rec('O\t1002\t5\t5\t1\t9\t0\t3\t0\t-100\tcat\t/proc/12/environ'),
+        rec('O\t1003\t5\t5\t1\t9\t0\t3\t0\t-100\tcat\t/etc/hostname'),
+      ],
+      deps,
+    );
+    const reads = of(out, 'file_open');
+    assert.deepEqual(
+      reads.map((e) => e.path),
+      ['/etc/shadow', '/etc/gshadow', '/proc/12/environ'],
+    );
+    assert.deepEqual(reads[0].flags, ['O_RDONLY', 'O_CLOEXEC']);
+    assert.equal(p.counts.filtered_reads, 1, '/etc/hostname is not listed');
+  });
+  it('matches with the configured list', () => {
+    const { out } = parseAll([rec('O\t1000\t5\t5\t1\t9\t0\t3\t0\t-100\tcat\t/srv/keys/a.pem'), rec('O\t1000\t5\t5\t1\t9\t0\t3\t0\t-100\tcat\t/etc/shadow')], {
+      sensitivePaths: ['/srv/keys/'],
+    });
+    assert.deepEqual(
+      of(out, 'file_open').map((e) => e.path),
+      ['/srv/keys/a.pem'],
+    );
+  });
+  it('a relative read that cannot be resolved is dropped, not guessed', () => {
+    const { out } = parseAll([rec('O\t1000\t5\t5\t1\t9\t0\t3\t0\t3\tcat\tshadow')], deps);
+    assert.equal(of(out, 'file_open').length, 0);
+  });
+});
+
+describe('bpftrace records: write details', () => {
+  it('chmod carries the mode (setuid visible), truncate(2) is a write with O_TRUNC', () => {
+    const { out } = parseAll([rec(`W\t1000\t5\t5\t1\t9\t0\tchmod\t${0o4755}\t-100\tchmod\t/usr/local/bin/x`), rec('W\t1001\t5\t5\t1\t9\t0\ttruncate\t512\t-100\ttruncate\t/root/.bash_history')]);
+    const [ch, tr] = of(out, 'file_write');
+    assert.equal(ch.op, 'chmod');
+    assert.equal(ch.mode, 0o4755);
+    assert.equal(tr.op, 'write');
+    assert.deepEqual(tr.flags, ['O_WRONLY', 'O_TRUNC']);
+  });
+});
+
+describe('bpftrace records: syscall sets with the calling process', () => {
+  it('@scp: one event per cgroup and pid, marked aggregated', () => {
+    const map = JSON.stringify({ type: 'map', data: { '@scp': { '9,101': 300, '9,0': 300, '9,1': 301, '8,0': 400 } } });
+    const { out } = parseAll([rec('T\t5000000'), map]);
+    const sc = of(out, 'syscall').map((e) => [e.cgroup?.id, e.process.pid, e.names.join(','), e.aggregated]);
+    assert.deepEqual(sc, [
+      ['9', 300, 'ptrace,read', true],
+      ['9', 301, 'write', true],
+      ['8', 400, 'read', true],
+    ]);
+  });
+  it('@sc (older recordings: counts, not pids): one event per cgroup, pid 0, still marked aggregated', () => {
+    const map = JSON.stringify({ type: 'map', data: { '@sc': { '9,101': 3, '9,0': 7 } } });
+    const { out } = parseAll([map]);
+    const [e] = of(out, 'syscall');
+    assert.equal(e.process.pid, 0);
+    assert.equal(e.aggregated, true);
+    assert.deepEqual(e.names, ['ptrace', 'read']);
+  });
+  it("the agent's own bpftrace is not reported", () => {
+    const map = JSON.stringify({ type: 'map', data: { '@scp': { '9,0': 55, '9,1': 56 } } });
+    const { out } = parseAll([map], { ignorePid: (pid) => pid === 55 });
+    assert.deepEqual(
+      of(out, 'syscall').map((e) => e.process.pid),
+      [56],
+    );
+  });
+});
