@@ -22,6 +22,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineBench } from './harness.ts';
+import { procCpu } from './agent-proc.ts';
+import { sleep } from '../collector/sleep.ts';
 import { liveEvents } from '../collector/sources/bpftrace/index.ts';
 import { defaults } from '../collector/sources/bpftrace/config.ts';
 import { buildProgram, splitBlocks, PROGRAM_FILE } from '../collector/sources/bpftrace/program.ts';
@@ -30,7 +32,6 @@ import { MemoryStats } from '../collector/stats.ts';
 import { silentLogger } from '../collector/log.ts';
 import { createTestContainer, type TestContainer } from '../test/support/cgroup.ts';
 
-const TICKS = 100; // USER_HZ
 const SRC = join(import.meta.dirname, 'open-storm.c');
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
 const SENSITIVE_RATE = 2000;
@@ -42,23 +43,6 @@ const PATHS: [string, string][] = [
   ['sensitive', '/etc/shadow'],
 ];
 
-interface Report {
-  opens: number;
-  failed: number;
-  wall_s: number;
-  cpu_s: number;
-}
-
-function procCpu(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-
 const selfCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -68,10 +52,18 @@ async function until(fn: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (fn()) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return fn();
 }
+
+interface Report {
+  opens: number;
+  failed: number;
+  wall_s: number;
+  cpu_s: number;
+}
+
 
 async function storm(c: TestContainer, bin: string, path: string, count: number, rate = 0): Promise<Report> {
   const { code, stdout, stderr } = await c.exec(bin, ['--path', path, '--count', String(count), '--rate', String(rate)], { timeoutMs: 600000 });

@@ -15,7 +15,7 @@ import { ProcessCache } from '../../collector/enrich/procs.ts';
 import { createProcfsAttribution } from '../../collector/enrich/attribution.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
 import { MemoryStats } from '../../collector/stats.ts';
-import { createLogger } from '../../collector/log.ts';
+import { createLogger } from '../../collector/logger.ts';
 import type { EventOf, RuntimeEvent } from '../../collector/event.ts';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
 import { REPO, bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';

@@ -2,24 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceParser, decodeR, decodeArgv, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
-import { MemoryStats } from '../../../../collector/stats.ts';
 import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
 import { REPO } from '../../../support/env.ts';
+import { of, parseAll } from './helpers.ts';
+import { MemoryStats } from '../../../../collector/stats.ts';
 
 const FIXTURE = join(REPO, 'test', 'fixtures', 'bpftrace', 'workload.ndjson');
 const CG = '1108';
 
-function parseAll(lines: string[], over: Partial<ParserDeps> = {}) {
-  const stats = new MemoryStats();
-  const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => (Number.isFinite(ns) ? ns / 1e6 : 42), ...over });
-  const out: RuntimeEvent[] = [];
-  for (const l of lines) p.line(l, out);
-  p.flush(out);
-  return { out, stats, p };
-}
 
 const fixtureLines = (): string[] => readFileSync(FIXTURE, 'utf8').split('\n');
-const of = <K extends RuntimeEvent['kind']>(evs: RuntimeEvent[], k: K) => evs.filter((e) => e.kind === k) as EventOf<K>[];
 
 describe('bpftrace parser on recorded real output', () => {
   it('decodes the exec records with argv, ppid, uid and cgroup id', () => {

@@ -2,20 +2,11 @@
 // sensitive reads), W truncate and chmod details, the @scp syscall map with pids.
 import assert from 'node:assert/strict';
 import { BpftraceParser, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
-import { MemoryStats } from '../../../../collector/stats.ts';
 import type { EventOf, RuntimeEvent } from '../../../../collector/event.ts';
+import { of, parseAll } from './helpers.ts';
 
 const rec = (data: string): string => JSON.stringify({ type: 'printf', data: data + '\n' });
 
-function parseAll(lines: string[], over: Partial<ParserDeps> = {}) {
-  const stats = new MemoryStats();
-  const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => (Number.isFinite(ns) ? ns / 1e6 : 42), ...over });
-  const out: RuntimeEvent[] = [];
-  for (const l of lines) p.line(l, out);
-  p.flush(out);
-  return { out, stats, p };
-}
-const of = <K extends RuntimeEvent['kind']>(evs: RuntimeEvent[], k: K) => evs.filter((e) => e.kind === k) as EventOf<K>[];
 
 describe('bpftrace records: argv in hex', () => {
   it('reads the argument area byte for byte: a literal \\x41 stays four characters', () => {
