@@ -12,7 +12,8 @@ import { Profiler } from '../models/baseline/profiler.ts';
 import { Engine } from '../models/engine.ts';
 import { rules } from '../models/rules/index.ts';
 import type { AgentConfig } from './config/load.ts';
-import { openDatabase, type Db } from './store/db.ts';
+import type { Db } from './store/db.ts';
+import { openStore, superviseStore } from './store/open.ts';
 import { AlertStore } from './store/alerts.ts';
 import { BaselineStore } from './store/baselines.ts';
 import { sqliteSourceState } from './store/source-state.ts';
@@ -53,7 +54,8 @@ export interface AgentHandle {
 export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?: () => number; enrichSteps?: EnrichStep[] } = {}): Promise<AgentHandle> {
   const log = opts.log ?? createLogger({ level: config.log.level, base: { node: config.node } });
   const now = opts.now ?? Date.now;
-  const db = openDatabase(join(config.dataDir, 'habitwatch.db'));
+  const store = openStore(config.dataDir);
+  const db = store.db;
   const metrics = createMetrics();
   const stats = new MemoryStats();
   stats.forward(metrics.sourceStats);
@@ -97,6 +99,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name), selfAlerts });
   const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), now });
   optional.attachEnricher?.(enricher);
+  // delivery is wired: a missing or replaced database can be reported as a self-alert now
+  const guard = superviseStore(store, { log: log.child({ component: 'store' }), now, health, self: selfAlerts, metrics });
 
   let api: ApiServer | undefined;
   let apiPort: number | undefined;
@@ -174,6 +178,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       }
       enricher.close();
       loop.stop();
+      guard.stop();
       db.close();
       log.info('agent stopped');
     })());

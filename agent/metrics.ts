@@ -36,6 +36,8 @@ export interface Metrics {
   storeHealthy: Gauge<never>;
   /** failed store operations, by operation (commit, flush, retention, database) */
   storeErrors: Counter<'op'>;
+  /** the database file: created, opened, missing, replaced (at start or while running), restored */
+  databaseEvents: Counter<'event'>;
   /** adapter so sources count straight into Prometheus */
   sourceStats: SourceStats;
   /** sinks, outbox and live stream (createDeliveryMetrics) */
@@ -169,6 +171,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     storeHealthy: new Gauge({
       name: 'habitwatch_store_healthy',
       help: 'Whether the agent can persist (1) or a store operation keeps failing (0, the agent is not ready)',
+      registers: r,
+    }),
+    databaseEvents: new Counter({
+      name: 'habitwatch_database_events_total',
+      help: 'The database file: created, opened, missing or replaced (found at start, or while running), restored in place',
+      labelNames: ['event'],
       registers: r,
     }),
     storeErrors: new Counter({

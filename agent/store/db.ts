@@ -1,19 +1,139 @@
 // Opens the SQLite database (WAL), applies migrations, and reports corruption as
 // a typed error instead of crashing later on a half-read page.
+//
+// `Db` wraps the better-sqlite3 connection so that it can be replaced under the
+// stores' feet: when the database file disappears or is replaced while the agent runs
+// (store/guard.ts), a copy of the open database is put back in place and every store
+// carries on with a connection to it — statements are prepared lazily, per connection.
+// While that happens the store is unavailable: statements throw StoreUnavailableError,
+// which callers retry like any storage failure.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.ts';
-
-export type Db = Database.Database;
+import { StoreUnavailableError } from './health.ts';
 
 export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-export function openDatabase(file: string, opts: { readonly?: boolean } = {}): Db {
+type Connection = Database.Database;
+
+/** a prepared statement, prepared again on the current connection when it changes */
+export interface Stmt {
+  run(...params: unknown[]): Database.RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  iterate(...params: unknown[]): IterableIterator<unknown>;
+}
+
+export class Db {
+  private gen = 0;
+  private unavailable: string | undefined;
+
+  constructor(
+    private conn: Connection,
+    /** the database file (or ':memory:') */
+    readonly file: string,
+  ) {}
+
+  /** the current connection (for what the wrapper does not cover, e.g. backup) */
+  get connection(): Connection {
+    return this.usable();
+  }
+
+  get open(): boolean {
+    return this.conn.open;
+  }
+
+  get inTransaction(): boolean {
+    return this.conn.open && this.conn.inTransaction;
+  }
+
+  private usable(): Connection {
+    if (this.unavailable !== undefined) throw new StoreUnavailableError(this.unavailable);
+    return this.conn;
+  }
+
+  prepare(sql: string): Stmt {
+    let stmt: Database.Statement | undefined;
+    let gen = -1;
+    const get = (): Database.Statement => {
+      const c = this.usable();
+      if (gen !== this.gen || stmt === undefined) {
+        stmt = c.prepare(sql);
+        gen = this.gen;
+      }
+      return stmt;
+    };
+    // prepared now, as better-sqlite3 does: a syntax error shows where the statement is made
+    if (this.unavailable === undefined) get();
+    return {
+      run: (...p) => get().run(...p),
+      get: (...p) => get().get(...p),
+      all: (...p) => get().all(...p),
+      iterate: (...p) => get().iterate(...p),
+    };
+  }
+
+  /** like better-sqlite3's: fn runs in BEGIN … COMMIT, rolled back if it throws */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    let tx: ((...args: A) => R) | undefined;
+    let gen = -1;
+    return (...args: A): R => {
+      const c = this.usable();
+      if (gen !== this.gen || tx === undefined) {
+        tx = c.transaction(fn) as unknown as (...args: A) => R;
+        gen = this.gen;
+      }
+      return tx(...args);
+    };
+  }
+
+  exec(sql: string): void {
+    this.usable().exec(sql);
+  }
+
+  pragma(source: string, options?: Database.PragmaOptions): unknown {
+    return this.usable().pragma(source, options);
+  }
+
+  close(): void {
+    if (this.conn.open) this.conn.close();
+  }
+
+  /** make every statement fail (retryably) until available() — e.g. while the file is restored */
+  suspend(reason: string): void {
+    this.unavailable = reason;
+  }
+
+  available(): void {
+    this.unavailable = undefined;
+  }
+
+  /** a consistent copy of the database, written to dest (works while suspended: restoring uses it) */
+  async backupTo(dest: string): Promise<void> {
+    await this.conn.backup(dest);
+  }
+
+  /** close the current connection (suspend first: statements fail until swap) */
+  closeConnection(): void {
+    if (this.conn.open) this.conn.close();
+  }
+
+  /** continue on another connection (the old one is closed); statements re-prepare on first use */
+  swap(conn: Connection): void {
+    const old = this.conn;
+    this.conn = conn;
+    this.gen++;
+    if (old.open) old.close();
+  }
+}
+
+/** open (and set up, migrate, check) a connection to `file` */
+export function connect(file: string, opts: { readonly?: boolean } = {}): Connection {
   if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
-  let db: Db;
+  let db: Connection;
   try {
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
@@ -27,12 +147,19 @@ export function openDatabase(file: string, opts: { readonly?: boolean } = {}): D
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   const check = db.pragma('quick_check', { simple: true });
-  if (check !== 'ok') throw new StoreError(`database ${file} failed integrity check: ${String(check)}`);
+  if (check !== 'ok') {
+    db.close();
+    throw new StoreError(`database ${file} failed integrity check: ${String(check)}`);
+  }
   migrate(db);
   return db;
 }
 
-export function migrate(db: Db): void {
+export function openDatabase(file: string, opts: { readonly?: boolean } = {}): Db {
+  return new Db(connect(file, opts), file);
+}
+
+function migrate(db: Connection): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < migrations.length; v++) {
     db.transaction(() => {

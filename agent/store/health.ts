@@ -39,7 +39,11 @@ export class StoreHealth {
     deps.metrics?.storeHealthy.set(1);
   }
 
-  failed(op: StoreOp, e: unknown): void {
+  /**
+   * An operation failed (it will be retried). `selfAlert: false` when the caller raised a
+   * more precise self-alert itself (the guard: agent-database-missing).
+   */
+  failed(op: StoreOp, e: unknown, o: { selfAlert?: boolean } = {}): void {
     const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     this.deps.metrics?.storeErrors.inc({ op });
     const was = this.failing.size > 0;
@@ -48,7 +52,7 @@ export class StoreHealth {
     if (!prev) this.deps.log.error('store operation failing; retrying, nothing is dropped', { op, err });
     if (!was) {
       this.deps.metrics?.storeHealthy.set(0);
-      this.deps.self?.set('storage-failing', true, `${op}: ${err}`);
+      if (o.selfAlert !== false) this.deps.self?.set('storage-failing', true, `${op}: ${err}`);
     }
   }
 

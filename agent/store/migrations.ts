@@ -118,4 +118,12 @@ export const migrations: string[] = [
   CREATE INDEX alerts_incident ON alerts (incident_id, time);
   ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT 'alert';  -- alert | incident
   `,
+  // 5: the database's identity (store/identity.ts: a random id, also in the data dir's
+  // marker file, so a missing or replaced database is noticed instead of silently recreated)
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -104,7 +104,7 @@ describe('pipeline: at least once under storage failures', () => {
     assert.ok(selfAlert, 'the self-alert was stored once the store answered');
     assert.equal(selfAlert.workload.id, 'habitwatch-agent/n');
     const m = await metrics.registry.getSingleMetricAsString('habitwatch_store_errors_total');
-    assert.match(m, /op="commit"\} [5-9]|op="commit"\} \d\d/);
+    assert.match(m, /op="commit"\} [1-9]/);
   });
 
   it('a stop during the retries acknowledges nothing (the batch is read again on start)', async () => {
