@@ -249,6 +249,8 @@ export class ApiServer {
         const scopes = await (route.opts.scope ?? defaultScope)(base);
         for (const scope of Array.isArray(scopes) ? scopes : [scopes]) {
           if (!(await this.opts.auth.authorize(principal, route.access, scope))) {
+            // a refused change is worth a line in the log: someone tried to change detection
+            if (route.access !== 'get' && route.access !== 'list') this.opts.log.warn('api change refused', { actor: principal.name, via: principal.via, action: route.access, path: t.path, remote });
             throw new HttpError(403, `${principal.name} may not ${route.access} ${describeScope(scope)}`);
           }
         }

@@ -126,7 +126,7 @@ describe('kubectl habitwatch (plugin) through the API server pod proxy', functio
     const denied = await kubectl('baseline', 'approve', W, '--kind', 'exec', '/usr/bin/curl');
     assert.equal(denied.code, EXIT.denied);
     assert.equal(denied.stderr.trim().split('\n').length, 1);
-    assert.match(denied.stderr, /^kubectl habitwatch: .*403 alice may not approve workload baseline web in namespace shop/);
+    assert.match(denied.stderr, /^kubectl habitwatch: .*403 alice may not approve workload baseline deployment.web in namespace shop/);
     kube.reviews.grant('group:sre', [{ apiGroups: [G], resources: ['workloadbaselines/approvals'], verbs: ['create'] }]);
     await waitFor(async () => (await kubectl('baseline', 'approve', W, '--kind', 'exec', '/usr/bin/curl')).code === 0, { timeoutMs: 15_000, what: 'approval allowed once the cached denial expired' });
     assert.ok(agent.profiler.baselines.get(`${W}#app`)!.has('exec', '/usr/bin/curl'));

@@ -76,7 +76,7 @@ describe('API authorisation through TokenReview and SubjectAccessReview', functi
   it('reads need get/list on workloadbaselines in the workload namespace', async () => {
     assert.equal((await as('alice-token', '/v1/workloads/shop/Deployment/web/baseline')).status, 200);
     const last = sars().at(-1)!;
-    assert.deepEqual(last.resourceAttributes, { namespace: 'shop', verb: 'get', group: G, resource: WB, name: 'web' });
+    assert.deepEqual(last.resourceAttributes, { namespace: 'shop', verb: 'get', group: G, resource: WB, name: 'deployment.web' });
     assert.equal(last.user, 'alice');
     assert.equal((await as('alice-token', '/v1/workloads')).status, 200);
     assert.deepEqual(sars().at(-1)!.resourceAttributes, { verb: 'list', group: G, resource: WB });
@@ -86,8 +86,8 @@ describe('API authorisation through TokenReview and SubjectAccessReview', functi
     const approve = { kind: 'exec', items: ['/usr/bin/curl'] };
     const r = await as('bob-token', '/v1/workloads/shop/Deployment/web/approve', approve);
     assert.equal(r.status, 403);
-    assert.match(((await r.json()) as { error: string }).error, /bob may not approve workload baseline web in namespace shop/);
-    assert.deepEqual(sars().at(-1)!.resourceAttributes, { namespace: 'shop', verb: 'create', group: G, resource: WB, subresource: 'approvals', name: 'web' });
+    assert.match(((await r.json()) as { error: string }).error, /bob may not approve workload baseline deployment.web in namespace shop/);
+    assert.deepEqual(sars().at(-1)!.resourceAttributes, { namespace: 'shop', verb: 'create', group: G, resource: WB, subresource: 'approvals', name: 'deployment.web' });
     // an on-call rotation that may approve in one namespace only
     kube.reviews.grant('group:oncall', [{ apiGroups: [G], resources: [`${WB}/approvals`], verbs: ['create'] }]);
     clock += DEFAULT_KUBE_AUTH.cacheTtlMs + 1; // the cached "no" expires
@@ -95,7 +95,7 @@ describe('API authorisation through TokenReview and SubjectAccessReview', functi
     assert.equal((await as('bob-token', '/v1/workloads/shop/Deployment/web/relearn', {})).status, 403, 'relearn needs update');
     assert.equal((await as('carol-token', '/v1/workloads/shop/Deployment/web/relearn', {})).status, 200);
     assert.equal((await as('carol-token', '/v1/workloads/shop/Deployment/web/lock', {})).status, 200);
-    assert.deepEqual(sars().at(-1)!.resourceAttributes, { namespace: 'shop', verb: 'patch', group: G, resource: WB, name: 'web' });
+    assert.deepEqual(sars().at(-1)!.resourceAttributes, { namespace: 'shop', verb: 'patch', group: G, resource: WB, name: 'deployment.web' });
   });
 
   it('namespaced grants stay in their namespace', async () => {
@@ -113,6 +113,13 @@ describe('API authorisation through TokenReview and SubjectAccessReview', functi
     } finally {
       kube.reviews.subjectAccessReview = undefined;
     }
+  });
+
+  it('RBAC resourceNames single out one workload: the WorkloadBaseline object <kind>.<name>', async () => {
+    kube.reviews.addToken('dave-token', { username: 'dave' });
+    kube.reviews.grant('dave', [{ apiGroups: [G], resources: [WB], resourceNames: ['deployment.web'], verbs: ['get'] }]);
+    assert.equal((await as('dave-token', '/v1/workloads/shop/Deployment/web/baseline')).status, 200);
+    assert.equal((await as('dave-token', '/v1/workloads/shop/Deployment/other/baseline')).status, 403);
   });
 
   it('answers are cached briefly: a burst asks the API server once per token and per decision', async () => {
