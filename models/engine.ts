@@ -198,7 +198,8 @@ export class Engine {
     const iso = new Date(now).toISOString();
     const severity = this.severityOf(rule, hit);
     const foldKey = hit.foldOn !== undefined ? `${rule.id}|${b.key}|${hit.foldOn}` : undefined;
-    const folded = foldKey !== undefined ? this.fanOut.fold(foldKey, obs.novel.length > 0 ? obs.novel : obs.items, now) : undefined;
+    const items = hit.items ?? (obs.novel.length > 0 ? obs.novel : obs.items);
+    const folded = foldKey !== undefined ? this.fanOut.fold(foldKey, items, now) : undefined;
     if (folded !== undefined) {
       // one more target of an open fan-out: the same finding, its evidence grows
       const f = folded.alert;
@@ -253,7 +254,7 @@ export class Engine {
     };
     if (open !== undefined) this.open.delete(dedupKey); // its window passed: the new one replaces it
     this.open.set(dedupKey, { alert, last: now });
-    if (foldKey !== undefined) this.fanOut.start(foldKey, alert, obs.novel.length > 0 ? obs.novel : obs.items, now);
+    if (foldKey !== undefined) this.fanOut.start(foldKey, alert, items, now);
     this.trimOpen(now);
     this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
     return { alert, isNew: true };

@@ -29,6 +29,8 @@ export interface RuleHit {
    * dedupOn; each distinct one extends the open alert's evidence (models/fanout.ts).
    */
   foldOn?: string;
+  /** the items this hit is about, when only some of the event's novel items matter */
+  items?: string[];
 }
 
 export interface Rule {

@@ -1,11 +1,29 @@
-import { listing, noveltyRule } from '../novelty.ts';
+// A system call the workload never used — among those whose first use means something
+// (ordinary.ts lists the ones that do not). Folds by actor like every novelty rule.
+import { defineRule } from '../types.ts';
+import { actorOf, listing } from '../novelty.ts';
+import { ORDINARY_SYSCALLS } from './ordinary.ts';
 
-export default noveltyRule({
+export default defineRule({
   id: 'unexpected-syscall',
-  kind: 'syscall',
   title: 'System call not in the workload baseline',
+  kinds: ['syscall'],
   severity: 'medium',
   mitre: { technique: 'T1106', name: 'Native API', tactic: 'execution' },
-  describe: (_ev, item) => `system call(s) ${item} used, never seen in this workload`,
+  novelty: true,
+  evaluate(ev, ctx) {
+    const { obs } = ctx;
+    if (!obs.baseline.enforcing() || obs.novel.length === 0) return undefined;
+    const novel = obs.novel.filter((n) => !ORDINARY_SYSCALLS.has(n));
+    if (novel.length === 0) return undefined;
+    const item = novel.join(', ');
+    return {
+      summary: `system call(s) ${item} used, never seen in this workload`,
+      dedupOn: novel.join(','),
+      foldOn: actorOf(ev),
+      items: novel,
+      evidence: { syscalls: novel },
+    };
+  },
   describeFold: (_ev, e) => `system call(s) ${listing(e.syscalls, e.distinct, 16)} used, never seen in this workload`,
 });
