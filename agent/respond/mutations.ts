@@ -100,6 +100,7 @@ export class Mutations {
     const a = this.d.alerts?.get(alertId);
     if (!a) throw new HttpError(404, `alert ${alertId} not found`);
     if (a.rule === 'forbidden-item') throw new HttpError(409, `alert ${alertId} is about forbidden behaviour; unforbid it first if it is really normal`);
+    if (a.kind === 'agent') throw new HttpError(409, `alert ${alertId} is the agent's own (${a.rule}): there is no behaviour to approve; resolve it with POST /v1/alerts/${alertId}/status`);
     const b = this.d.lookup.one(a.workload.id, containerOfAlert(a));
     const kind = a.kind as BaselineKind;
     let added: string[] = [];

@@ -5,6 +5,7 @@
 // So `**`, a wildcard first path segment (`/*`, `/*/bin/sh`), a wildcard port or a
 // wildcard syscall name are refused: one such call would blind a whole kind.
 import { splitNetKey, type BaselineKind } from './items.ts';
+import { isRange } from './cidr.ts';
 
 export const MAX_ITEM_LENGTH = 1024;
 const PROTOS = new Set(['tcp', 'udp', 'unix', 'raw']);
@@ -46,6 +47,12 @@ function netProblem(p: string, kind: BaselineKind, allowWide: boolean): string |
   if (!allowWide) {
     if (p.includes('**')) return '"**" is wider than anything a baseline learns';
     if (host !== '*' && host.includes('*')) return 'a host is either exact or "*" (a collapsed destination set)';
+    if (isRange(host)) {
+      // learning collapses addresses to /24 then /16 (IPv6 /64 then /48), never wider
+      const bits = Number(host.slice(host.indexOf('/') + 1));
+      const v6 = host.includes(':');
+      if (bits < (v6 ? 48 : 16) || bits > (v6 ? 128 : 32)) return `an address range is at most a /${v6 ? 48 : 16} (what learning collapses to), not /${bits}`;
+    }
     if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return `port must be a number from 0 to 65535 (got ${port})`;
     if (kind === 'connect' && host === '*' && port === '0') return 'any host on port 0 is not a destination';
   } else if (!/^(\d{1,5}|\*)$/.test(port)) return `port must be a number or "*" (got ${port})`;

@@ -16,7 +16,8 @@ describe('models/baseline/approval', () => {
     const ok: [BaselineKind, string][] = [
       ['exec', '/usr/bin/curl'], ['exec', 'nginx'], ['exec', 'memfd:*'], ['file_write', '/var/cache/app/*'], ['file_write', '/tmp/*/x'],
       ['file_open', '/proc/*/status'], ['connect', 'tcp 10.0.0.5:5432'], ['connect', 'tcp *:443'], ['connect', 'udp [fd00::1]:53'],
-      ['listen', 'tcp *:8080'], ['syscall', 'openat'],
+      ['listen', 'tcp *:8080'], ['syscall', 'openat'], ['connect', 'tcp 10.9.0.0/16:6379'], ['connect', 'tcp [fd00:1::/48]:443'], ['connect', 'tcp svc:db/postgres:5432'],
+      ['connect', 'tcp shop/Deployment/api:8080'], ['listen', 'udp pod:5353'],
     ];
     for (const [k, p] of ok) assert.equal(approvalProblem(k, p), undefined, `${k} ${p}`);
   });
@@ -26,7 +27,7 @@ describe('models/baseline/approval', () => {
       ['exec', '**'], ['exec', '/usr/**'], ['exec', '/*'], ['exec', '/*/sh'], ['exec', '*'], ['exec', 'a/b'], ['exec', ''], ['exec', 7],
       ['file_write', '/a/../etc'], ['file_write', '/a//b'], ['file_write', '/a/'], ['file_write', '/x\u0000'], ['file_write', '/' + 'a'.repeat(2000)],
       ['connect', 'tcp *:*'], ['connect', 'tcp 10.*.0.1:80'], ['connect', 'tcp 1.2.3.4:70000'], ['connect', 'icmp 1.2.3.4:1'], ['connect', '1.2.3.4'], ['connect', 'tcp *:0'],
-      ['listen', 'tcp *:*'], ['syscall', '*'], ['syscall', 'open*'], ['syscall', 'OPEN'],
+      ['listen', 'tcp *:*'], ['syscall', '*'], ['syscall', 'open*'], ['syscall', 'OPEN'], ['connect', 'tcp 10.0.0.0/8:443'], ['connect', 'tcp 0.0.0.0/0:443'], ['connect', 'tcp [fd00::/16]:443'],
     ];
     for (const [k, p] of bad) assert.ok(approvalProblem(k, p), `${k} ${String(p)} should be refused`);
   });
