@@ -24,10 +24,21 @@ export function ociRuntime(): 'runc' | 'crun' | undefined {
   return undefined;
 }
 
+/** an ELF executable without a program interpreter (PT_INTERP): statically linked */
+function isStaticElf(file: string): boolean {
+  const b = readFileSync(file);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false; // ELF64 only
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const size = b.readUInt16LE(0x36);
+  const n = b.readUInt16LE(0x38);
+  for (let i = 0; i < n; i++) if (b.readUInt32LE(phoff + i * size) === 3) return false;
+  return true;
+}
+
 /** busybox, statically linked (busybox-static), so the rootfs needs nothing else */
 export function staticBusybox(): boolean {
   try {
-    return works(BUSYBOX, ['true']) && !execFileSync('file', ['-L', BUSYBOX], { encoding: 'utf8' }).includes('dynamically');
+    return works(BUSYBOX, ['true']) && isStaticElf(BUSYBOX);
   } catch {
     return false;
   }
