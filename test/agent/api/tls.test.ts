@@ -1,7 +1,7 @@
 // TLS with a configured certificate, reloaded when the files change (no restart).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { renameSync } from 'node:fs';
+import { copyFileSync, renameSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -9,7 +9,11 @@ import { startAgent, type AgentHandle } from '../../../agent/agent.ts';
 import { buildConfig, ConfigError } from '../../../agent/config/load.ts';
 import { silentLogger } from '../../../collector/log.ts';
 import { tempDir } from '../../support/agent-proc.ts';
-import { requireComponent, waitFor } from '../../support/env.ts';
+import { CLI, requireComponent, waitFor } from '../../support/env.ts';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+
+const run = promisify(execFile);
 
 function openssl(): boolean {
   try {
@@ -72,6 +76,7 @@ describe('API over TLS', function () {
     renameSync(second.key, keyFile);
     renameSync(second.cert, certFile);
     await waitFor(async () => (await peer(port, '')).cn === 'habitwatch-second', { what: 'reloaded certificate' });
+    copyFileSync(certFile, join(tmp.dir, 'served.crt'));
     // a broken pair keeps the last good one serving
     const failed = async (): Promise<number> => (await agent!.metrics.apiTlsReloads.get()).values.find((v) => v.labels.result === 'failed')?.value ?? 0;
     const before = await failed();
@@ -79,6 +84,16 @@ describe('API over TLS', function () {
     renameSync(third.cert, certFile); // key of "second" with the cert of "third": does not load
     await waitFor(async () => (await failed()) > before, { what: 'the refused reload' });
     assert.equal((await peer(port, '')).cn, 'habitwatch-second');
+  });
+
+  it('the CLI speaks HTTPS: --ca trusts the agent, an unknown certificate is exit 3 in one line', async () => {
+    const port = agent!.apiPort!;
+    const cert = join(tmp.dir, 'served.crt');
+    const cli = (...args: string[]) => run(process.execPath, [CLI, 'baseline', 'list', '--api', `https://127.0.0.1:${port}`, ...args], { env: { ...process.env, HABITWATCH_TOKEN: '' } });
+    const ok = await cli('--ca', cert);
+    assert.match(ok.stdout, /no baselines yet/);
+    await assert.rejects(cli(), (e: { code: number; stderr: string }) => e.code === 3 && /cannot reach the agent at https:\/\/127\.0\.0\.1:\d+ \(TLS: /.test(e.stderr) && e.stderr.trim().split('\n').length === 1);
+    assert.match((await cli('--insecure')).stdout, /no baselines yet/);
   });
 
   it('an unusable certificate is a config error at start', () => {
