@@ -14,6 +14,7 @@ import { rules } from '../models/rules/index.ts';
 import type { AgentConfig } from './config/load.ts';
 import type { Db } from './store/db.ts';
 import { openStore, superviseStore } from './store/open.ts';
+import { Retention } from './store/retention.ts';
 import { AlertStore } from './store/alerts.ts';
 import { BaselineStore } from './store/baselines.ts';
 import { sqliteSourceState } from './store/source-state.ts';
@@ -62,9 +63,9 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const bus = new Bus();
 
   const baselineStore = new BaselineStore(db);
-  const profiler = new Profiler(config.learning);
-  const loaded = baselineStore.loadAll();
-  for (const b of loaded) profiler.load(b);
+  // baselines are read when their workload shows up, not all at start; at most
+  // store.maxBaselinesInMemory stay in memory
+  const profiler = new Profiler(config.learning, { maxInMemory: config.store.maxBaselinesInMemory, source: baselineStore });
   const engine = new Engine(profiler, rules, config.engine);
   const alerts = new AlertStore(db);
   engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
@@ -81,7 +82,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     ...(apiKube ? { selectors: await kubeSelectors(apiKube) } : {}),
     now,
   });
-  log.info('store opened', { baselines: loaded.length, alerts: alerts.count() });
+  log.info('store opened', { baselines: baselineStore.count(), alerts: alerts.count() });
   // the agent's alerts about itself go through the same store, outbox and sinks
   const selfAlerts = new SelfAlerts({
     who: thisAgent(config.node),
@@ -101,6 +102,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   optional.attachEnricher?.(enricher);
   // delivery is wired: a missing or replaced database can be reported as a self-alert now
   const guard = superviseStore(store, { log: log.child({ component: 'store' }), now, health, self: selfAlerts, metrics });
+  const retention = new Retention({ db, cfg: config.store.retention, release: (k) => profiler.release(k), health, self: selfAlerts, metrics });
+  retention.start();
 
   let api: ApiServer | undefined;
   let apiPort: number | undefined;
@@ -179,6 +182,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
       enricher.close();
       loop.stop();
       guard.stop();
+      retention.stop();
       db.close();
       log.info('agent stopped');
     })());

@@ -36,6 +36,8 @@ export interface Metrics {
   storeHealthy: Gauge<never>;
   /** failed store operations, by operation (commit, flush, retention, database) */
   storeErrors: Counter<'op'>;
+  /** rows retention deleted, by table (alerts, incidents, audit, baselines) and reason (age, count) */
+  retentionDeleted: Counter<'table' | 'reason'>;
   /** the database file: created, opened, missing, replaced (at start or while running), restored */
   databaseEvents: Counter<'event'>;
   /** adapter so sources count straight into Prometheus */
@@ -122,13 +124,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     baselines: new Gauge({
       name: 'habitwatch_baselines',
-      help: 'Workload baselines by learning state',
+      help: 'Workload baselines in memory by learning state (stored ones are read when their workload shows up)',
       labelNames: ['state'],
       registers: r,
     }),
     baselineItems: new Gauge({
       name: 'habitwatch_baseline_items',
-      help: 'Items learned across all baselines, by kind',
+      help: 'Items learned across the baselines in memory, by kind',
       labelNames: ['kind'],
       registers: r,
     }),
@@ -171,6 +173,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     storeHealthy: new Gauge({
       name: 'habitwatch_store_healthy',
       help: 'Whether the agent can persist (1) or a store operation keeps failing (0, the agent is not ready)',
+      registers: r,
+    }),
+    retentionDeleted: new Counter({
+      name: 'habitwatch_retention_deleted_total',
+      help: 'Rows retention deleted, by table (alerts, incidents, audit, baselines) and reason (age: past maxAge; count: beyond maxCount)',
+      labelNames: ['table', 'reason'],
       registers: r,
     }),
     databaseEvents: new Counter({

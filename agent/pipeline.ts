@@ -63,6 +63,7 @@ export class Pipeline {
   /** engine counters already exported, to turn cumulative stats into increments */
   private exported = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
   private exportedFanOutEvicted = 0;
+  private exportedBaselinesEvicted = 0;
   private exportedIncidentsEvicted = 0;
 
   constructor(private deps: PipelineDeps) {}
@@ -265,6 +266,8 @@ export class Pipeline {
     try {
       this.flush();
       this.deps.health?.ok('flush');
+      // saved now: baselines beyond the in-memory bound can go (read again when needed)
+      this.deps.engine.profiler.evict();
     } catch (e) {
       // nothing is lost: the change marks stay until a flush commits
       if (this.deps.health) this.deps.health.failed('flush', e);
@@ -289,6 +292,9 @@ export class Pipeline {
     const e = this.deps.engine;
     m.boundedEntries.set({ structure: 'open_alerts' }, e.openAlerts);
     m.boundedEntries.set({ structure: 'written_containers' }, e.writtenContainers);
+    m.boundedEntries.set({ structure: 'baselines' }, e.profiler.baselines.size);
+    m.boundedEvicted.inc({ structure: 'baselines', reason: 'cap' }, e.profiler.stats.evicted - this.exportedBaselinesEvicted);
+    this.exportedBaselinesEvicted = e.profiler.stats.evicted;
     const s = e.stats;
     const x = this.exported;
     m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'cap' }, s.openEvicted - x.openEvicted);

@@ -178,17 +178,20 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
   const at = (offset: number): Position => ({ dev: cur!.dev, ino: cur!.ino, offset });
   // rotation seen once: read the old file to its end again before switching
   let drained = false;
-  // mtime at the previous end-of-file check, and whether bytes came since: a file
-  // truncated and rewritten to exactly our offset shows no size change, only a new mtime
-  let eofMtime: number | undefined;
-  let readSince = false;
+  // A file truncated and rewritten to exactly our offset shows no size change, only a
+  // new mtime: then the last bytes we read are compared with what the file holds there
+  // now. `verified`: the mtime at which the file was last known to be what we read.
+  let verified: number | undefined;
+  let tail = Buffer.alloc(0);
+  const probe = Buffer.allocUnsafe(64);
   try {
     while (!o.signal.aborted) {
       const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, cur.offset);
       if (bytesRead > 0) {
         const from = cur.offset;
         cur.offset += bytesRead;
-        readSince = true;
+        tail = Buffer.from(buf.subarray(Math.max(0, bytesRead - probe.length), bytesRead));
+        verified = undefined;
         const start = at(complete);
         lines = [];
         tooLong = 0;
@@ -222,26 +225,34 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
         cur = next;
         scanner = new LineScanner();
         complete = 0;
-        eofMtime = undefined;
+        verified = undefined;
+        tail = Buffer.alloc(0);
         if (leftover.length > 0) yield { lines: leftover, tooLong: 0, start, end };
         continue;
       }
-      if (st && (st.size < cur.offset || (st.size === cur.offset && !readSince && eofMtime !== undefined && st.mtimeMs !== eofMtime))) {
+      if (st && (st.size < cur.offset || (st.size === cur.offset && st.mtimeMs !== verified && !(await sameTail(cur, tail, probe))))) {
         o.onReopen?.('truncated', `${path} truncated from ${cur.offset} to ${st.size} bytes`);
         scanner = new LineScanner();
         cur.offset = 0;
         complete = 0;
-        eofMtime = undefined;
+        verified = undefined;
+        tail = Buffer.alloc(0);
         continue;
       }
-      eofMtime = st?.mtimeMs;
-      readSince = false;
+      verified = st?.mtimeMs;
       if (o.idleChunks) yield { lines: [], tooLong: 0, start: at(complete), end: at(complete) };
       await sleep(o.pollMs, o.signal);
     }
   } finally {
     await cur.fh.close().catch(() => undefined);
   }
+}
+
+/** the bytes just before the current offset are still the ones last read there */
+async function sameTail(cur: Open, tail: Buffer, probe: Buffer): Promise<boolean> {
+  if (tail.length === 0) return true;
+  const { bytesRead } = await cur.fh.read(probe, 0, tail.length, cur.offset - tail.length);
+  return bytesRead === tail.length && probe.subarray(0, bytesRead).equals(tail);
 }
 
 /**

@@ -31,8 +31,8 @@ export async function dbClient(file: string): Promise<Client> {
     throw new UsageError(`--db: ${(e as Error).message}`);
   }
   const store = new BaselineStore(db);
-  const profiler = new Profiler(DEFAULT_LEARNING);
-  for (const b of store.loadAll()) profiler.load(b);
+  // baselines read as a command needs them, not all at once
+  const profiler = new Profiler(DEFAULT_LEARNING, { source: store });
   const alerts = new AlertStore(db);
   const responder = new Responder({ profiler, learning: DEFAULT_LEARNING, store, alerts, audit: new AuditStore(db), now: Date.now });
   const token = randomBytes(24).toString('base64url');

@@ -1,5 +1,6 @@
 // Load, validate and freeze the agent config. Every problem is reported at once,
 // one readable line each, naming the key: `learning.quietPeriod: must be a duration…`.
+import { parseStoreConfig, type StoreConfig } from '../store/config.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -49,7 +50,7 @@ export interface AgentConfig {
   sources: { enabled: 'auto' | string[]; settings: Record<string, unknown> };
   learning: LearningConfig;
   engine: EngineConfig;
-  store: { flushIntervalMs: number };
+  store: StoreConfig;
   sinks: SinkConfig[];
   kubernetes: KubernetesConfig;
 }
@@ -209,7 +210,6 @@ export function buildConfig(raw: unknown): AgentConfig {
     for (const p of def.check?.(settings[def.name]) ?? []) sourceProblems.push(`sources.${def.name}.${p}`);
   }
   if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
-  const st = (r.store ?? {}) as { flushInterval?: string | number };
   const kube = parseKubernetes(r.kubernetes);
   if (kube.problems.length > 0) throw new ConfigError(kube.problems);
   const cfg: AgentConfig = {
@@ -231,7 +231,7 @@ export function buildConfig(raw: unknown): AgentConfig {
     sources: { enabled: s.enabled ?? 'auto', settings },
     learning,
     engine,
-    store: { flushIntervalMs: st.flushInterval !== undefined ? parseDuration(st.flushInterval) : 500 },
+    store: parseStoreConfig(r.store),
     sinks: (r.sinks as SinkConfig[] | undefined) ?? [],
     kubernetes: kube.config,
   };

@@ -6,6 +6,7 @@ import { rules } from '../../models/rules/index.ts';
 import { GROUP_BY } from '../../models/incidents.ts';
 import type { JsonSchema } from '../../collector/sources/types.ts';
 import { durationSchema } from './duration.ts';
+import { storeConfigSchema } from '../store/config.ts';
 import { sinksConfigSchema } from '../sinks/index.ts';
 import { kubernetesSchema } from '../kube/config.ts';
 
@@ -119,11 +120,7 @@ export function configSchema(): JsonSchema {
           maxOpen: { type: 'integer', minimum: 1 },
         },
       },
-      store: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { flushInterval: durationSchema },
-      },
+      store: storeConfigSchema,
       sinks: sinksConfigSchema,
       kubernetes: kubernetesSchema,
     },

@@ -31,7 +31,7 @@ export class Responder {
   readonly change: Mutations;
 
   constructor(private d: ResponderDeps) {
-    this.lookup = new Lookup(d.profiler, d.learning);
+    this.lookup = new Lookup(d.profiler, d.learning, d.store);
     this.diff = new Differ(this.lookup, d.store);
     this.change = new Mutations({ ...d, lookup: this.lookup });
   }

@@ -1,5 +1,8 @@
-// Baselines table: load at start, flush what changed in one transaction per
-// interval (≤ 1 s), so a SIGKILL loses at most the last interval.
+// Baselines table: flush what changed in one transaction per interval (≤ 1 s), so a
+// SIGKILL loses at most the last interval; load one baseline by key when its workload
+// shows up (an indexed read, models/baseline/profiler.ts BaselineSource), never all of
+// them at start. Each row says when its baseline was last active (retention) and how
+// many items of each kind it has (listed without reading the items).
 import { Baseline, type BaselineMeta, type BaselineSnapshot } from '../../models/baseline/baseline.ts';
 import type { BaselineKind, Item } from '../../models/baseline/items.ts';
 import type { Db } from './db.ts';
@@ -20,6 +23,9 @@ export class BaselineStore {
   private upsertItem;
   private deleteItem;
   private archive;
+  private touch;
+  private one;
+  private itemsOf;
 
   constructor(private db: Db) {
     this.upsertBaseline = db.prepare(
@@ -35,11 +41,47 @@ export class BaselineStore {
          last_seen = excluded.last_seen, nodes = excluded.nodes, detail = excluded.detail`,
     );
     this.deleteItem = db.prepare('DELETE FROM baseline_items WHERE baseline_key = ? AND kind = ? AND item = ?');
+    this.touch = db.prepare('UPDATE baselines SET last_active = ?, sizes = ? WHERE key = ?');
+    this.one = db.prepare('SELECT meta FROM baselines WHERE key = ?');
+    this.itemsOf = db.prepare('SELECT * FROM baseline_items WHERE baseline_key = ?');
     this.archive = db.prepare(
       `INSERT OR REPLACE INTO baseline_versions (baseline_key, version, state, image, snapshot, archived_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
   }
 
+  /** the stored baseline with this key (an indexed read of its row and items) */
+  load(key: string): BaselineSnapshot | undefined {
+    const r = this.one.get(key) as { meta: string } | undefined;
+    if (r === undefined) return undefined;
+    const s: BaselineSnapshot = { key, meta: JSON.parse(r.meta) as BaselineMeta, items: {} };
+    for (const it of this.itemsOf.all(key) as ItemRow[]) (s.items[it.kind] ??= []).push(rowToItem(it));
+    return s;
+  }
+
+  /** the keys of a workload's stored baselines (one per container) */
+  keysOf(workloadId: string): string[] {
+    return (this.db.prepare('SELECT key FROM baselines WHERE workload_id = ? ORDER BY container').all(workloadId) as { key: string }[]).map((r) => r.key);
+  }
+
+  /** every stored baseline's meta and item counts, without reading items (listing) */
+  summaries(): { key: string; meta: BaselineMeta; sizes: Partial<Record<BaselineKind, number>> }[] {
+    const rows = this.db.prepare('SELECT key, meta, sizes FROM baselines').all() as { key: string; meta: string; sizes: string | null }[];
+    return rows.map((r) => ({ key: r.key, meta: JSON.parse(r.meta) as BaselineMeta, sizes: r.sizes !== null ? (JSON.parse(r.sizes) as Partial<Record<BaselineKind, number>>) : this.countItems(r.key) }));
+  }
+
+  /** for rows written before sizes were kept */
+  private countItems(key: string): Partial<Record<BaselineKind, number>> {
+    const out: Partial<Record<BaselineKind, number>> = {};
+    for (const r of this.db.prepare('SELECT kind, count(*) AS n FROM baseline_items WHERE baseline_key = ? GROUP BY kind').all(key) as { kind: BaselineKind; n: number }[]) out[r.kind] = r.n;
+    return out;
+  }
+
+  /** how many baselines are stored (kept exact by triggers: no scan) */
+  count(): number {
+    return (this.db.prepare("SELECT n FROM row_counts WHERE name = 'baselines'").get() as { n: number } | undefined)?.n ?? 0;
+  }
+
+  /** every stored baseline (the agent loads them one by one as needed instead) */
   loadAll(): Baseline[] {
     const rows = this.db.prepare('SELECT key, meta FROM baselines').all() as { key: string; meta: string }[];
     const items = this.db.prepare('SELECT * FROM baseline_items').all() as ItemRow[];
@@ -93,6 +135,7 @@ export class BaselineStore {
           this.upsertItem.run(b.key, kind, it.key, it.count, it.firstSeen, it.lastSeen, JSON.stringify(it.nodes), it.detail ? JSON.stringify(it.detail) : null);
           n++;
         }
+        this.touch.run(now, JSON.stringify(sizesOf(b)), b.key);
       }
     })();
     for (const b of written) {
@@ -115,6 +158,12 @@ export class BaselineStore {
       }[]
     ).map((r) => ({ version: r.version, state: r.state, image: r.image, archivedAt: r.archived_at, snapshot: JSON.parse(r.snapshot) as BaselineSnapshot }));
   }
+}
+
+function sizesOf(b: Baseline): Partial<Record<BaselineKind, number>> {
+  const out: Partial<Record<BaselineKind, number>> = {};
+  for (const [k, m] of b.items) if (m.size > 0) out[k] = m.size;
+  return out;
 }
 
 function rowToItem(r: ItemRow): Item {

@@ -126,4 +126,24 @@ export const migrations: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 6: retention and lifetime (store/retention.ts): when a baseline was last active and
+  // its item counts (listed without reading its items), the oldest alerts found by an
+  // index, and exact row counts kept by triggers (count(*) would scan the table)
+  `
+  ALTER TABLE baselines ADD COLUMN last_active INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE baselines ADD COLUMN sizes TEXT;      -- JSON: items per kind, written with the items
+  UPDATE baselines SET last_active = updated_at;
+  CREATE INDEX baselines_last_active ON baselines (last_active);
+  CREATE INDEX alerts_last_seen ON alerts (last_seen);
+  CREATE TABLE row_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+  INSERT INTO row_counts SELECT 'alerts', count(*) FROM alerts;
+  INSERT INTO row_counts SELECT 'incidents', count(*) FROM incidents;
+  INSERT INTO row_counts SELECT 'baselines', count(*) FROM baselines;
+  CREATE TRIGGER alerts_counted_in AFTER INSERT ON alerts BEGIN UPDATE row_counts SET n = n + 1 WHERE name = 'alerts'; END;
+  CREATE TRIGGER alerts_counted_out AFTER DELETE ON alerts BEGIN UPDATE row_counts SET n = n - 1 WHERE name = 'alerts'; END;
+  CREATE TRIGGER incidents_counted_in AFTER INSERT ON incidents BEGIN UPDATE row_counts SET n = n + 1 WHERE name = 'incidents'; END;
+  CREATE TRIGGER incidents_counted_out AFTER DELETE ON incidents BEGIN UPDATE row_counts SET n = n - 1 WHERE name = 'incidents'; END;
+  CREATE TRIGGER baselines_counted_in AFTER INSERT ON baselines BEGIN UPDATE row_counts SET n = n + 1 WHERE name = 'baselines'; END;
+  CREATE TRIGGER baselines_counted_out AFTER DELETE ON baselines BEGIN UPDATE row_counts SET n = n - 1 WHERE name = 'baselines'; END;
+  `,
 ];

@@ -18,7 +18,7 @@ export function tick(b: Baseline, now: number, cfg: LearningConfig): BaselineSta
 }
 
 /** When it will become stable if nothing new arrives (for `baseline show`). */
-export function stableEta(b: Baseline, cfg: LearningConfig): number | null {
+export function stableEta(b: Pick<Baseline, 'meta'>, cfg: LearningConfig): number | null {
   const m = b.meta;
   if (m.state !== 'learning' && m.state !== 'relearning') return null;
   return Math.max(m.learningSince + cfg.minLearningMs, m.lastNewItemAt + cfg.quietPeriodMs);

@@ -7,6 +7,8 @@ import { singleKey, type BaselineKind } from './items.ts';
 
 import { newImage, tick } from './learning.ts';
 import { adoptInto, type Unconfirmed } from './merge.ts';
+import { RecentMap } from '../recent.ts';
+import type { BaselineSnapshot } from './baseline.ts';
 
 const NONE: string[] = [];
 // one reusable holder for the single key of a non-syscall event (no array per event)
@@ -34,17 +36,108 @@ function imageOf(w: NonNullable<RuntimeEvent['workload']>, c: RuntimeEvent['cont
   return (c !== undefined ? (c.imageDigest ?? c.image) : undefined) ?? w.image ?? null;
 }
 
+/**
+ * Where baselines not in memory are kept (the agent's store). Reads are synchronous and
+ * indexed: a workload's baseline is loaded when its first event is judged, not at start.
+ */
+export interface BaselineSource {
+  /** the stored baseline with this key, if any */
+  load(key: string): BaselineSnapshot | undefined;
+  /** the keys of a workload's stored baselines */
+  keysOf(workloadId: string): string[];
+}
+
+export interface ProfilerOptions {
+  /** baselines kept in memory; beyond it the least recently used saved ones are forgotten (default: no bound) */
+  maxInMemory?: number;
+  source?: BaselineSource;
+}
+
+/** a baseline with changes the store has not written yet must stay in memory */
+export function unsaved(b: Baseline): boolean {
+  return b.metaDirty || b.archived.length > 0 || b.removed.size > 0 || b.dirty.size > 0;
+}
+
 export class Profiler {
-  readonly baselines = new Map<string, Baseline>();
+  /** the baselines in memory, bounded by maxInMemory (see evict) */
+  readonly baselines: RecentMap<string, Baseline>;
   /** frozen: nothing is learned, every baseline compares (replay after the learning cut) */
   frozen = false;
+  /** baselines read from the source, and forgotten from memory (saved, not lost) */
+  readonly stats = { loaded: 0, evicted: 0 };
+  private readonly source: BaselineSource | undefined;
 
-  constructor(public cfg: LearningConfig) {}
+  constructor(
+    public cfg: LearningConfig,
+    o: ProfilerOptions = {},
+  ) {
+    this.baselines = new RecentMap(o.maxInMemory ?? Infinity);
+    this.source = o.source;
+  }
 
   /** add a baseline, or replace the one with its key (import) */
   load(b: Baseline): void {
     this.baselines.set(b.key, b);
     this.index.get(b.meta.workloadId)?.set(b.meta.container, b);
+  }
+
+  /** a baseline by key: in memory, else read from the source and kept in memory */
+  get(key: string): Baseline | undefined {
+    let b = this.baselines.get(key);
+    if (b === undefined && this.source !== undefined) {
+      const s = this.source.load(key);
+      if (s !== undefined) {
+        b = Baseline.fromSnapshot(s);
+        this.baselines.set(key, b);
+        this.stats.loaded++;
+      }
+    }
+    return b;
+  }
+
+  /** every baseline of a workload, stored or in memory (one per container) */
+  ofWorkload(workloadId: string): Baseline[] {
+    const keys = new Set(this.source?.keysOf(workloadId) ?? []);
+    for (const b of this.baselines.values()) if (b.meta.workloadId === workloadId) keys.add(b.key);
+    const out: Baseline[] = [];
+    for (const k of keys) {
+      const b = this.get(k);
+      if (b !== undefined) out.push(b);
+    }
+    return out;
+  }
+
+  /**
+   * Let go of a baseline (retention is about to delete it from the store): true when it
+   * is not in memory or was forgotten, false when it has unsaved changes (in use).
+   */
+  release(key: string): boolean {
+    const b = this.baselines.peek(key);
+    if (b === undefined) return true;
+    if (unsaved(b)) return false;
+    this.baselines.delete(key);
+    this.unindex(b);
+    return true;
+  }
+
+  private unindex(b: Baseline): void {
+    const byContainer = this.index.get(b.meta.workloadId);
+    if (byContainer?.get(b.meta.container) === b) byContainer.delete(b.meta.container);
+    if (byContainer?.size === 0) this.index.delete(b.meta.workloadId);
+  }
+
+  /**
+   * Forget the least recently used baselines beyond maxInMemory; never one with unsaved
+   * changes (call after the store flushed). A forgotten baseline is read again from the
+   * source when its workload shows up. Returns how many were forgotten.
+   */
+  evict(): number {
+    const n = this.baselines.trim(
+      (_k, b) => this.unindex(b),
+      (_k, b) => unsaved(b),
+    );
+    this.stats.evicted += n;
+    return n;
   }
 
   /** workload id → container → baseline: avoids building a key string per event */
@@ -60,7 +153,7 @@ export class Profiler {
     let b = byContainer?.get(container);
     if (b === undefined) {
       const image = imageOf(w, c);
-      b = this.baselines.get(baselineKey(w.id, container));
+      b = this.get(baselineKey(w.id, container));
       if (b === undefined) {
         b = new Baseline({
           workloadId: w.id,
@@ -117,9 +210,7 @@ export class Profiler {
 
   private drop(b: Baseline): void {
     this.baselines.delete(b.key);
-    const byContainer = this.index.get(b.meta.workloadId);
-    byContainer?.delete(b.meta.container);
-    if (byContainer?.size === 0) this.index.delete(b.meta.workloadId);
+    this.unindex(b);
     this.dropped.push(b.key);
   }
 
@@ -134,11 +225,11 @@ export class Profiler {
     from: { workloadId: string; container: string },
     to: { id: string; namespace?: string; kind: string; name: string; container: string },
   ): { baseline: Baseline; unconfirmed: Unconfirmed[] } | undefined {
-    const src = this.baselines.get(baselineKey(from.workloadId, from.container));
+    const src = this.get(baselineKey(from.workloadId, from.container));
     if (src === undefined || src.meta.provisional !== true) return undefined;
     this.drop(src);
     const key = baselineKey(to.id, to.container);
-    const existing = this.baselines.get(key);
+    const existing = this.get(key);
     const identity = { workloadId: to.id, container: to.container, namespace: to.namespace ?? null, workloadKind: to.kind, workloadName: to.name };
     const r = adoptInto(existing, src, identity);
     this.load(r.baseline);

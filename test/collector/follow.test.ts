@@ -102,6 +102,18 @@ describe('file follower (collector/follow.ts)', () => {
     assert.deepEqual(t.lines, ['x1', 'x2', 'y']);
   });
 
+  it('a file truncated and rewritten to exactly the same size is read again, whenever it happens', async () => {
+    writeFileSync(log, 'aaaa\n');
+    const ctx = testContext();
+    const t = follow(log, ctx, { startAt: 'beginning' });
+    await waitFor(() => t.lines.length === 1, { what: 'aaaa' });
+    writeFileSync(log, 'bbbb\n'); // truncate + write: same size, new content
+    await waitFor(() => t.lines.length === 2, { what: 'bbbb' });
+    ctx.abort();
+    await t.done;
+    assert.deepEqual(t.lines, ['aaaa', 'bbbb']);
+  });
+
   it('skips and counts a line over 1 MiB, reads the lines after it, and never gives a position inside it', async () => {
     writeFileSync(log, 'before\n');
     const ctx = testContext();
