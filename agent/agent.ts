@@ -33,8 +33,6 @@ import { SelfAlerts, thisAgent } from './self-alerts.ts';
 import { StoreHealth } from './store/health.ts';
 import { monitorLoop } from './loop-health.ts';
 
-/** live sources tried in this order when sources.enabled is "auto" */
-export const AUTO_ORDER = ['bpftrace', 'auditd', 'procfs'];
 
 export interface AgentHandle {
   config: AgentConfig;
@@ -67,6 +65,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   // store.maxBaselinesInMemory stay in memory
   const profiler = new Profiler(config.learning, { maxInMemory: config.store.maxBaselinesInMemory, source: baselineStore });
   const engine = new Engine(profiler, rules, config.engine);
+  metrics.watchEngine(engine);
   const alerts = new AlertStore(db);
   engine.restoreOpen(alerts.openSince(now() - config.engine.cooldownMs, config.engine.maxOpenAlerts));
   engine.incidents?.restore(alerts.incidents.openSince(now() - config.engine.incidents.windowMs, config.engine.incidents.maxOpen));
@@ -97,7 +96,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const loop = monitorLoop(metrics.registry, selfAlerts);
 
   const chosen = await chooseSources(config, log);
-  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, sources: chosen.map((s) => s.name), selfAlerts });
+  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, observesHost: chosen.some((s) => s.observesHost === true), selfAlerts });
   const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), now });
   optional.attachEnricher?.(enricher);
   // delivery is wired: a missing or replaced database can be reported as a self-alert now
@@ -203,9 +202,10 @@ async function chooseSources(config: AgentConfig, log: Logger): Promise<SourceDe
     }
     return out;
   }
-  for (const name of AUTO_ORDER) {
-    const def = byName.get(name);
-    if (!def?.live) continue;
+  // live sources with an autoRank, lowest first (SourceDefinition.autoRank)
+  const ranked = registry.filter((d) => d.live && d.autoRank !== undefined).sort((a, b) => a.autoRank! - b.autoRank!);
+  for (const def of ranked) {
+    const name = def.name;
     const ok = (await def.available?.(config.sources.settings[name], { log })) ?? true;
     if (ok === true) {
       log.info('source selected automatically', { source: name });

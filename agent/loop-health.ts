@@ -9,6 +9,14 @@ import type { SelfAlerts } from './self-alerts.ts';
 /** a window whose longest delay exceeds this is reported as a stall */
 export const STALL_MS = 1000;
 const WINDOW_MS = 1000;
+/**
+ * How often the loop is sampled. Each sample is a wake-up of an otherwise idle process:
+ * at 10 ms the monitors alone cost an idle agent ~3.4 ms of CPU per second on the
+ * 2-vCPU test machine (one wake-up ~35 µs; monitors of one resolution wake together),
+ * at 100 ms ~0.5 ms (docs/performance.md, idle cost). A stall still shows in full: the
+ * sample after it is late by all of it.
+ */
+export const SAMPLE_MS = 100;
 
 export interface LoopHealth {
   /** delay percentiles since start, in ms */
@@ -17,14 +25,14 @@ export interface LoopHealth {
 }
 
 export function monitorLoop(registry: Registry, self?: SelfAlerts): LoopHealth {
-  const window: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  const total: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  const window: IntervalHistogram = monitorEventLoopDelay({ resolution: SAMPLE_MS });
+  const total: IntervalHistogram = monitorEventLoopDelay({ resolution: SAMPLE_MS });
   window.enable();
   total.enable();
   const r = [registry];
   const perWindow = new Histogram({
     name: 'habitwatch_event_loop_delay_seconds',
-    help: 'Longest event-loop delay in each second (monitorEventLoopDelay, 10 ms resolution); budget ~50 ms',
+    help: `Longest event-loop delay in each second (monitorEventLoopDelay, sampled every ${SAMPLE_MS} ms); budget ~50 ms`,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: r,
   });

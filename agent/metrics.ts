@@ -2,7 +2,9 @@
 // Names are prefixed habitwatch_; labels are bounded — never pid, path or IP.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SourceStats } from '../collector/stats.ts';
-import { procfsCounters } from '../collector/sources/procfs/index.ts';
+import { sources } from '../collector/sources/index.ts';
+import type { Engine } from '../models/engine.ts';
+import { SAMPLE_MS } from './loop-health.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -44,11 +46,18 @@ export interface Metrics {
   sourceStats: SourceStats;
   /** sinks, outbox and live stream (createDeliveryMetrics) */
   delivery: DeliveryMetrics;
+  /**
+   * The engine whose state `baselines`, `baselineItems`, `boundedEntries` and
+   * `boundedEvicted` report. They are read when Prometheus scrapes, not recomputed on
+   * a timer over every baseline: an idle agent does no work for a metric nobody reads.
+   */
+  watchEngine(engine: Engine): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'habitwatch_' });
+  // prom-client's own event-loop lag monitor samples as often as the agent's (loop-health.ts): every sample wakes an idle process
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'habitwatch_', eventLoopMonitoringPrecision: SAMPLE_MS });
   const r = [registry];
   const eventsReceived = new Counter({
     name: 'habitwatch_events_received_total',
@@ -74,7 +83,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['source', 'reason'],
     registers: r,
   });
+  let engine: Engine | undefined;
+  const evictedSeen = new Map<string, number>();
   const m: Metrics = {
+    watchEngine: (e) => void (engine = e),
     registry,
     eventsReceived,
     eventsDropped,
@@ -127,12 +139,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: 'Workload baselines in memory by learning state (stored ones are read when their workload shows up)',
       labelNames: ['state'],
       registers: r,
+      collect() {
+        if (!engine) return;
+        const byState: Record<string, number> = { learning: 0, stable: 0, unstable: 0, relearning: 0, locked: 0 };
+        for (const b of engine.profiler.baselines.values()) byState[b.meta.state] = (byState[b.meta.state] ?? 0) + 1;
+        for (const [state, n] of Object.entries(byState)) this.set({ state }, n);
+      },
     }),
     baselineItems: new Gauge({
       name: 'habitwatch_baseline_items',
       help: 'Items learned across the baselines in memory, by kind',
       labelNames: ['kind'],
       registers: r,
+      collect() {
+        if (!engine) return;
+        const byKind: Record<string, number> = {};
+        for (const b of engine.profiler.baselines.values()) for (const [kind, items] of b.items) byKind[kind] = (byKind[kind] ?? 0) + items.size;
+        for (const [kind, n] of Object.entries(byKind)) this.set({ kind }, n);
+      },
     }),
     storeFlushSeconds: new Histogram({
       name: 'habitwatch_store_flush_seconds',
@@ -145,12 +169,39 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: 'Entries held by a bounded in-memory structure (open_alerts, written_containers, baselines, fanout_findings, open_incidents)',
       labelNames: ['structure'],
       registers: r,
+      collect() {
+        if (!engine) return;
+        this.set({ structure: 'open_alerts' }, engine.openAlerts);
+        this.set({ structure: 'baselines' }, engine.profiler.baselines.size);
+        this.set({ structure: 'written_containers' }, engine.writtenContainers);
+        this.set({ structure: 'fanout_findings' }, engine.fanOut.size);
+        if (engine.incidents !== undefined) this.set({ structure: 'open_incidents' }, engine.incidents.size);
+      },
     }),
     boundedEvicted: new Counter({
       name: 'habitwatch_bounded_evicted_total',
       help: 'Entries a bounded in-memory structure forgot, by structure and reason (cap: over its size cap; expired: its time passed)',
       labelNames: ['structure', 'reason'],
       registers: r,
+      collect() {
+        if (!engine) return;
+        // the engine counts since it started; the counter moves by what is new since the last scrape
+        const s = engine.stats;
+        const now: [string, string, number][] = [
+          ['open_alerts', 'cap', s.openEvicted],
+          ['open_alerts', 'expired', s.openExpired],
+          ['written_containers', 'cap', s.writtenEvicted],
+          ['baselines', 'cap', engine.profiler.stats.evicted],
+          ['fanout_findings', 'cap', engine.fanOut.evicted],
+        ];
+        if (engine.incidents !== undefined) now.push(['open_incidents', 'cap', engine.incidents.evicted]);
+        for (const [structure, reason, total] of now) {
+          const k = `${structure}|${reason}`;
+          const d = total - (evictedSeen.get(k) ?? 0);
+          if (d > 0) this.inc({ structure, reason }, d);
+          evictedSeen.set(k, total);
+        }
+      },
     }),
     apiRefused: new Counter({
       name: 'habitwatch_api_refused_total',
@@ -201,7 +252,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     delivery: createDeliveryMetrics(registry),
   };
-  registerProcfsMetrics(registry);
+  registerSourceCounters(registry);
   return m;
 }
 
@@ -324,22 +375,19 @@ export function createDeliveryMetrics(registry: Registry, opts: { workloadCap?: 
   };
 }
 
-/** the procfs poller's own counters, read at scrape time (it is lossy: say how much) */
-function registerProcfsMetrics(registry: Registry): void {
-  const c = procfsCounters;
-  const counter = (name: string, help: string, get: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(get());
-      },
-    });
-  };
-  counter('habitwatch_procfs_polls_total', 'Polls of /proc by the procfs source', () => c.polls);
-  counter('habitwatch_procfs_new_processes_total', 'New processes the procfs source saw', () => c.newProcesses);
-  counter('habitwatch_procfs_missed_processes_total', 'Upper bound of processes that lived and died between two polls (forks minus seen)', () => c.missedUpperBound);
-  counter('habitwatch_procfs_poll_seconds_total', 'Time spent polling /proc', () => c.pollSeconds);
+/** the counters sources keep about themselves (SourceDefinition.counters), read at scrape time */
+function registerSourceCounters(registry: Registry): void {
+  for (const def of sources) {
+    for (const c of def.counters ?? []) {
+      new Counter({
+        name: c.name,
+        help: c.help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(c.value());
+        },
+      });
+    }
+  }
 }

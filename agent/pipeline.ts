@@ -60,11 +60,6 @@ export class Pipeline {
   events = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** engine counters already exported, to turn cumulative stats into increments */
-  private exported = { openEvicted: 0, openExpired: 0, writtenEvicted: 0 };
-  private exportedFanOutEvicted = 0;
-  private exportedBaselinesEvicted = 0;
-  private exportedIncidentsEvicted = 0;
 
   constructor(private deps: PipelineDeps) {}
 
@@ -247,7 +242,7 @@ export class Pipeline {
     if (n > 0) this.deps.metrics?.storeFlushSeconds.observe((performance.now() - t0) / 1000);
   }
 
-  /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts, gauges. */
+  /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts (gauges are read when scraped: metrics.ts). */
   periodic(): void {
     const now = this.deps.now();
     const moved: AlertUpdate[] = [];
@@ -274,41 +269,6 @@ export class Pipeline {
       else this.deps.log.error('baseline flush failed', { err: String(e) });
     }
     this.deps.selfAlerts?.tick();
-    const m = this.deps.metrics;
-    if (m) {
-      const byState: Record<string, number> = { learning: 0, stable: 0, unstable: 0, relearning: 0, locked: 0 };
-      const byKind: Record<string, number> = {};
-      for (const b of this.deps.engine.profiler.baselines.values()) {
-        byState[b.meta.state] = (byState[b.meta.state] ?? 0) + 1;
-        for (const [k, items] of b.items) byKind[k] = (byKind[k] ?? 0) + items.size;
-      }
-      for (const [s, n] of Object.entries(byState)) m.baselines.set({ state: s }, n);
-      for (const [k, n] of Object.entries(byKind)) m.baselineItems.set({ kind: k }, n);
-      this.exportBounds(m);
-    }
-  }
-
-  private exportBounds(m: Metrics): void {
-    const e = this.deps.engine;
-    m.boundedEntries.set({ structure: 'open_alerts' }, e.openAlerts);
-    m.boundedEntries.set({ structure: 'written_containers' }, e.writtenContainers);
-    m.boundedEntries.set({ structure: 'baselines' }, e.profiler.baselines.size);
-    m.boundedEvicted.inc({ structure: 'baselines', reason: 'cap' }, e.profiler.stats.evicted - this.exportedBaselinesEvicted);
-    this.exportedBaselinesEvicted = e.profiler.stats.evicted;
-    const s = e.stats;
-    const x = this.exported;
-    m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'cap' }, s.openEvicted - x.openEvicted);
-    m.boundedEvicted.inc({ structure: 'open_alerts', reason: 'expired' }, s.openExpired - x.openExpired);
-    m.boundedEvicted.inc({ structure: 'written_containers', reason: 'cap' }, s.writtenEvicted - x.writtenEvicted);
-    this.exported = { ...s };
-    m.boundedEntries.set({ structure: 'fanout_findings' }, e.fanOut.size);
-    if (e.incidents !== undefined) {
-      m.boundedEntries.set({ structure: 'open_incidents' }, e.incidents.size);
-      m.boundedEvicted.inc({ structure: 'open_incidents', reason: 'cap' }, e.incidents.evicted - this.exportedIncidentsEvicted);
-      this.exportedIncidentsEvicted = e.incidents.evicted;
-    }
-    m.boundedEvicted.inc({ structure: 'fanout_findings', reason: 'cap' }, e.fanOut.evicted - this.exportedFanOutEvicted);
-    this.exportedFanOutEvicted = e.fanOut.evicted;
   }
 
   /** Run live sources until they end or the signal aborts. */

@@ -15,9 +15,6 @@ import type { SelfAlerts } from './self-alerts.ts';
 import { wireKubernetes } from './kube/wire.ts';
 import type { Enricher } from '../collector/enrich/index.ts';
 
-/** sources that observe this very host, so /proc and the cgroup tree describe their events */
-export const HOST_SOURCES = new Set(['bpftrace', 'auditd', 'procfs']);
-
 export interface Optional {
   enrichSteps: EnrichStep[];
   /** longest hold of an event whose pod the API has not reported yet */
@@ -35,7 +32,8 @@ export async function wireOptional(deps: {
   metrics: Metrics;
   bus: Bus;
   log: Logger;
-  sources: string[];
+  /** a chosen source observes this very host (SourceDefinition.observesHost): attribute through /proc */
+  observesHost: boolean;
   /** deliveries dropped on purpose are announced as self-alerts */
   selfAlerts?: SelfAlerts;
 }): Promise<Optional> {
@@ -50,7 +48,7 @@ export async function wireOptional(deps: {
     onDrop: (sink, reason, n) => selfAlerts?.note('alerts-dropped', `deliveries to sink ${sink} dropped (${reason === 'overflow' ? 'maxQueue' : 'maxAge'})`, n),
   });
   let stream: { close(): void } | undefined;
-  const host = deps.sources.some((s) => HOST_SOURCES.has(s));
+  const host = deps.observesHost;
   const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds

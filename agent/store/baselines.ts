@@ -104,15 +104,16 @@ export class BaselineStore {
   flush(baselines: Iterable<Baseline>, now: number, dropped: readonly string[] = []): number {
     let n = 0;
     const written: Baseline[] = [];
+    for (const b of baselines) if (b.archived.length > 0 || b.metaDirty || b.removed.size > 0 || b.dirty.size > 0) written.push(b);
+    // nothing changed (an idle agent, every interval): no transaction at all
+    if (written.length === 0 && dropped.length === 0) return 0;
     this.db.transaction(() => {
       for (const key of dropped) {
         for (const sql of ['DELETE FROM baseline_items WHERE baseline_key = ?', 'DELETE FROM baseline_versions WHERE baseline_key = ?', 'DELETE FROM baselines WHERE key = ?']) {
           n += this.db.prepare(sql).run(key).changes;
         }
       }
-      for (const b of baselines) {
-        if (b.archived.length === 0 && !b.metaDirty && b.removed.size === 0 && b.dirty.size === 0) continue;
-        written.push(b);
+      for (const b of written) {
         for (const snap of b.archived) {
           this.archive.run(b.key, snap.meta.version, snap.meta.state, snap.meta.image, JSON.stringify(snap), now);
           n++;

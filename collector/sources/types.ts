@@ -49,8 +49,25 @@ export interface SourceDefinition<C = unknown> {
   live?(config: C, ctx: SourceContext): EventBatches;
   /** live mode reports ctx.observing(true) once attached (the agent waits for it) */
   reportsObserving?: boolean;
+  /**
+   * Place in automatic selection (`sources.enabled: auto`): of the sources that are
+   * available, the one with the lowest rank runs. Without a rank it runs only when named.
+   */
+  autoRank?: number;
+  /** its events happen on this very host: /proc and the cgroup tree attribute them (pid → process, cgroup id → path) */
+  observesHost?: boolean;
+  /** counters the source keeps about itself, exported as they are when metrics are scraped */
+  counters?: readonly SourceCounter[];
   /** decode recorded files (replay mode); finishes at end of input */
   replay?(files: string[], ctx: SourceContext, config?: C): EventBatches;
+}
+
+/** a monotonic count a source keeps itself (e.g. its polls), exported as the Prometheus counter `name` */
+export interface SourceCounter {
+  /** full metric name, habitwatch_<source>_…_total */
+  name: string;
+  help: string;
+  value(): number;
 }
 
 export function defineSource<C>(def: SourceDefinition<C>): SourceDefinition<C> {

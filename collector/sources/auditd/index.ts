@@ -103,5 +103,7 @@ export default defineSource<AuditdConfig>({
     }
   },
   live: (config, ctx) => followLog(config, ctx),
+  autoRank: 2,
+  observesHost: true,
   replay: (files, ctx, config) => replayFiles(files, ctx, config ?? defaults),
 });

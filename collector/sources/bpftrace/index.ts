@@ -359,5 +359,7 @@ export default defineSource<BpftraceConfig>({
   },
   live: (config, ctx) => liveEvents(config, ctx),
   reportsObserving: true,
+  autoRank: 1,
+  observesHost: true,
   replay: (files, ctx, config) => replayEvents(files, ctx, config ?? defaults),
 });

@@ -11,10 +11,9 @@ import { configSchema, defaults, type ProcfsConfig } from './config.ts';
 import { newCounters, ProcfsScanner, SOURCE, type ScannerCounters } from './scanner.ts';
 
 /**
- * Process-wide poll counters of the live procfs source, for the agent's metrics
- * (e.g. habitwatch_procfs_polls_total, _exec_missed_upper_bound_total): read them in a
- * prom-client collect() callback. Misses are also counted as
- * stats.dropped('procfs', 'exec_missed_upper_bound').
+ * Poll counters of the live procfs source, exported through its definition's
+ * `counters` (habitwatch_procfs_polls_total, …): it is lossy, and says how much. Misses
+ * are also counted as stats.dropped('procfs', 'exec_missed_upper_bound').
  */
 export const procfsCounters: ScannerCounters = newCounters();
 
@@ -48,4 +47,16 @@ export default defineSource<ProcfsConfig>({
     }
   },
   live,
+  autoRank: 3,
+  observesHost: true,
+  counters: [
+    { name: 'habitwatch_procfs_polls_total', help: 'Polls of /proc by the procfs source', value: () => procfsCounters.polls },
+    { name: 'habitwatch_procfs_new_processes_total', help: 'New processes the procfs source saw', value: () => procfsCounters.newProcesses },
+    {
+      name: 'habitwatch_procfs_missed_processes_total',
+      help: 'Upper bound of processes that lived and died between two polls (forks minus seen)',
+      value: () => procfsCounters.missedUpperBound,
+    },
+    { name: 'habitwatch_procfs_poll_seconds_total', help: 'Time spent polling /proc', value: () => procfsCounters.pollSeconds },
+  ],
 });
