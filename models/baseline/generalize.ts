@@ -102,98 +102,33 @@ function collapseStars(s: string): string {
   return /^[*._-]+$/.test(t) ? WILDCARD : t;
 }
 
-// Per-process memo: the same few thousand paths recur millions of times.
-const PATH_CACHE_MAX = 65536;
-let pathCache = new Map<string, string>();
-
+/**
+ * The generalised form of a path. Pure and unmemoised: the hot path goes through a
+ * Generalizer (names.ts), which memoises this per Profiler.
+ */
 export function generalizePath(path: string): string {
-  if (path.length > 6 && path.charCodeAt(6) <= 57 && path.charCodeAt(6) >= 48 && path.startsWith('/proc/')) {
-    const p = procPath(path);
-    if (p !== undefined) return p;
-  }
-  const hit = pathCache.get(path);
-  if (hit !== undefined) return hit;
-  const out = generalizePathUncached(path);
-  // a path whose file name was random (a temp name, a hash) will not come again:
-  // caching it would only churn the memo and the garbage collector
-  if (out.endsWith('/*')) return out;
-  if (pathCache.size >= PATH_CACHE_MAX) pathCache = new Map();
-  pathCache.set(flatString(path), out);
-  return out;
-}
-
-// /proc/<pid>/… is the commonest high-cardinality path: every process reads its own
-// /proc entries. A digits-only segment always becomes a wildcard whatever its value,
-// so the result depends only on what follows the pid: memoised by that, the path
-// memo is not filled with one entry per pid (a big memo is a slow one).
-let procCache = new Map<string, string>();
-
-function procPath(path: string): string | undefined {
-  let i = 7;
-  while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
-  if (i < path.length && path.charCodeAt(i) !== 47 /* / */) return undefined;
-  const rest = path.slice(i);
-  let out = procCache.get(rest);
-  if (out === undefined) {
-    out = generalizePathUncached('/proc/0' + rest);
-    // /proc/<pid>/fd/<n>, /proc/<pid>/task/<tid>: not worth a memo entry (as below)
-    if (out.endsWith('/*')) return out;
-    if (procCache.size >= PATH_CACHE_MAX) procCache = new Map();
-    procCache.set(flatString(rest), out);
-  }
-  return out;
-}
-
-// Directories recur far more than full paths (/tmp/<random>, /proc/<pid>/…): a
-// second memo for the directory part means a new file name costs one segment.
-// It also holds the directory's "dir/*" key, the answer for every random file name
-// in it: one lookup for a temp file, not one per memo.
-interface Dir {
-  /** the generalised directory */
-  g: string;
-  /** `${g}/*`, interned, once a random child was seen */
-  star: string | undefined;
-}
-let dirCache = new Map<string, Dir>();
-
-// Every result is interned: one string object per generalised value, so the baseline
-// lookups that follow find the very object they stored and compare pointers, not text.
-function generalizePathUncached(path: string): string {
   // special pseudo-paths stay as they are, minus their ids: memfd:x (deleted), socket:[123]
-  if (!path.startsWith('/')) {
-    return internString(path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD));
-  }
-  const slash = path.lastIndexOf('/');
-  if (slash > 0 && !path.endsWith(' (deleted)') && !path.includes('//') && slash < path.length - 1) {
-    const dir = path.slice(0, slash);
-    let d = dirCache.get(dir);
-    if (d === undefined) {
-      d = { g: generalizeFullPath(dir), star: undefined };
-      if (dirCache.size >= PATH_CACHE_MAX) dirCache = new Map();
-      dirCache.set(flatString(dir), d);
-    }
+  if (!path.startsWith('/')) return generalizePseudoPath(path);
+  const slash = plainFileSlash(path);
+  if (slash > 0) {
     const leaf = generalizeSegment(path.slice(slash + 1));
-    if (leaf === WILDCARD) return (d.star ??= internString(d.g + '/' + WILDCARD));
-    return internString(d.g + '/' + leaf);
+    return generalizeFullPath(path.slice(0, slash)) + '/' + leaf;
   }
-  return internString(generalizeFullPath(path));
+  return generalizeFullPath(path);
 }
 
-// the one object per distinct generalised value (bounded like the memos above)
-let interned = new Map<string, string>();
+/** memfd:x (deleted), socket:[123]: ids out, the rest kept */
+export function generalizePseudoPath(path: string): string {
+  return path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD);
+}
 
 /**
- * The single shared copy of a generalised value: equal values become the same object,
- * flat (not a concatenation), with its hash computed once.
+ * The slash before the file name of an ordinary absolute path (a directory and a leaf
+ * that generalise apart), or -1 when the path needs the whole-path treatment.
  */
-export function internString(s: string): string {
-  let i = interned.get(s);
-  if (i === undefined) {
-    if (interned.size >= PATH_CACHE_MAX) interned = new Map();
-    i = flatString(s);
-    interned.set(i, i);
-  }
-  return i;
+export function plainFileSlash(path: string): number {
+  const slash = path.lastIndexOf('/');
+  return slash > 0 && slash < path.length - 1 && !path.endsWith(' (deleted)') && !path.includes('//') ? slash : -1;
 }
 
 /**
@@ -207,7 +142,8 @@ export function flatString(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
-function generalizeFullPath(path: string): string {
+/** every segment of a path generalised; ` (deleted)` kept, repeated and trailing slashes dropped */
+export function generalizeFullPath(path: string): string {
   const deleted = path.endsWith(' (deleted)');
   const p = deleted ? path.slice(0, -' (deleted)'.length) : path;
   const segs = p.split('/');
@@ -221,20 +157,24 @@ function generalizeFullPath(path: string): string {
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** One argv element, generalised for display and for the exec item's arg patterns. */
-export function generalizeArg(arg: string): string {
+export function generalizeArg(arg: string, path: (p: string) => string = generalizePath): string {
   if (arg.length === 0) return arg;
-  if (arg.length > 128) return generalizeArg(arg.slice(0, 128)) + '…';
-  if (arg.startsWith('/')) return generalizePath(arg);
+  if (arg.length > 128) return generalizeArg(arg.slice(0, 128), path) + '…';
+  if (arg.startsWith('/')) return path(arg);
   if (DIGITS.test(arg)) return WILDCARD;
   if (IPV4.test(arg)) return arg;
   const eq = arg.indexOf('=');
-  if (arg.startsWith('-') && eq > 0) return arg.slice(0, eq + 1) + generalizeArg(arg.slice(eq + 1));
+  if (arg.startsWith('-') && eq > 0) return arg.slice(0, eq + 1) + generalizeArg(arg.slice(eq + 1), path);
   return generalizeSegment(arg);
 }
 
-export function generalizeArgs(args: string[]): string {
+/** argv[1..16] generalised, space-separated; `path` generalises the absolute paths among them */
+export function generalizeArgs(args: string[], path: (p: string) => string = generalizePath): string {
   // argv[0] is the program (already the item key); 16 args are plenty to recognise a command
-  return args.slice(1, 17).map(generalizeArg).join(' ');
+  let out = '';
+  const end = Math.min(args.length, 17);
+  for (let i = 1; i < end; i++) out += (i > 1 ? ' ' : '') + generalizeArg(args[i], path);
+  return out;
 }
 
 /** Normalise an IP for baselines: v4-mapped v6 → v4, wildcards → *, lower-case v6. */

@@ -1,6 +1,7 @@
 // Item keys: the one string a baseline stores per observed behaviour, by kind.
 import type { RuntimeEvent } from '../../collector/event.ts';
-import { flatString, generalizePath, internString, normalizeAddr } from './generalize.ts';
+import { generalizePath, normalizeAddr } from './generalize.ts';
+import type { Names } from './names.ts';
 
 /** Kinds a baseline learns. file_open is learned only for paths a source reports reads of. */
 export const BASELINE_KINDS = ['exec', 'file_write', 'file_open', 'listen', 'connect', 'syscall'] as const;
@@ -55,52 +56,35 @@ export interface Item {
  * enrichment resolved it ("tcp svc:db/postgres:5432", "tcp shop/Deployment/web:8080"),
  * or the DNS name when a source knows it; syscall → one key per name.
  */
-export function itemKeys(ev: RuntimeEvent): string[] {
-  return ev.kind === 'syscall' ? ev.names : [singleKey(ev)];
+export function itemKeys(ev: RuntimeEvent, names: Names = plainNames): string[] {
+  return ev.kind === 'syscall' ? ev.names : [singleKey(ev, names)];
 }
 
 /** the item key of an event of any kind but syscall (which has one per name) */
-export function singleKey(ev: RuntimeEvent): string {
+export function singleKey(ev: RuntimeEvent, names: Names = plainNames): string {
   switch (ev.kind) {
     case 'exec':
-      return generalizePath(ev.process.exe);
+      return names.path(ev.process.exe);
     case 'file_write':
       // a rename is judged by where the file ends up: /tmp/x → /usr/bin/ls writes /usr/bin/ls
-      return generalizePath(ev.op === 'rename' && ev.newPath !== undefined ? ev.newPath : ev.path);
+      return names.path(ev.op === 'rename' && ev.newPath !== undefined ? ev.newPath : ev.path);
     case 'file_open':
-      return generalizePath(ev.path);
+      return names.path(ev.path);
     case 'listen':
-      return netKey(ev.proto, ev.peer ?? normalizeAddr(ev.addr), ev.port);
+      return names.netKey(ev.proto, ev.peer ?? normalizeAddr(ev.addr), ev.port);
     case 'connect':
       // a Kubernetes identity (enrichment resolved the address) outlives the address
-      return netKey(ev.proto, ev.peer ?? ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort);
+      return names.netKey(ev.proto, ev.peer ?? ev.dns ?? normalizeAddr(ev.dstAddr), ev.dstPort);
     case 'syscall':
       return ev.names.join(',');
   }
 }
 
-// proto → host → port → key: the same few destinations recur millions of times, and
-// one interned key string hashes once instead of being rebuilt and rehashed per event
-let netKeys = new Map<string, Map<number, string>>();
-let netKeyCount = 0;
-function netKey(proto: string, host: string, port: number): string {
-  const hk = proto === 'tcp' ? host : `${proto}|${host}`;
-  let byPort = netKeys.get(hk);
-  if (byPort === undefined) {
-    if (netKeyCount >= 65536) {
-      netKeys = new Map();
-      netKeyCount = 0;
-    }
-    netKeys.set(flatString(hk), (byPort = new Map()));
-  }
-  let key = byPort.get(port);
-  if (key === undefined) {
-    key = internString(`${proto} ${hostPort(host, port)}`);
-    byPort.set(port, key);
-    netKeyCount++;
-  }
-  return key;
-}
+/** item keys computed afresh each time (a Profiler remembers them: names.ts) */
+export const plainNames: Names = Object.freeze({
+  path: generalizePath,
+  netKey: (proto: string, host: string, port: number): string => `${proto} ${hostPort(host, port)}`,
+});
 
 /** `host:port`; an IPv6 address (or range) in brackets. Kubernetes peers (`svc:ns/name`) stay bare. */
 export function hostPort(host: string, port: number): string {

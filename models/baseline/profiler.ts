@@ -2,7 +2,8 @@
 // maps the event to its item(s), learns or compares. Pure: time is an argument.
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
-import { flatString, generalizeArgs, generalizePath, WILDCARD } from './generalize.ts';
+import { flatString, WILDCARD } from './generalize.ts';
+import { Generalizer } from './names.ts';
 import { singleKey, type BaselineKind } from './items.ts';
 
 import { newImage, tick } from './learning.ts';
@@ -11,12 +12,6 @@ import { RecentMap } from '../recent.ts';
 import type { BaselineSnapshot } from './baseline.ts';
 
 const NONE: string[] = [];
-// one reusable holder for the single key of a non-syscall event (no array per event)
-const ONE: string[] = [''];
-function singleKeyArray(k: string): readonly string[] {
-  ONE[0] = k;
-  return ONE;
-}
 
 export interface Observation {
   baseline: Baseline;
@@ -66,6 +61,11 @@ export class Profiler {
   /** baselines read from the source, and forgotten from memory (saved, not lost) */
   readonly stats = { loaded: 0, evicted: 0 };
   private readonly source: BaselineSource | undefined;
+
+  /** memoised generalisation (bounded): the item keys of this profiler's events */
+  readonly names = new Generalizer();
+  // one reusable holder for the single key of a non-syscall event (no array per event)
+  private readonly one: string[] = [''];
 
   constructor(
     public cfg: LearningConfig,
@@ -240,17 +240,22 @@ export class Profiler {
     const b = this.baselineFor(ev, now);
     if (this.frozen) return this.judge(b, ev);
     const kind = ev.kind as BaselineKind;
-    const raw: readonly string[] = ev.kind === 'syscall' ? ev.names : singleKeyArray(singleKey(ev));
+    let raw: readonly string[];
+    if (ev.kind === 'syscall') raw = ev.names;
+    else {
+      this.one[0] = singleKey(ev, this.names);
+      raw = this.one;
+    }
     const items: string[] = [];
     let novel: string[] = NONE;
     let forbidden: string[] = NONE;
     let lineageNovel = false;
     const parentExe = ev.kind === 'exec' ? ev.process.ancestors?.[0]?.exe : undefined;
-    const parent = parentExe !== undefined ? generalizePath(parentExe) : undefined;
+    const parent = parentExe !== undefined ? this.names.path(parentExe) : undefined;
     const learning = b.learning();
     const detail =
       ev.kind === 'exec'
-        ? { parent, args: learning ? generalizeArgs(ev.process.args) : undefined }
+        ? { parent, args: learning ? this.names.args(ev.process.args) : undefined }
         : ev.kind === 'file_write' && learning
           ? { op: ev.op }
           : undefined;
@@ -288,7 +293,7 @@ export class Profiler {
       return { baseline: b, kind: 'syscall', items, novel, lineageNovel: false, forbidden };
     }
     const kind = ev.kind;
-    const key = b.canonical(kind, singleKey(ev));
+    const key = b.canonical(kind, singleKey(ev, this.names));
     const it = b.get(kind, key);
     if (it === undefined) return { baseline: b, kind, items: [key], novel: [key], lineageNovel: false, forbidden: b.forbiddenBy(kind, key) !== undefined ? [key] : NONE };
     let lineageNovel = false;
@@ -296,7 +301,7 @@ export class Profiler {
     if (parents !== undefined) {
       const parentExe = ev.process.ancestors?.[0]?.exe;
       if (parentExe !== undefined) {
-        const parent = generalizePath(parentExe);
+        const parent = this.names.path(parentExe);
         lineageNovel = !parents.includes(parent) && !parents.includes(WILDCARD);
       }
     }

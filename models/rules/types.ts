@@ -3,7 +3,6 @@
 import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
 import type { Observation } from '../baseline/profiler.ts';
-import { flatString } from '../baseline/generalize.ts';
 
 export interface RuleContext {
   obs: Observation;
@@ -50,25 +49,10 @@ export function defineRule(r: Rule): Rule {
   return r;
 }
 
-// Rules ask for the program name of nearly every exec, and the same few executables
-// recur: memoised per path, a name costs one lookup (the path's hash is already known
-// from generalisation) instead of a slice and a fresh hash in every rule that asks.
-const BASES_MAX = 4096;
-let bases = new Map<string, string>();
-
 /** basename of a path */
 export function base(p: string): string {
-  let b = bases.get(p);
-  if (b === undefined) {
-    const i = p.lastIndexOf('/');
-    b = i < 0 ? p : p.slice(i + 1);
-    if (p.length <= 256) {
-      if (bases.size >= BASES_MAX) bases = new Map();
-      b = flatString(b);
-      bases.set(flatString(p), b);
-    }
-  }
-  return b;
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
 }
 
 /** how a summary names the process of an event: its executable, else its pid, else what the source said */
