@@ -156,7 +156,7 @@ export function importDoc(profiler: Profiler, doc: ExportDoc, o: { workload?: st
   const changed: Baseline[] = [];
   const result: ImportResult = { workload, baselines: [] };
   for (const s of snaps) {
-    const old = profiler.baselines.get(s.key);
+    const old = profiler.get(s.key); // in memory, or read from the store
     const b = o.mode === 'merge' && old ? merge(old, s) : replace(old, s);
     if (b !== old) profiler.load(b);
     changed.push(b);
