@@ -66,6 +66,18 @@ export interface BaselineMeta extends DecisionsMeta {
   images?: string[];
 }
 
+/** what an observation adds to its item beyond the count */
+export interface ExecDetail {
+  /** exec: the generalised executable its lineage is judged by (lineage.ts), learned */
+  parent?: string;
+  /** exec: the generalised immediate parent, when it differs (accepted, not learned) */
+  immediate?: string;
+  /** exec: generalised argument pattern */
+  args?: string;
+  /** file_write: the operation */
+  op?: string;
+}
+
 export interface BaselineSnapshot {
   key: string;
   meta: BaselineMeta;
@@ -216,7 +228,7 @@ export class Baseline {
     now: number,
     node: string,
     cfg: LearningConfig,
-    detail?: { parent?: string; args?: string; op?: string },
+    detail?: ExecDetail,
   ): { novel: boolean; lineageNovel: boolean; forbidden?: true } {
     // forbidden items are never learned (a forbid also removed any matching item)
     const f = this.decisions.forbidden;
@@ -286,12 +298,14 @@ export class Baseline {
     return changed;
   }
 
-  private addDetail(item: Item, kind: BaselineKind, d: { parent?: string; args?: string; op?: string }, cfg: LearningConfig): boolean {
+  private addDetail(item: Item, kind: BaselineKind, d: ExecDetail, cfg: LearningConfig): boolean {
     const learn = this.learning();
     let lineageNovel = false;
     if (d.parent !== undefined) {
       const parents = item.detail?.parents;
-      if (!parents?.includes(d.parent) && !parents?.includes(WILDCARD)) {
+      // the immediate parent counts too: baselines learned before lineage passed through
+      // shells (see lineage.ts) hold immediate parents
+      if (!parents?.includes(d.parent) && !parents?.includes(WILDCARD) && (d.immediate === undefined || !parents?.includes(d.immediate))) {
         lineageNovel = !learn && parents !== undefined && parents.length > 0;
         if (learn) {
           item.detail ??= {};

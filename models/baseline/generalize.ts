@@ -10,7 +10,16 @@
 //   dates/times inside a name        → *        app.2024-01-01.log   → app.*.log
 //   digit runs of 4+ inside a name   → *        app-20240101.log     → app-*.log
 //   uuids inside a name              → *        kubepods-pod<uid_with_underscores>.slice → kubepods-pod*.slice
+//   a name that is a hash or token   → *        <40 hex>.json → *.json, <base64url> → *
+//   a number between dots            → *        access.log.3 → access.log.*, app.log.2.gz → app.log.*.gz
 // A directory whose distinct children exceed a threshold collapses (see baseline.ts).
+//
+// Hashes are recognised before anything looks inside them: a date or a number found
+// inside a 40-hex name (…20191231…) used to be cut out first, which left the rest of the
+// hash literal (`*afd*.json`), a new item for every file. A rotated file's number
+// (`.1`, `.2.gz`) counts rotations and names nothing: learning `access.log.1..3` must
+// cover `access.log.4`. The one number between dots that names something is a shared
+// library's ABI version (`libc.so.6`): it stays.
 
 export const WILDCARD = '*';
 
@@ -30,6 +39,13 @@ const DATE_TIME = /(?:19|20)\d\d([-_.]?)[01]\d\1[0-3]\d(?:[T_-]?[0-2]\d([-:.]?)[
 const VERSION = /\d+(?:\.\d+)+[a-z]?/g;
 const LONG_DIGITS = /\d{4,}/g;
 const TOKEN_SPLIT = /[._-]/;
+// a run of 16+ hex digits with a digit, between separators: a hash (checked before dates)
+const LONG_HEX = /(?<![0-9A-Za-z])(?=[0-9a-fA-F]*\d)(?:[0-9a-f]{16,}|[0-9A-F]{16,})(?![0-9A-Za-z])/g;
+// base64/base64url alphabet without the characters a file name cannot hold
+const TOKEN_CHARS = /^[A-Za-z0-9_-]+$/;
+const CAMEL_WORD = /[A-Z][a-z]{2,}/g;
+// a number standing alone between dots (or after the last one), not a library's ABI version
+const DOTTED_NUMBER = /(?<=\.)(?<!\.so\.)\d+(?=\.|$)/g;
 
 /** Is this token (a piece of a name between . _ -) random-looking? */
 function isRandomToken(t: string): boolean {
@@ -62,6 +78,33 @@ function transitions(t: string): number {
   return n;
 }
 
+/**
+ * A name (the part before its first dot) that is a hash or a random token as a whole:
+ * 16+ characters of the base64url alphabet that read as hex with a digit, or change
+ * between upper case, lower case and digits at least every 2.5 characters (random base64
+ * does at ~60%; words and versions rarely pass 40%) and is not mostly words. Split at -
+ * and _ by the token rules, such a token would leave short random pieces literal (`q3-Fx_*`).
+ */
+function isHashName(stem: string): boolean {
+  if (stem.length < 16 || !TOKEN_CHARS.test(stem)) return false;
+  const bare = stem.replace(/[-_]/g, '');
+  if (HEX.test(bare)) return HAS_DIGIT.test(bare);
+  if (classChanges(bare) < 0.4 * (bare.length - 1)) return false;
+  // CamelCase of real words (TheQuickBrownFox) changes case often too, but is made of
+  // Capitalised words; random base64 rarely is
+  let words = 0;
+  for (const m of bare.matchAll(CAMEL_WORD)) words += m[0].length;
+  return words < 0.6 * bare.length;
+}
+
+/** how often the character class (upper, lower, digit) changes along t */
+function classChanges(t: string): number {
+  const cls = (c: number): number => (c <= 57 ? 0 : c <= 90 ? 1 : 2);
+  let n = 0;
+  for (let i = 1; i < t.length; i++) if (cls(t.charCodeAt(i)) !== cls(t.charCodeAt(i - 1))) n++;
+  return n;
+}
+
 export function generalizeSegment(seg: string): string {
   if (seg === '' || seg === WILDCARD) return seg;
   if (DIGITS.test(seg)) return WILDCARD;
@@ -69,8 +112,17 @@ export function generalizeSegment(seg: string): string {
   if (HEX.test(seg) && HAS_DIGIT.test(seg)) return WILDCARD;
   if (TEMP_PREFIXED.test(seg) && HAS_DIGIT.test(seg)) return WILDCARD;
   if (MKTEMP.test(seg) && MIXED_CASE.test(seg)) return WILDCARD;
-  if (!HAS_DIGIT.test(seg)) return seg;
-  const s = seg.replace(EMBEDDED_UUID, WILDCARD).replace(DATE_TIME, WILDCARD);
+  // ids that are unmistakable wherever they stand, first: long hex runs (before a uuid
+  // or a date could match inside one and leave the rest of the hash), uuids, dates
+  let s = HAS_DIGIT.test(seg) ? seg.replace(LONG_HEX, WILDCARD).replace(EMBEDDED_UUID, WILDCARD).replace(DATE_TIME, WILDCARD) : seg;
+  // then a name that is a token as a whole (what is left of npm-…-cache or app-<date> is
+  // a name with a varying part, which the token rules below cut out more precisely)
+  const dot = s.indexOf('.');
+  if (s.length >= 16 && dot !== 0 && isHashName(dot < 0 ? s : s.slice(0, dot))) {
+    if (dot < 0) return WILDCARD;
+    s = WILDCARD + s.slice(dot);
+  }
+  if (!HAS_DIGIT.test(s)) return s;
   // name with random tokens: replace the random tokens, keep the rest (npm-12ab9Xc-cache → npm-*-cache)
   const tokens = s.split(TOKEN_SPLIT);
   let out = s;
@@ -86,7 +138,7 @@ export function generalizeSegment(seg: string): string {
       }
     }
   } else if (isRandomToken(s)) return WILDCARD;
-  return collapseStars(out.replace(VERSION, WILDCARD).replace(LONG_DIGITS, WILDCARD));
+  return collapseStars(out.replace(VERSION, WILDCARD).replace(LONG_DIGITS, WILDCARD).replace(DOTTED_NUMBER, WILDCARD));
 }
 
 /** a piece of a name that differs per run: random, a temp name, or a hex id */

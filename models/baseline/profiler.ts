@@ -5,6 +5,7 @@ import { Baseline, baselineKey, type LearningConfig } from './baseline.ts';
 import { flatString, WILDCARD } from './generalize.ts';
 import { Generalizer } from './names.ts';
 import { singleKey, type BaselineKind } from './items.ts';
+import { lineageExe } from './lineage.ts';
 
 import { newImage, tick } from './learning.ts';
 import { adoptInto, type Unconfirmed } from './merge.ts';
@@ -250,12 +251,15 @@ export class Profiler {
     let novel: string[] = NONE;
     let forbidden: string[] = NONE;
     let lineageNovel = false;
-    const parentExe = ev.kind === 'exec' ? ev.process.ancestors?.[0]?.exe : undefined;
+    const ancestors = ev.kind === 'exec' ? ev.process.ancestors : undefined;
+    const parentExe = lineageExe(ancestors);
     const parent = parentExe !== undefined ? this.names.path(parentExe) : undefined;
+    const immediateExe = ancestors?.[0]?.exe;
+    const immediate = immediateExe !== undefined && immediateExe !== parentExe ? this.names.path(immediateExe) : undefined;
     const learning = b.learning();
     const detail =
       ev.kind === 'exec'
-        ? { parent, args: learning ? this.names.args(ev.process.args) : undefined }
+        ? { parent, immediate, args: learning ? this.names.args(ev.process.args) : undefined }
         : ev.kind === 'file_write' && learning
           ? { op: ev.op }
           : undefined;
@@ -299,10 +303,12 @@ export class Profiler {
     let lineageNovel = false;
     const parents = kind === 'exec' ? it.detail?.parents : undefined;
     if (parents !== undefined) {
-      const parentExe = ev.process.ancestors?.[0]?.exe;
-      if (parentExe !== undefined) {
-        const parent = this.names.path(parentExe);
-        lineageNovel = !parents.includes(parent) && !parents.includes(WILDCARD);
+      const anc = ev.process.ancestors;
+      const parentExe = lineageExe(anc);
+      if (parentExe !== undefined && !parents.includes(WILDCARD)) {
+        // judged by the lineage (lineage.ts); an immediate parent learned as such is known too
+        const immediate = anc![0].exe;
+        lineageNovel = !parents.includes(this.names.path(parentExe)) && (immediate === parentExe || !parents.includes(this.names.path(immediate)));
       }
     }
     return { baseline: b, kind, items: [key], novel: NONE, lineageNovel, forbidden: NONE };

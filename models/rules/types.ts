@@ -63,4 +63,4 @@ export function processLabel(ev: RuntimeEvent): string {
   return ev.kind === 'syscall' && ev.aggregated ? 'a process of this container (the source aggregated the calls)' : 'an unknown process';
 }
 
-export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'busybox']);
+export { SHELLS } from '../baseline/lineage.ts';

@@ -140,6 +140,63 @@ describe('models/baseline/generalize', () => {
     });
   });
 
+  describe('rotations and hash names (issue 13)', () => {
+    it('a number between dots is a rotation or sequence: beyond those learned it is the same item', () => {
+      same(
+        [
+          ['/var/log/app/access.log.3', '/var/log/app/access.log.*'],
+          ['/var/log/app/access.log.17', '/var/log/app/access.log.*'],
+          ['/var/log/app/app.log.2.gz', '/var/log/app/app.log.*.gz'],
+          ['/var/log/syslog.10.gz', '/var/log/syslog.*.gz'],
+          ['/data/out/part.7.csv', '/data/out/part.*.csv'],
+        ],
+        generalizePath,
+      );
+      // a shared library's ABI version names the library: it stays
+      assert.equal(generalizePath('/lib/x86_64-linux-gnu/libc.so.6'), '/lib/x86_64-linux-gnu/libc.so.6');
+    });
+
+    it('a hash name is a wildcard as a whole, whatever digits (dates, uuid-like runs) it holds', () => {
+      same(
+        [
+          ['/cache/da39a3ee5e6b4b0d3255bfef95601890afd80709.json', '/cache/*.json'], // a 32-hex run inside used to read as a uuid
+          ['/cache/3f9a20191231c1d22e1b5aa9f0b1c2d3e4f5a6b7c8.json', '/cache/*.json'], // …20191231… used to read as a date
+          ['/cache/aGVsbG8gd29ybGQgdGhpcyBpcyBi.dat', '/cache/*.dat'],
+          ['/cache/q3-Fx_ab9Zk2LmN0pQ7rS8tU.tok', '/cache/*.tok'], // base64url: not cut into literal pieces at - and _
+          ['/cache/ZmFrZWJhc2U2NGZpbGVuYW1l', '/cache/*'],
+        ],
+        generalizePath,
+      );
+      // names with words keep them: only the varying part is cut out
+      for (const [p, want] of [
+        ['/var/tmp/npm-12ab9Xc-cache/x', '/var/tmp/npm-*-cache/x'],
+        ['/app/TheQuickBrownFox.txt', '/app/TheQuickBrownFox.txt'],
+        ['/app/my-application-config', '/app/my-application-config'],
+      ])
+        assert.equal(generalizePath(p), want);
+    });
+
+    it('random hex names always, random base64url names nearly always, generalise fully', () => {
+      let seed = 13;
+      const rnd = (): number => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+      const pick = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const HEXD = '0123456789abcdef';
+      const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      for (let i = 0; i < 2000; i++) {
+        const h = pick(HEXD, 40);
+        assert.equal(generalizePath(`/cache/${h}.json`), '/cache/*.json', h);
+        assert.equal(generalizePath(`/cache/${pick(HEXD, 64)}`), '/cache/*');
+      }
+      // a 16-character random name can look like words by chance (≈3%); the directory
+      // collapse takes what is left. Longer names almost never.
+      for (const [len, atLeast] of [[22, 0.97], [43, 0.99]] as const) {
+        let full = 0;
+        for (let i = 0; i < 2000; i++) if (generalizePath(`/cache/${pick(B64, len)}`) === '/cache/*') full++;
+        assert.ok(full / 2000 >= atLeast, `${len} chars: ${full / 2000}`);
+      }
+    });
+  });
+
   describe('stable names stay as they are (false-positive guards)', () => {
     it('ordinary binaries, configs and libraries', () => {
       for (const p of [
