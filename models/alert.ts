@@ -56,6 +56,8 @@ export interface Evidence {
   /** connect: the destination's Kubernetes identity (svc:namespace/name, or a workload id); listen: `pod` */
   peer?: string;
   syscalls?: string[];
+  /** chmod: the mode set, four octal digits (e.g. 4755) */
+  mode?: string;
   /** the generalised baseline item this event maps to */
   item?: string;
   /**

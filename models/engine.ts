@@ -6,9 +6,10 @@ import type { EventKind, RuntimeEvent } from '../collector/event.ts';
 import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severity } from './alert.ts';
 import type { Profiler, Observation } from './baseline/profiler.ts';
 import { kindIndex } from './baseline/items.ts';
-import type { Rule, RuleContext, RuleHit } from './rules/types.ts';
+import { programName, type Rule, type RuleContext, type RuleHit } from './rules/types.ts';
 import { WrittenPaths } from './written.ts';
 import { RecentMap } from './recent.ts';
+import { RecentExecs, type RecentExec } from './siblings.ts';
 import { DEFAULT_FANOUT, FanOut, type FanOutConfig } from './fanout.ts';
 import { DEFAULT_INCIDENTS, IncidentGrouper, type IncidentConfig } from './incidents.ts';
 
@@ -62,6 +63,8 @@ export interface EngineStats {
   writtenEvicted: number;
 }
 
+const NO_EXECS: readonly RecentExec[] = [];
+
 /** process.exe of an alert whose source named no executable */
 export const UNKNOWN_EXE = '(unknown)';
 
@@ -71,6 +74,8 @@ export class Engine {
   /** open alerts by dedup key, bounded (see RecentMap: O(1) amortised eviction) */
   private open: RecentMap<string, OpenAlert>;
   private written: RecentMap<string, WrittenPaths>;
+  /** recent execs per container (siblings.ts), bounded like the written paths */
+  private execs: RecentMap<string, RecentExecs>;
   /** open fan-out findings by rule, baseline and actor */
   readonly fanOut: FanOut;
   /** undefined when incident grouping is off */
@@ -83,6 +88,7 @@ export class Engine {
     obs: undefined as unknown as Observation,
     now: 0,
     containerWrote: (p: string): boolean => this.written.peek(this.currentKey)?.has(p) ?? false,
+    siblings: (ppid: number, pid: number, since: number): readonly RecentExec[] => this.execs.peek(this.currentKey)?.siblings(ppid, pid, since) ?? NO_EXECS,
   };
 
   constructor(
@@ -92,6 +98,7 @@ export class Engine {
   ) {
     this.open = new RecentMap(cfg.maxOpenAlerts);
     this.written = new RecentMap(cfg.maxWrittenContainers);
+    this.execs = new RecentMap(cfg.maxWrittenContainers);
     this.fanOut = new FanOut(cfg.fanOut);
     this.incidents = cfg.incidents.enabled ? new IncidentGrouper(cfg.incidents) : undefined;
     for (const r of rules) {
@@ -158,7 +165,19 @@ export class Engine {
     }
     // chmod changes no content: `chmod +x run.sh && ./run.sh` from the image is not drift
     if (ev.kind === 'file_write' && ev.op !== 'unlink' && ev.op !== 'chmod') this.rememberWrite(obs.baseline.key, ev.op === 'rename' && ev.newPath ? ev.newPath : ev.path);
+    else if (ev.kind === 'exec' && ev.process.ppid !== undefined) this.rememberExec(obs.baseline.key, ev);
     return out;
+  }
+
+  // the last few execs per container, for rules that look at siblings (pipelines)
+  private rememberExec(key: string, ev: RuntimeEvent): void {
+    let r = this.execs.get(key);
+    if (!r) {
+      this.execs.set(key, (r = new RecentExecs()));
+      if (this.execs.size > this.execs.cap) this.execs.trim();
+    }
+    const p = ev.process;
+    r.add({ pid: p.pid, ppid: p.ppid!, exe: p.exe, name: programName(p), args: p.args, time: ev.time });
   }
 
   /** the update, its alert placed in its incident */

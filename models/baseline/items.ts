@@ -36,7 +36,7 @@ export interface ItemDetail {
   parents?: string[];
   /** exec: generalised argument patterns seen (bounded) */
   args?: string[];
-  /** file_write: operations seen */
+  /** file_write: operations seen (create, write, rename, unlink, chmod; truncate: opened with O_TRUNC) */
   ops?: string[];
 }
 

@@ -261,7 +261,7 @@ export class Profiler {
       ev.kind === 'exec'
         ? { parent, immediate, args: learning ? this.names.args(ev.process.args) : undefined }
         : ev.kind === 'file_write' && learning
-          ? { op: ev.op }
+          ? { op: ev.flags !== undefined && (ev.op === 'write' || ev.op === 'create') && ev.flags.includes('O_TRUNC') ? 'truncate' : ev.op }
           : undefined;
     for (const r of raw) {
       const key = b.canonical(kind, r);

@@ -18,7 +18,15 @@ import filelessExec from './fileless-exec/rule.ts';
 import dangerousSyscall from './dangerous-syscall/rule.ts';
 import saTokenRead from './sa-token-read/rule.ts';
 import forbiddenItem from './forbidden-item/rule.ts';
+import credentialFileRead from './credential-file-read/rule.ts';
+import setuidBitSet from './setuid-bit-set/rule.ts';
+import historyTampering from './history-tampering/rule.ts';
+import logTampering from './log-tampering/rule.ts';
+import downloadPipeToShell from './download-pipe-to-shell/rule.ts';
+import decodedPipeToShell from './decoded-pipe-to-shell/rule.ts';
+import masquerading from './masquerading/rule.ts';
 
+// on equal severity the earlier rule speaks for an event: the more specific ones first
 export const rules: Rule[] = [
   unexpectedExec,
   unexpectedFileWrite,
@@ -26,9 +34,15 @@ export const rules: Rule[] = [
   unexpectedListen,
   unexpectedConnect,
   unexpectedSyscall,
+  masquerading,
   execWritablePath,
   driftExec,
+  setuidBitSet,
   writeSystemPath,
+  historyTampering,
+  logTampering,
+  downloadPipeToShell,
+  decodedPipeToShell,
   shellSpawned,
   packageManager,
   listenerByTool,
@@ -36,6 +50,7 @@ export const rules: Rule[] = [
   filelessExec,
   dangerousSyscall,
   saTokenRead,
+  credentialFileRead,
   forbiddenItem,
 ];
 

@@ -3,12 +3,15 @@
 import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
 import type { Observation } from '../baseline/profiler.ts';
+import type { RecentExec } from '../siblings.ts';
 
 export interface RuleContext {
   obs: Observation;
   now: number;
   /** did this container write (create/modify/rename-to) this exact path earlier? */
   containerWrote(path: string): boolean;
+  /** execs this container saw since `since` (event time) by other children of `ppid` (siblings.ts) */
+  siblings(ppid: number, pid: number, since: number): readonly RecentExec[];
 }
 
 export interface RuleHit {
@@ -64,3 +67,44 @@ export function processLabel(ev: RuntimeEvent): string {
 }
 
 export { SHELLS } from '../baseline/lineage.ts';
+
+/**
+ * The program a process is: its executable's name, or for a multi-call binary (busybox,
+ * toybox) the applet it was run as (argv[0]): `/bin/busybox` run as `cat` is cat.
+ */
+export function programName(p: { exe: string; args: readonly string[] }): string {
+  const name = base(p.exe);
+  if ((name === 'busybox' || name === 'toybox') && p.args.length > 0) {
+    const a0 = base(p.args[0]);
+    if (a0 !== name) return a0;
+    if (p.args.length > 1) return base(p.args[1]);
+  }
+  return name;
+}
+
+/**
+ * What a shell process runs: a command string (`-c`), a script (its first operand), or
+ * what it reads from stdin (no operand: a terminal, or a pipe). `rest` is argv after the
+ * shell's own name (for busybox, after the applet).
+ */
+export function shellInput(rest: readonly string[]): 'command' | 'script' | 'stdin' {
+  for (const a of rest) {
+    if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(a)) return 'command';
+    if (a === '-s' || a === '-') return 'stdin';
+    if (!a.startsWith('-') && !a.startsWith('+')) return 'script';
+  }
+  return 'stdin';
+}
+
+/** the arguments of a shell process after its name (and a busybox applet) */
+export function shellArgs(p: { exe: string; args: readonly string[] }): readonly string[] {
+  return base(p.exe) === 'busybox' && p.args.length > 1 && base(p.args[0]) === 'busybox' ? p.args.slice(2) : p.args.slice(1);
+}
+
+/** programs people (and attackers) use to read, copy or send a file by hand */
+export const READ_TOOLS: ReadonlySet<string> = new Set([
+  ...['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'busybox'],
+  ...['cat', 'tac', 'head', 'tail', 'less', 'more', 'nl', 'od', 'xxd', 'hexdump', 'strings', 'base64', 'base32', 'basenc', 'grep', 'egrep', 'fgrep', 'awk', 'gawk', 'mawk', 'sed', 'cut', 'sort', 'tr'],
+  ...['cp', 'dd', 'tar', 'zip', 'gzip', 'bzip2', 'xz', 'zstd', 'rsync', 'scp', 'sftp', 'curl', 'wget', 'nc', 'ncat', 'netcat', 'nc.openbsd', 'nc.traditional', 'socat', 'openssl'],
+  ...['vi', 'vim', 'nano', 'ed', 'view', 'kubectl'],
+]);

