@@ -2,6 +2,7 @@
 // in memory, small, and a poll reads hundreds of them — the promise machinery would
 // cost more than the reads. Every read tolerates the process having exited (ENOENT).
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { scriptOf } from '../../enrich/procs.ts';
 
 export interface StatLine {
   comm: string;
@@ -88,7 +89,9 @@ export interface ProcInfo extends StatLine {
 export function readProc(root: string, pid: number, stat: StatLine): ProcInfo {
   const dir = `${root}/${pid}`;
   const args = parseCmdline(readText(`${dir}/cmdline`) ?? '');
-  const exe = readLink(`${dir}/exe`) ?? args[0] ?? stat.comm;
+  const raw = readLink(`${dir}/exe`);
+  // a script run directly is named by its script, as the other sources' exec records name it
+  const exe = (raw !== undefined ? scriptOf(dir, raw, stat.comm, args) : undefined) ?? raw ?? args[0] ?? stat.comm;
   const info: ProcInfo = { ...stat, pid, exe, args: args.length > 0 ? args : [exe] };
   const status = readText(`${dir}/status`);
   const uid = status ? parseUid(status) : undefined;

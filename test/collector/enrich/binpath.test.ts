@@ -9,6 +9,7 @@ import { ProcessCache, procfsReader } from '../../../collector/enrich/procs.ts';
 import { BpftraceParser } from '../../../collector/sources/bpftrace/parse.ts';
 import { MemoryStats } from '../../../collector/stats.ts';
 import type { RuntimeEvent } from '../../../collector/event.ts';
+import { parseStat, readProc } from '../../../collector/sources/procfs/proc.ts';
 
 describe('canonical binary paths', () => {
   let dir: string;
@@ -97,5 +98,8 @@ describe('canonical binary paths', () => {
     // a script run directly: /proc names the interpreter, the exec named the script;
     // read from /proc it is the script too
     assert.equal(fresh.get(22)?.exe, '/app/run.sh');
+    // and so does the procfs source's own reading of the process
+    const stat = parseStat('22 (run.sh) S 20 22 22 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0')!;
+    assert.equal(readProc(proc, 22, stat).exe, '/app/run.sh');
   });
 });
