@@ -25,6 +25,7 @@ import logTampering from './log-tampering/rule.ts';
 import downloadPipeToShell from './download-pipe-to-shell/rule.ts';
 import decodedPipeToShell from './decoded-pipe-to-shell/rule.ts';
 import masquerading from './masquerading/rule.ts';
+import discoveryCommands from './discovery-commands/rule.ts';
 
 // on equal severity the earlier rule speaks for an event: the more specific ones first
 export const rules: Rule[] = [
@@ -43,6 +44,7 @@ export const rules: Rule[] = [
   logTampering,
   downloadPipeToShell,
   decodedPipeToShell,
+  discoveryCommands,
   shellSpawned,
   packageManager,
   listenerByTool,

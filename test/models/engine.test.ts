@@ -325,6 +325,10 @@ describe('models/engine', () => {
         withPpid(exec('/bin/bash', { pid: 5002, args: ['bash'] }), 5000),
         withPpid(exec('/usr/bin/base64', { pid: 5011, args: ['base64', '-d'] }), 5010),
         withPpid(exec('/bin/sh', { pid: 5012, args: ['sh'] }), 5010),
+        // recon typed into an interactive shell
+        withPpid(exec('/usr/bin/id', { pid: 5021, ancestors: [{ exe: '/bin/bash', args: ['bash', '-i'] }] }), 5020),
+        withPpid(exec('/usr/bin/uname', { pid: 5022, args: ['uname', '-a'], ancestors: [{ exe: '/bin/bash', args: ['bash', '-i'] }] }), 5020),
+        withPpid(exec('/usr/bin/hostname', { pid: 5023, ancestors: [{ exe: '/bin/bash', args: ['bash', '-i'] }] }), 5020),
       ];
       // a responder forbade wget for this workload (the graveyard): it alerts as forbidden-item
       for (const b of e.profiler.baselines.values()) b.forbid('exec', '/usr/bin/wget');

@@ -16,7 +16,10 @@ export default defineRule({
   mitre: { technique: 'T1070.003', name: 'Indicator Removal: Clear Command History', tactic: 'defense-evasion' },
   novelty: false,
   evaluate(ev) {
-    if (ev.kind !== 'file_write' || !HISTORY.test(ev.path)) return undefined;
+    if (ev.kind !== 'file_write') return undefined;
+    // history files are dot files: one character rules out nearly every write
+    const path = ev.path;
+    if (path.charCodeAt(path.lastIndexOf('/') + 1) !== 46 /* . */ || !HISTORY.test(path)) return undefined;
     let act: string | undefined;
     if (ev.op === 'unlink') act = 'deleted';
     else if (ev.op === 'rename') act = ev.newPath !== undefined && HISTORY.test(ev.newPath) ? undefined : 'moved away';

@@ -29,8 +29,10 @@ export default defineRule({
   evaluate(ev, ctx) {
     if (ev.kind !== 'file_write') return undefined;
     const path = ev.path;
+    const underLog = path.startsWith('/var/log/');
+    if (!underLog && !path.endsWith('/utmp')) return undefined;
     const system = SYSTEM.test(path);
-    if (!system && !path.startsWith('/var/log/')) return undefined;
+    if (!system && !underLog) return undefined;
     let act: string | undefined;
     let op: string | undefined;
     if (ev.op === 'unlink') [act, op] = ['deleted', 'unlink'];

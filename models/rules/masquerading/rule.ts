@@ -24,7 +24,10 @@ const SYSTEM_DIRS = ['/bin/', '/sbin/', '/usr/bin/', '/usr/sbin/', '/usr/local/b
 const KERNEL_THREAD = /^\[[^\]]+\]$/;
 
 function systemName(name: string): boolean {
-  return SYSTEM_NAMES.has(name) || /^(?:kworker|ksoftirqd|migration|watchdog|kswapd)\b/.test(name);
+  if (SYSTEM_NAMES.has(name)) return true;
+  const c = name.charCodeAt(0);
+  // kernel-thread look-alikes start with k, m or w: one compare rules out the rest
+  return (c === 107 || c === 109 || c === 119) && /^(?:kworker|ksoftirqd|migration|watchdog|kswapd)\b/.test(name);
 }
 
 export default defineRule({
@@ -39,7 +42,7 @@ export default defineRule({
     if (!exe.startsWith('/')) return undefined;
     const name = base(exe);
     const argv0 = ev.process.args[0];
-    if (argv0 !== undefined && KERNEL_THREAD.test(argv0)) {
+    if (argv0 !== undefined && argv0.charCodeAt(0) === 91 /* [ */ && KERNEL_THREAD.test(argv0)) {
       return {
         summary: `${exe} runs as ${JSON.stringify(argv0)}, a kernel thread's name`,
         description: 'Kernel threads have no executable; a user program naming itself like one hides in process listings.',
@@ -47,7 +50,7 @@ export default defineRule({
         mitre: TASK,
       };
     }
-    if (/\s$/.test(name)) {
+    if (name.charCodeAt(name.length - 1) <= 32 && /\s$/.test(name)) {
       return {
         summary: `${JSON.stringify(exe)} has a name ending in white space`,
         description: 'A trailing space makes a file look like a system binary in listings while it is another file.',
