@@ -2,7 +2,7 @@
 // attribution. Kept in one place so agent.ts reads as the start/stop order.
 import type { Logger } from '../collector/log.ts';
 import type { EnrichStep } from '../collector/enrich/index.ts';
-import { procfsAttribution } from '../collector/enrich/attribution.ts';
+import { createProcfsAttribution } from '../collector/enrich/attribution.ts';
 import type { AgentConfig } from './config/load.ts';
 import type { Db } from './store/db.ts';
 import type { AlertStore } from './store/alerts.ts';
@@ -52,7 +52,7 @@ export async function wireOptional(deps: {
   const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds
-    enrichSteps: [...(host ? [procfsAttribution] : []), ...(kube?.enrichSteps ?? [])],
+    enrichSteps: [...(host ? [createProcfsAttribution()] : []), ...(kube?.enrichSteps ?? [])],
     ...(kube ? { holdMs: kube.holdMs, attachEnricher: kube.attachEnricher } : {}),
     registerApi(api) {
       stream = registerStream(api, bus, { log, metrics });

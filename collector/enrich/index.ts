@@ -8,9 +8,8 @@
 // when the hold deadline passes (then the step gives its best partial answer). The
 // hot path stays synchronous; the whole queue has one timer, no event has its own.
 import type { RuntimeEvent, WorkloadRef } from '../event.ts';
-import { containerFromCgroupPath } from './cgroup.ts';
+import { IdentityStep } from './identity.ts';
 import { HoldQueue, type Held } from './hold.ts';
-import { standaloneWorkload } from './workload.ts';
 
 export interface HoldContext {
   /** the events held under this key can be attributed now */
@@ -59,28 +58,10 @@ export interface EnricherOptions {
   now?: () => number;
 }
 
-/** container identity from the cgroup path, when the source gave a path but no container */
-export const containerFromPath: EnrichStep = {
-  name: 'container-from-cgroup',
-  enrich(ev) {
-    if (ev.container || !ev.cgroup?.path) return;
-    const c = containerFromCgroupPath(ev.cgroup.path);
-    if (!c) return;
-    ev.container = { id: c.id, runtime: c.runtime };
-  },
-};
-
-/** final step: every event leaves enrichment with a workload identity */
-export const workloadIdentity: EnrichStep = {
-  name: 'workload-identity',
-  enrich(ev) {
-    if (!ev.workload) ev.workload = standaloneWorkload(ev);
-  },
-};
-
 const NO_MOVES: IdentityMove[] = [];
 
 export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions = {}): Enricher {
+  const identity = new IdentityStep();
   if (steps.length === 0) {
     // nothing host-specific to add (replay, normalised input): only fill what is missing
     return {
@@ -88,8 +69,7 @@ export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions =
         for (let i = 0; i < batch.length; i++) {
           const ev = batch[i];
           if (ev.workload !== undefined && (ev.container !== undefined || ev.cgroup?.path === undefined)) continue;
-          containerFromPath.enrich(ev);
-          workloadIdentity.enrich(ev);
+          identity.enrich(ev);
         }
       },
       setSink() {},
@@ -99,7 +79,7 @@ export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions =
       close() {},
     };
   }
-  const chain = [...steps, containerFromPath, workloadIdentity];
+  const chain: EnrichStep[] = [...steps, identity];
   const now = opts.now ?? Date.now;
   const queue = new HoldQueue(opts.holdMs ?? 2000, opts.maxHeld ?? 10_000);
   let sink: ((events: RuntimeEvent[]) => void) | undefined;

@@ -263,6 +263,3 @@ export class ProcessCache {
   }
 
 }
-
-/** the process-wide cache the bpftrace source and procfsAttribution share */
-export const defaultProcessCache = new ProcessCache();

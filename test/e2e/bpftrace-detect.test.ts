@@ -56,7 +56,7 @@ describe('e2e: bpftrace source for detection (live kernel)', function () {
     const cfg = { ...defaults, intervalS: 1, sensitivePaths };
     const enricher = createEnricher([createProcfsAttribution({ processes: procs, cgroupIds: ids })]);
     run = (async () => {
-      for await (const batch of liveEvents(cfg, ctx, { procs, ids, onReady: () => (ready = true) })) {
+      for await (const batch of liveEvents(cfg, ctx, { ids, onReady: () => (ready = true) })) {
         enricher.enrich(batch);
         for (const ev of batch) {
           if (process.env.HW_DEBUG && ev.kind === 'exec') console.error('exec', ev.cgroup, ev.process.args.slice(0, 3));

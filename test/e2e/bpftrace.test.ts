@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { liveEvents } from '../../collector/sources/bpftrace/index.ts';
 import { defaults } from '../../collector/sources/bpftrace/config.ts';
 import { containerFromCgroupPath } from '../../collector/enrich/cgroup.ts';
+import { createProcfsAttribution } from '../../collector/enrich/attribution.ts';
 import { MemoryStats } from '../../collector/stats.ts';
 import { createLogger } from '../../collector/logger.ts';
 import type { EventOf, RuntimeEvent } from '../../collector/event.ts';
@@ -57,9 +58,14 @@ describe('e2e: bpftrace source (live kernel)', function () {
     const log = createLogger({ level: 'warn', write: (l) => process.env.HW_DEBUG && console.error(l) });
     const ctx = { node: 'test-node', signal: ac.signal, log, stats, state: { get: () => undefined, set() {} }, now: Date.now, observing: (ok: boolean) => void observing.push(ok) };
     const cfg = { ...defaults, intervalS: 1, restartMinMs: 100, restartMaxMs: 1000 };
+    // the source decodes; exe, argv and lineage come from the attribution step, as in the agent
+    const attribution = createProcfsAttribution();
     run = (async () => {
       for await (const batch of liveEvents(cfg, ctx, { onChild: (ch) => (child = ch), onReady: () => readyCount++ })) {
-        for (const ev of batch) if (ev.cgroup?.id === c.cgroupId) events.push(ev);
+        for (const ev of batch) {
+          attribution.enrich(ev);
+          if (ev.cgroup?.id === c.cgroupId) events.push(ev);
+        }
       }
     })();
     await waitFor(() => readyCount > 0, { timeoutMs: 60000, what: 'bpftrace ready' });

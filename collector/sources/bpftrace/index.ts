@@ -12,9 +12,7 @@ import { openInput, splitLines } from '../../lines.ts';
 import { sleep } from '../../sleep.ts';
 import { Backoff } from '../../backoff.ts';
 import type { RuntimeEvent } from '../../event.ts';
-import { sharedCgroupIdMap } from '../../enrich/attribution.ts';
-import { defaultProcessCache, type ProcessCache } from '../../enrich/procs.ts';
-import type { CgroupIdMap } from '../../enrich/cgroupid.ts';
+import { CgroupIdMap } from '../../enrich/cgroupid.ts';
 import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
 import { buildProgram } from './program.ts';
 import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
@@ -53,32 +51,16 @@ export function parserDeps(ctx: SourceContext, config: BpftraceConfig, ids: Cgro
 }
 
 /**
- * Process details for a batch, in time order: each CPU has its own perf buffer, so a
- * process's file or socket record can be read before its exec record from another
- * CPU. Sorting by the kernel timestamp first lets the exec feed the process cache
- * before the events that follow it; then exe/argv come from the cache (the records
- * carry only the comm) and every event gets its ancestry.
+ * A batch in kernel-time order. Each CPU has its own perf buffer, so a process's file
+ * or socket record can be read before its exec record from another CPU; in time order,
+ * the exec reaches the attribution step (collector/enrich/attribution.ts), which records
+ * the process, before the records that follow it. The source itself attributes nothing.
  */
-export function attributeBatch(batch: RuntimeEvent[], procs: ProcessCache): void {
-  batch.sort((a, b) => a.time - b.time);
-  for (const ev of batch) {
-    const p = ev.process;
-    if (p.pid <= 0) continue;
-    if (ev.kind === 'exec') {
-      procs.recordExecEvent(ev);
-    } else {
-      const e = procs.get(p.pid);
-      if (e) {
-        if (e.exe) p.exe = e.exe;
-        p.args = e.args;
-        if (p.ppid === undefined && e.ppid !== undefined) p.ppid = e.ppid;
-      }
-    }
-    if (p.ancestors === undefined) {
-      const a = procs.ancestors(p.pid, p.ppid);
-      if (a.length > 0) p.ancestors = a;
-    }
+export function byKernelTime(batch: RuntimeEvent[]): RuntimeEvent[] {
+  for (let i = 1; i < batch.length; i++) {
+    if (batch[i].time < batch[i - 1].time) return batch.sort((x, y) => x.time - y.time);
   }
+  return batch;
 }
 
 /** a read at least this big means the agent is behind: read on at once, no window */
@@ -183,7 +165,7 @@ export interface LiveHooks {
   onChild?(child: ChildProcess): void;
   /** every probe is attached: events from now on are seen */
   onReady?(child: ChildProcess): void;
-  procs?: ProcessCache;
+  /** the source's cgroup id → path map (default: its own) */
   ids?: CgroupIdMap;
 }
 
@@ -199,8 +181,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');
   writeFileSync(file, prog.text);
-  const procs = hooks.procs ?? defaultProcessCache;
-  const ids = hooks.ids ?? sharedCgroupIdMap();
+  const ids = hooks.ids ?? new CgroupIdMap();
   const backoff = new Backoff({ initialMs: config.restartMinMs, maxMs: config.restartMaxMs });
   try {
     while (!ctx.signal.aborted) {
@@ -261,9 +242,8 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
           const out: RuntimeEvent[] = [];
           for (const l of chunk.lines) parser.line(l, out);
           if (out.length > 0) {
-            attributeBatch(out, procs);
             ctx.stats.received(SOURCE, out.length);
-            yield out;
+            yield byKernelTime(out);
           }
           if (ctx.signal.aborted) break;
         }
@@ -277,9 +257,8 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       const tail: RuntimeEvent[] = [];
       parser.flush(tail);
       if (tail.length > 0) {
-        attributeBatch(tail, procs);
         ctx.stats.received(SOURCE, tail.length);
-        yield tail;
+        yield byKernelTime(tail);
       }
       if (ctx.signal.aborted) break;
       if (Date.now() - startedAt > 60000) backoff.reset(); // it ran fine for a while

@@ -10,6 +10,7 @@ import { defaults } from '../../../../collector/sources/bpftrace/config.ts';
 import { MemoryStats } from '../../../../collector/stats.ts';
 import { createLogger } from '../../../../collector/logger.ts';
 import { ProcessCache } from '../../../../collector/enrich/procs.ts';
+import { createProcfsAttribution } from '../../../../collector/enrich/attribution.ts';
 import { CgroupIdMap } from '../../../../collector/enrich/cgroupid.ts';
 import type { RuntimeEvent } from '../../../../collector/event.ts';
 import { REPO, waitFor } from '../../../support/env.ts';
@@ -31,8 +32,13 @@ describe('bpftrace live loop with a stand-in child', function () {
     let ready = 0;
     const cfg = { ...defaults, bpftracePath, mountTracefs: false, restartMinMs: 20, restartMaxMs: 80 };
     const run = (async () => {
-      const hooks = { procs: new ProcessCache({ reader: { read: () => undefined } }), ids: new CgroupIdMap({ root: join(dir, 'none') }), onReady: () => ready++ };
-      for await (const b of liveEvents(cfg, ctx, hooks)) events.push(...b);
+      // the source decodes; exe, argv and lineage come from the attribution step, as in the agent
+      const attribution = createProcfsAttribution({ processes: new ProcessCache({ reader: { read: () => undefined } }) });
+      const hooks = { ids: new CgroupIdMap({ root: join(dir, 'none') }), onReady: () => ready++ };
+      for await (const b of liveEvents(cfg, ctx, hooks)) {
+        for (const ev of b) attribution.enrich(ev);
+        events.push(...b);
+      }
     })();
     return { stats, logs, ac, events, run, ready: () => ready };
   }

@@ -195,24 +195,33 @@ describe('bpftrace source replay (recorded output through the source contract)',
   });
 });
 
-describe('bpftrace batch attribution', () => {
+describe('bpftrace batch order and attribution', () => {
   it('orders a batch by kernel time so an exec feeds the cache before its process’s later records', async () => {
-    const { attributeBatch } = await import('../../../../collector/sources/bpftrace/index.ts');
+    const { byKernelTime } = await import('../../../../collector/sources/bpftrace/index.ts');
     const { ProcessCache } = await import('../../../../collector/enrich/procs.ts');
+    const { createProcfsAttribution } = await import('../../../../collector/enrich/attribution.ts');
     const procs = new ProcessCache({ reader: { read: () => undefined } });
     procs.recordExec({ pid: 10, ppid: 1, exe: '/bin/sh', args: ['sh'] });
     const mk = (time: number, extra: object) =>
-      ({ time, node: 'n', source: 'bpftrace', enrichment: 'complete', cgroup: { id: '5' }, ...extra }) as RuntimeEvent;
+      ({ time, node: 'n', source: 'bpftrace', enrichment: 'complete', cgroup: { id: '5', path: '/x' }, ...extra }) as RuntimeEvent;
     // the rename (CPU 1) was read before the exec (CPU 0) that happened first
-    const batch = [
+    const batch = byKernelTime([
       mk(2, { kind: 'file_write', op: 'rename', path: '/a', process: { pid: 20, exe: 'mv', args: [] } }),
       mk(1, { kind: 'exec', process: { pid: 20, ppid: 10, exe: '/usr/bin/mv', args: ['mv', '/a', '/b'] } }),
-    ];
-    attributeBatch(batch, procs);
+    ]);
+    const step = createProcfsAttribution({ processes: procs });
+    for (const ev of batch) step.enrich(ev);
     assert.equal(batch[0].kind, 'exec');
     assert.equal(batch[1].process.exe, '/usr/bin/mv');
     assert.deepEqual(batch[1].process.args, ['mv', '/a', '/b']);
     assert.equal(batch[1].process.ppid, 10);
     assert.deepEqual(batch[1].process.ancestors, [{ pid: 10, exe: '/bin/sh', args: ['sh'] }]);
+  });
+
+  it('leaves a batch already in order as it is', async () => {
+    const { byKernelTime } = await import('../../../../collector/sources/bpftrace/index.ts');
+    const batch = [1, 2, 2, 3].map((time) => ({ time }) as RuntimeEvent);
+    assert.equal(byKernelTime(batch), batch);
+    assert.deepEqual(batch.map((e) => e.time), [1, 2, 2, 3]);
   });
 });
