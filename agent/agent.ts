@@ -63,7 +63,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const baselineStore = new BaselineStore(db);
   // baselines are read when their workload shows up, not all at start; at most
   // store.maxBaselinesInMemory stay in memory
-  const profiler = new Profiler(config.learning, { maxInMemory: config.store.maxBaselinesInMemory, source: baselineStore });
+  const profiler = new Profiler(config.learning, { maxInMemory: config.store.maxBaselinesInMemory, idleMs: config.store.idleBaselineMs, source: baselineStore });
   const engine = new Engine(profiler, rules, config.engine);
   metrics.watchEngine(engine);
   const alerts = new AlertStore(db);

@@ -180,7 +180,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     boundedEvicted: new Counter({
       name: 'habitwatch_bounded_evicted_total',
-      help: 'Entries a bounded in-memory structure forgot, by structure and reason (cap: over its size cap; expired: its time passed)',
+      help: 'Entries a bounded in-memory structure forgot, by structure and reason (cap: over its size cap; expired: its time passed; idle: unused for its idle time)',
       labelNames: ['structure', 'reason'],
       registers: r,
       collect() {
@@ -192,6 +192,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
           ['open_alerts', 'expired', s.openExpired],
           ['written_containers', 'cap', s.writtenEvicted],
           ['baselines', 'cap', engine.profiler.stats.evicted],
+          ['baselines', 'idle', engine.profiler.stats.idle],
           ['fanout_findings', 'cap', engine.fanOut.evicted],
         ];
         if (engine.incidents !== undefined) now.push(['open_incidents', 'cap', engine.incidents.evicted]);

@@ -262,7 +262,7 @@ export class Pipeline {
       this.flush();
       this.deps.health?.ok('flush');
       // saved now: baselines beyond the in-memory bound can go (read again when needed)
-      this.deps.engine.profiler.evict();
+      this.deps.engine.profiler.evict(now);
     } catch (e) {
       // nothing is lost: the change marks stay until a flush commits
       if (this.deps.health) this.deps.health.failed('flush', e);

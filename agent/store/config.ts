@@ -7,10 +7,12 @@ export interface StoreConfig {
   flushIntervalMs: number;
   /** baselines kept in memory; the least recently used saved ones beyond it are read again when needed */
   maxBaselinesInMemory: number;
+  /** a saved baseline no event used for this long leaves memory too (read again when its workload is back) */
+  idleBaselineMs: number;
   retention: RetentionConfig;
 }
 
-export const DEFAULT_STORE: StoreConfig = { flushIntervalMs: 500, maxBaselinesInMemory: 5000, retention: DEFAULT_RETENTION };
+export const DEFAULT_STORE: StoreConfig = { flushIntervalMs: 500, maxBaselinesInMemory: 5000, idleBaselineMs: 15 * 60_000, retention: DEFAULT_RETENTION };
 
 const limit = (age: string): Record<string, unknown> => ({
   type: 'object',
@@ -24,6 +26,7 @@ export const storeConfigSchema: Record<string, unknown> = {
   properties: {
     flushInterval: durationSchema,
     maxBaselinesInMemory: { type: 'integer', minimum: 1 },
+    idleBaselines: durationSchema,
     retention: {
       type: 'object',
       additionalProperties: false,
@@ -41,12 +44,13 @@ function parseLimit(raw: RawLimit, d: Limit): Limit {
 
 /** the validated (storeConfigSchema) section, defaults applied */
 export function parseStoreConfig(raw: unknown): StoreConfig {
-  const r = (raw ?? {}) as { flushInterval?: string | number; maxBaselinesInMemory?: number; retention?: Record<string, RawLimit> };
+  const r = (raw ?? {}) as { flushInterval?: string | number; maxBaselinesInMemory?: number; idleBaselines?: string | number; retention?: Record<string, RawLimit> };
   const ret = r.retention ?? {};
   const d = DEFAULT_STORE.retention;
   return {
     flushIntervalMs: r.flushInterval !== undefined ? parseDuration(r.flushInterval) : DEFAULT_STORE.flushIntervalMs,
     maxBaselinesInMemory: r.maxBaselinesInMemory ?? DEFAULT_STORE.maxBaselinesInMemory,
+    idleBaselineMs: r.idleBaselines !== undefined ? parseDuration(r.idleBaselines) : DEFAULT_STORE.idleBaselineMs,
     retention: {
       alerts: parseLimit(ret.alerts, d.alerts),
       incidents: parseLimit(ret.incidents, d.incidents),

@@ -115,6 +115,8 @@ export class Baseline {
   /** distinct children per parent, only while learning (drives collapse) */
   private children = new Map<string, Set<string>>();
   size = 0;
+  /** time of the last event judged against it (not stored): idle baselines leave memory (Profiler.evict) */
+  usedAt = 0;
   /** `${kind}\u0000${key}` of items changed since the store last flushed */
   readonly dirty = new DirtyKeys();
   readonly removed = new Set<string>();

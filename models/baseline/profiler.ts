@@ -46,6 +46,8 @@ export interface BaselineSource {
 export interface ProfilerOptions {
   /** baselines kept in memory; beyond it the least recently used saved ones are forgotten (default: no bound) */
   maxInMemory?: number;
+  /** a saved baseline no event used for this long is forgotten too (its workload left the node); default: never */
+  idleMs?: number;
   source?: BaselineSource;
 }
 
@@ -59,9 +61,11 @@ export class Profiler {
   readonly baselines: RecentMap<string, Baseline>;
   /** frozen: nothing is learned, every baseline compares (replay after the learning cut) */
   frozen = false;
-  /** baselines read from the source, and forgotten from memory (saved, not lost) */
-  readonly stats = { loaded: 0, evicted: 0 };
+  /** baselines read from the source, and forgotten from memory (saved, not lost): over the cap, or idle */
+  readonly stats = { loaded: 0, evicted: 0, idle: 0 };
   private readonly source: BaselineSource | undefined;
+  private readonly idleMs: number;
+  private idleScanAt = -Infinity;
 
   /** memoised generalisation (bounded): the item keys of this profiler's events */
   readonly names = new Generalizer();
@@ -74,6 +78,7 @@ export class Profiler {
   ) {
     this.baselines = new RecentMap(o.maxInMemory ?? Infinity);
     this.source = o.source;
+    this.idleMs = o.idleMs ?? Infinity;
   }
 
   /** add a baseline, or replace the one with its key (import) */
@@ -132,13 +137,31 @@ export class Profiler {
    * changes (call after the store flushed). A forgotten baseline is read again from the
    * source when its workload shows up. Returns how many were forgotten.
    */
-  evict(): number {
+  evict(now?: number): number {
     const n = this.baselines.trim(
       (_k, b) => this.unindex(b),
       (_k, b) => unsaved(b),
     );
     this.stats.evicted += n;
-    return n;
+    return n + (now !== undefined ? this.evictIdle(now) : 0);
+  }
+
+  /**
+   * Forget the saved baselines no event used for idleMs: a workload gone from the node
+   * leaves memory (it stays in the store and is read again if it comes back). One pass
+   * over the baselines at most once a minute (or every quarter of a shorter idleMs).
+   */
+  private evictIdle(now: number): number {
+    if (this.idleMs === Infinity || now - this.idleScanAt < Math.min(this.idleMs / 4, 60_000)) return 0;
+    this.idleScanAt = now;
+    const idle: Baseline[] = [];
+    for (const b of this.baselines.values()) if (now - b.usedAt >= this.idleMs && !unsaved(b)) idle.push(b);
+    for (const b of idle) {
+      this.baselines.delete(b.key);
+      this.unindex(b);
+    }
+    this.stats.idle += idle.length;
+    return idle.length;
   }
 
   /** workload id → container → baseline: avoids building a key string per event */
@@ -182,6 +205,7 @@ export class Profiler {
       if (!byContainer) this.index.set(flatString(w.id), (byContainer = new Map()));
       byContainer.set(flatString(container), b);
     }
+    b.usedAt = now;
     if (b.meta.provisional === true && ev.enrichment === 'complete') {
       b.meta.provisional = false;
       b.metaDirty = true;

@@ -131,4 +131,23 @@ describe('baselines read on demand', () => {
     assert.equal(again.baseline.get('exec', '/usr/bin/tool0')?.count, 5 + 2, 'counts kept across eviction (5 learned, 2 since)');
     assert.deepEqual(p.ofWorkload('ns/Deployment/w7').map((b) => b.key), ['ns/Deployment/w7#app']);
   });
+
+  it('a saved baseline no event used for idleMs leaves memory whatever the count, and comes back intact', () => {
+    const store = new BaselineStore(db);
+    const MIN = 60_000;
+    const p = new Profiler(testLearning(), { idleMs: 15 * MIN, source: store });
+    p.observe(exec('/usr/bin/gone', { workload: 'ns/Deployment/gone' }), T0);
+    p.observe(exec('/usr/bin/busy', { workload: 'ns/Deployment/busy' }), T0);
+    assert.equal(p.evict(T0 + 20 * MIN), 0, 'unsaved changes stay');
+    store.flush(p.baselines.values(), T0);
+    p.observe(exec('/usr/bin/busy', { workload: 'ns/Deployment/busy' }), T0 + 19 * MIN);
+    store.flush(p.baselines.values(), T0 + 19 * MIN);
+    assert.equal(p.evict(T0 + 20 * MIN + 30_000), 0, 'at most one pass a minute');
+    assert.equal(p.evict(T0 + 21 * MIN), 1);
+    assert.deepEqual([...p.baselines.keys()], ['ns/Deployment/busy#app']);
+    assert.equal(p.stats.idle, 1);
+    const back = p.observe(exec('/usr/bin/gone', { workload: 'ns/Deployment/gone' }), T0 + 30 * MIN);
+    assert.deepEqual(back.novel, [], 'what it learned is read again from the store');
+    assert.equal(back.baseline.get('exec', '/usr/bin/gone')?.count, 2);
+  });
 });
