@@ -1,7 +1,8 @@
 // The real agent (`habitwatch agent --config FILE`) as a child process, for benches
 // that measure what a node pays: its CPU and RSS, and those of the bpftrace child it
-// starts, read from /proc (time spent waiting for a core does not count).
-import { spawn, type ChildProcess } from 'node:child_process';
+// starts, read from /proc (time spent waiting for a core does not count). It runs what
+// ships, the compiled dist/, built from this tree once per bench process.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -53,6 +54,14 @@ function comm(pid: number): string {
   }
 }
 
+let built = false;
+/** `npm run build`: dist/ from this tree's sources, so a bench never measures a stale build */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync(process.execPath, [join(REPO, 'bin/build.js')], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
 export interface BenchAgent {
   child: ChildProcess;
   pid: number;
@@ -70,6 +79,7 @@ export interface BenchAgent {
  * observes. nodeArgs go to node itself (e.g. --cpu-prof).
  */
 export async function startBenchAgent(dir: string, cfg: Record<string, unknown>, opts: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<BenchAgent> {
+  buildOnce();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, stringify({ node: 'bench', dataDir: join(dir, 'data'), log: { level: 'info' }, api: { listen: '127.0.0.1:0' }, ...cfg }));
