@@ -131,7 +131,8 @@ export default defineBench({
     const storm: Storm = buildStorm(join(ctx.tmp, 'bpftrace-storm'));
     const count = RATE * (ctx.quick ? 3 : 12);
     const c: TestContainer = createTestContainer();
-    const workloadId = `host/container/${c.containerId}`;
+    // a pod-style cgroup without the Kubernetes API: the pod UID names the workload
+    const workloadId = `host/pod/${c.podUid}`;
     let a: BenchAgent | undefined;
     try {
       ctx.progress('starting the agent');
