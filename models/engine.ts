@@ -10,7 +10,7 @@ import { programName, type Rule, type RuleContext, type RuleHit } from './rules/
 import { WrittenPaths } from './written.ts';
 import { RecentMap } from './recent.ts';
 import { RecentExecs, type RecentExec } from './siblings.ts';
-import { DEFAULT_FANOUT, FanOut, type FanOutConfig } from './fanout.ts';
+import { DEFAULT_FANOUT, FanOut, treeKeys, type FanOutConfig } from './fanout.ts';
 import { DEFAULT_INCIDENTS, IncidentGrouper, type IncidentConfig } from './incidents.ts';
 
 export interface RuleSettings {
@@ -216,9 +216,12 @@ export class Engine {
     }
     const iso = new Date(now).toISOString();
     const severity = this.severityOf(rule, hit);
-    const foldKey = hit.foldOn !== undefined ? `${rule.id}|${b.key}|${hit.foldOn}` : undefined;
-    const items = hit.items ?? (obs.novel.length > 0 ? obs.novel : obs.items);
-    const folded = foldKey !== undefined ? this.fanOut.fold(foldKey, items, now) : undefined;
+    // fan-out: the same rule and technique in this baseline, by the same process tree
+    const scope = `${rule.id}|${(hit.mitre ?? rule.mitre).technique}|${b.key}|`;
+    const tree = treeKeys(ev);
+    const cover = tree.cover.map((k) => scope + k);
+    const items = hit.items ?? foldItems(rule, hit, ev, obs);
+    const folded = this.fanOut.fold(tree.lookup.map((k) => scope + k), cover, items, now);
     if (folded !== undefined) {
       // one more target of an open fan-out: the same finding, its evidence grows
       const f = folded.alert;
@@ -273,7 +276,7 @@ export class Engine {
     };
     if (open !== undefined) this.open.delete(dedupKey); // its window passed: the new one replaces it
     this.open.set(dedupKey, { alert, last: now });
-    if (foldKey !== undefined) this.fanOut.start(foldKey, alert, items, now);
+    this.fanOut.start(cover, alert, items, now);
     this.trimOpen(now);
     this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
     return { alert, isNew: true };
@@ -285,6 +288,13 @@ export class Engine {
     this.stats.openExpired += this.open.dropExpired((o) => now - o.last >= cooldown);
     if (this.open.size > this.open.cap) this.stats.openEvicted += this.open.trim();
   }
+}
+
+/** what a hit is about, for fan-out: the novel items, a network item, the calls, or its dedup key */
+function foldItems(rule: Rule, hit: RuleHit, ev: RuntimeEvent, obs: Observation): readonly string[] {
+  if (rule.novelty) return obs.novel.length > 0 ? obs.novel : obs.items;
+  if (ev.kind === 'connect' || ev.kind === 'listen') return obs.items;
+  return hit.evidence?.syscalls ?? [hit.dedupOn];
 }
 
 function evidenceOf(ev: RuntimeEvent, obs: Observation): Evidence {

@@ -1,22 +1,31 @@
-// Fan-out folding: one actor doing one new kind of thing to many targets in a short
+// Fan-out folding: one process tree doing one kind of thing to many targets in a short
 // time is one finding, not one alert per target. A process connecting to ports 1–1024
 // of one address is one `unexpected-connect` with 1,024 destinations; a shell running a
-// burst of binaries the workload never ran is one `unexpected-exec`; the new syscalls
-// of one interval after another are one `unexpected-syscall`.
+// burst of binaries the workload never ran is one `unexpected-exec`; `apt-get` and the
+// `dpkg` it runs are one `package-manager`; `unshare` and the `mount` its shell runs are
+// one `dangerous-syscall`.
+//
+// Who "one actor" is: a hit folds into the open finding of the same rule, ATT&CK
+// technique and baseline that its process (or, for a new process, its parent) already
+// belongs to. A finding covers the process that raised it and, for an execution, the
+// parent that started it (so the siblings of a burst fold) — and every process folded
+// into it covers its own children in turn (so `apt-get → dpkg`, `sh → cp, chmod, rm`
+// fold). Only the nearest parent is looked at: a finding does not swallow everything
+// below a long-lived service or container runtime.
 //
 // Why this is right for any workload: the unit a responder acts on is "what did this
-// process do", and a fan-out has one answer however many targets it touched. Only hits
-// of the same rule fold (distinct techniques — built-in rules — stay their own alerts),
-// only from the same actor (the rule says who: models/rules/novelty.ts), only while the
-// actor keeps going (the window slides from the last fold), and nothing is lost: the
-// alert's evidence lists the distinct items, ports and addresses and counts them all.
-// Pure: time is an argument; state is bounded and owned by the Engine.
+// process tree do", and a fan-out has one answer however many targets it touched. Only
+// hits of the same rule and technique fold (distinct techniques stay their own alerts),
+// only while the tree keeps going (the window slides from the last fold), and nothing is
+// lost: the alert's evidence lists the distinct items, ports and addresses and counts
+// them all. Pure: time is an argument; state is bounded and owned by the Engine.
+import type { RuntimeEvent } from '../collector/event.ts';
 import type { Alert, Evidence } from './alert.ts';
 import { splitNetKey } from './baseline/items.ts';
 import { RecentMap } from './recent.ts';
 
 export interface FanOutConfig {
-  /** hits of one actor fold while each comes within this long of the previous one */
+  /** hits of one tree fold while each comes within this long of the previous one */
   windowMs: number;
   /** distinct items (and addresses) listed in one finding's evidence */
   maxItems: number;
@@ -33,7 +42,8 @@ interface Finding {
   alert: Alert;
   /** time of the latest hit folded in (or of the first) */
   last: number;
-  /** the alert's description before any fold */
+  /** the alert's summary and description before any fold */
+  baseSummary: string;
   baseDescription: string;
   items: string[];
   /** every distinct item folded so far (bounded: past it, each hit counts as distinct) */
@@ -42,6 +52,22 @@ interface Finding {
   ports: Set<number> | undefined;
   addrs: string[] | undefined;
   syscalls: string[] | undefined;
+}
+
+/**
+ * The processes a hit may fold under (`lookup`) and those it makes its finding cover
+ * (`cover`), as keys. A source that aggregates without naming a process (pid 0) makes
+ * the container the actor.
+ */
+export function treeKeys(ev: RuntimeEvent): { lookup: string[]; cover: string[] } {
+  const p = ev.process;
+  if (!(p.pid > 0)) return { lookup: ['container'], cover: ['container'] };
+  const ppid = p.ppid ?? p.ancestors?.[0]?.pid;
+  const parent = ppid !== undefined && ppid > 0 ? `p${ppid}` : undefined;
+  const self = `p${p.pid}`;
+  // a new process is its parent's act (the burst of a shell); anything else its own
+  if (ev.kind === 'exec') return parent !== undefined ? { lookup: [parent], cover: [parent, self] } : { lookup: [], cover: [self] };
+  return { lookup: parent !== undefined ? [self, parent] : [self], cover: [self] };
 }
 
 export class FanOut {
@@ -53,17 +79,17 @@ export class FanOut {
     this.open = new RecentMap(cfg.maxOpen);
   }
 
-  /** open findings remembered */
+  /** open keys remembered (a finding has one per process it covers) */
   get size(): number {
     return this.open.size;
   }
 
-  /** a new alert opens the finding of `key`; `items` are the items it already covers */
-  start(key: string, alert: Alert, items: readonly string[], now: number): void {
-    this.open.delete(key);
+  /** a new alert opens a finding covering `keys`; `items` are the items it already covers */
+  start(keys: readonly string[], alert: Alert, items: readonly string[], now: number): void {
     const f: Finding = {
       alert,
       last: now,
+      baseSummary: alert.summary,
       baseDescription: alert.description,
       items: items.slice(0, this.cfg.maxItems),
       seen: new Set(items),
@@ -77,25 +103,25 @@ export class FanOut {
       f.addrs = [];
       for (const it of items) addNet(f, it, this.cfg.maxItems);
     }
-    this.open.set(key, f);
-    // findings start in time order: the expired ones are at the old end
-    this.open.dropExpired((o) => now - o.last >= this.cfg.windowMs);
-    if (this.open.size > this.open.cap) this.evicted += this.open.trim();
+    this.cover(keys, f, now);
   }
 
   /**
-   * Fold `items` into the open finding of `key`: items it has not covered yet extend
-   * its evidence. Returns the finding's alert and how many items were new to it, or
-   * undefined when no finding is open under the key (or its window has passed). The
-   * caller counts the hit.
+   * Fold `items` into the open finding of the first of `keys` that has one: items it has
+   * not covered yet extend its evidence, and the finding covers `cover` from now on.
+   * Returns the finding's alert and how many items were new to it, or undefined when no
+   * key has a finding still inside its window. The caller counts the hit.
    */
-  fold(key: string, items: readonly string[], now: number): { alert: Alert; added: number } | undefined {
-    const f = this.open.get(key);
-    if (f === undefined) return undefined;
-    if (now - f.last >= this.cfg.windowMs) {
-      this.open.delete(key);
-      return undefined;
+  fold(keys: readonly string[], cover: readonly string[], items: readonly string[], now: number): { alert: Alert; added: number } | undefined {
+    let f: Finding | undefined;
+    for (const k of keys) {
+      const o = this.open.get(k);
+      if (o !== undefined && now - o.last < this.cfg.windowMs) {
+        f = o;
+        break;
+      }
     }
+    if (f === undefined) return undefined;
     const max = this.cfg.maxItems;
     let added = 0;
     for (const it of items) {
@@ -108,19 +134,28 @@ export class FanOut {
       if (f.syscalls !== undefined && f.syscalls.length < max && !f.syscalls.includes(it)) f.syscalls.push(it);
     }
     f.last = now;
+    this.cover(cover, f, now);
     const a = f.alert;
     if (added === 0) return { alert: a, added };
     const e: Evidence = a.evidence;
     e.items = [...f.items];
     e.distinct = f.distinct;
-    if (f.ports !== undefined) {
+    if (f.ports !== undefined && f.ports.size > 0) {
       e.ports = portRanges(f.ports);
       e.addresses = [...f.addrs!];
     }
     if (f.syscalls !== undefined) e.syscalls = [...f.syscalls];
     const window = this.cfg.windowMs >= 1000 ? `${Math.round(this.cfg.windowMs / 1000)} s` : `${this.cfg.windowMs} ms`;
-    a.description = `${f.baseDescription} Fan-out: ${f.distinct} distinct items from the same actor, each within ${window} of the previous (evidence.items).`;
+    a.description = `${f.baseDescription} Fan-out: ${f.distinct} distinct items from one process tree, each within ${window} of the previous (evidence.items).`;
+    a.summary = `${f.baseSummary} (+${f.distinct - 1} more: ${f.items.slice(1, 6).join(', ')}${f.distinct > 6 ? ', …' : ''})`;
     return { alert: a, added };
+  }
+
+  private cover(keys: readonly string[], f: Finding, now: number): void {
+    for (const k of keys) this.open.set(k, f);
+    // findings start in time order: the expired ones are at the old end
+    this.open.dropExpired((o) => now - o.last >= this.cfg.windowMs);
+    if (this.open.size > this.open.cap) this.evicted += this.open.trim();
   }
 }
 

@@ -1,6 +1,6 @@
 // Shared shape of the novelty rules: an event whose generalised item is not in an
-// enforcing (stable or locked) baseline. Novelty hits fold by actor (models/fanout.ts):
-// one process reaching many new targets in a burst is one finding.
+// enforcing (stable or locked) baseline. Like every rule's, their hits fold by process
+// tree (models/fanout.ts): one process reaching many new targets in a burst is one finding.
 import type { EventKind } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
 import { defineRule, type Rule, type RuleHit } from './types.ts';
@@ -30,35 +30,16 @@ export function noveltyRule(o: {
       const { obs } = ctx;
       if (!obs.baseline.enforcing()) return undefined;
       if (obs.novel.length === 0) {
-        const hit = o.known?.(ev, ctx);
-        return hit === undefined ? undefined : { ...hit, foldOn: actorOf(ev) };
+        return o.known?.(ev, ctx);
       }
       const item = obs.novel.join(', ');
       return {
         summary: o.describe(ev, item),
         dedupOn: obs.novel.join(','),
-        foldOn: actorOf(ev),
       };
     },
     describeFold: o.describeFold,
   });
-}
-
-/**
- * Who did it, for fan-out folding; undefined when no actor is known (no folding).
- * A new binary is the act of its parent (the shell of a recon burst runs each command
- * as a new process); anything else is the act of the process itself. A source that
- * aggregates syscalls per container (pid 0) makes the container the actor.
- */
-export function actorOf(ev: RuntimeEvent): string | undefined {
-  const p = ev.process;
-  if (ev.kind === 'exec') {
-    const a = p.ancestors?.[0];
-    const ppid = p.ppid ?? a?.pid;
-    return ppid !== undefined && ppid > 0 ? `parent ${ppid} ${a?.pid === ppid ? a.exe : ''}` : undefined;
-  }
-  if (p.pid > 0) return `${p.pid} ${p.exe}`;
-  return ev.kind === 'syscall' ? 'container' : undefined;
 }
 
 /** "a, b, c and 7 more" */

@@ -25,13 +25,7 @@ export interface RuleHit {
   mitre?: Mitre;
   /** closest known items, when the rule knows better than the baseline */
   expected?: string[];
-  /**
-   * Fan-out: hits of this rule in one baseline with the same `foldOn` (the actor: a
-   * process, a parent) within the fan-out window are one finding, whatever their
-   * dedupOn; each distinct one extends the open alert's evidence (models/fanout.ts).
-   */
-  foldOn?: string;
-  /** the items this hit is about, when only some of the event's novel items matter */
+  /** the items this hit is about, for fan-out folding (models/fanout.ts); default: the event's novel items (novelty) or dedupOn */
   items?: string[];
 }
 

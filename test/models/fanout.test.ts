@@ -176,6 +176,55 @@ describe('models/fanout', () => {
     assert.equal(u.isNew, true);
   });
 
+  it('a process tree folds: apt-get and the dpkg it runs are one package-manager finding', () => {
+    const e = testEngine();
+    const t = learnThenStable(e, steady);
+    const { alerts } = run(e, [
+      { ev: exec('/usr/bin/apt-get', { pid: 50, ppid: 40, args: ['apt-get', 'install', 'nmap'] }), at: t },
+      { ev: exec('/usr/bin/dpkg', { pid: 51, ppid: 50, args: ['dpkg', '--status'] }), at: t + 100 },
+      { ev: exec('/usr/bin/dpkg', { pid: 52, ppid: 51, args: ['dpkg', '-i'] }), at: t + 200 },
+    ]);
+    const pm = alerts.filter((a) => a.rule === 'package-manager');
+    assert.equal(pm.length, 1);
+    assert.deepEqual(pm[0].evidence.items, ['apt-get', 'dpkg']);
+    assert.match(pm[0].summary, /\(\+1 more: dpkg\)$/);
+  });
+
+  it('one technique per finding: unshare and the mount its shell runs fold, a ptrace in the same tree does not', () => {
+    const e = testEngine();
+    const t = learnThenStable(e, steady);
+    const { alerts } = run(e, [
+      { ev: syscalls(['unshare'], { pid: 60, ppid: 59, exe: '/usr/bin/dash' }), at: t },
+      { ev: syscalls(['mount'], { pid: 61, ppid: 60, exe: '/usr/bin/mount' }), at: t + 1000 },
+      { ev: syscalls(['umount2'], { pid: 62, ppid: 60, exe: '/usr/bin/umount' }), at: t + 2000 },
+      { ev: syscalls(['ptrace'], { pid: 63, ppid: 60, exe: '/usr/bin/strace' }), at: t + 3000 },
+    ]);
+    const ds = alerts.filter((a) => a.rule === 'dangerous-syscall');
+    assert.deepEqual(ds.map((a) => [a.mitre.technique, a.evidence.syscalls]), [
+      ['T1611', ['unshare', 'mount', 'umount2']],
+      ['T1055.008', ['ptrace']],
+    ]);
+  });
+
+  it("a new shell's own commands fold into the shell's finding; a service's unrelated descendants do not", () => {
+    const e = testEngine();
+    const t = learnThenStable(e, steady);
+    const svc = { ppid: 1, ancestors: [{ exe: '/usr/bin/app', pid: 1 }] };
+    const { alerts } = run(e, [
+      // a shell started from outside the service's tree (kubectl exec): new lineage for sh
+      { ev: exec('/bin/sh', { pid: 70, ppid: 69, ancestors: [{ exe: '/usr/bin/runc', pid: 69 }] }), at: t },
+      { ev: exec('/usr/bin/cp', { pid: 71, ppid: 70, ancestors: [{ exe: '/bin/sh', pid: 70 }] }), at: t + 100 },
+      { ev: exec('/usr/bin/chmod', { pid: 72, ppid: 70, ancestors: [{ exe: '/bin/sh', pid: 70 }] }), at: t + 200 },
+      // the service itself runs a new binary, then a grandchild of the service another one
+      { ev: exec('/usr/bin/curl', { pid: 80, ...svc }), at: t + 300 },
+      { ev: exec('/usr/bin/wget', { pid: 82, ppid: 81, ancestors: [{ exe: '/bin/sh', pid: 81 }, { exe: '/usr/bin/app', pid: 1 }] }), at: t + 400 },
+    ]);
+    assert.deepEqual(
+      alerts.map((a) => a.evidence.items ?? [a.evidence.item]),
+      [['/bin/sh', '/usr/bin/cp', '/usr/bin/chmod'], ['/usr/bin/curl'], ['/usr/bin/wget']],
+    );
+  });
+
   it('port ranges', () => {
     assert.equal(portRanges([80, 1, 2, 3, 5, 443, 444]), '1-3,5,80,443-444');
     assert.equal(portRanges([]), '');

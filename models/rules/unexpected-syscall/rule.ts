@@ -1,7 +1,7 @@
 // A system call the workload never used — among those whose first use means something
-// (ordinary.ts lists the ones that do not). Folds by actor like every novelty rule.
+// (ordinary.ts lists the ones that do not). Folds by process tree like every rule.
 import { defineRule } from '../types.ts';
-import { actorOf, listing } from '../novelty.ts';
+import { listing } from '../novelty.ts';
 import { ORDINARY_SYSCALLS } from './ordinary.ts';
 
 export default defineRule({
@@ -11,7 +11,7 @@ export default defineRule({
   severity: 'medium',
   mitre: { technique: 'T1106', name: 'Native API', tactic: 'execution' },
   novelty: true,
-  evaluate(ev, ctx) {
+  evaluate(_ev, ctx) {
     const { obs } = ctx;
     if (!obs.baseline.enforcing() || obs.novel.length === 0) return undefined;
     const novel = obs.novel.filter((n) => !ORDINARY_SYSCALLS.has(n));
@@ -20,7 +20,6 @@ export default defineRule({
     return {
       summary: `system call(s) ${item} used, never seen in this workload`,
       dedupOn: novel.join(','),
-      foldOn: actorOf(ev),
       items: novel,
       evidence: { syscalls: novel },
     };
