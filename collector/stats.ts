@@ -23,6 +23,23 @@ export interface StatsSnapshot {
   examples: Record<string, string[]>;
 }
 
+/**
+ * A bad record as an example for summaries and logs: secrets redacted first, then cut
+ * short (cutting first could leave the start of a token its pattern no longer matches).
+ * Callers pass the whole record.
+ */
+export function badExample(detail: string): string {
+  let d = detail;
+  if (d.length > 4096) {
+    // cut where no token runs across the cut: at a space, quote or comma
+    let cut = 4096;
+    while (cut > 3072 && !' ,"\'\t'.includes(d[cut])) cut--;
+    d = d.slice(0, cut);
+  }
+  const r = redactCommand(d);
+  return r.length > 200 ? r.slice(0, 200) + '…' : r;
+}
+
 /** In-memory implementation; the agent wraps it to also feed Prometheus counters. */
 export class MemoryStats implements SourceStats {
   readonly snap: StatsSnapshot = { received: {}, bad: {}, dropped: {}, restarts: {}, examples: {} };
@@ -42,8 +59,7 @@ export class MemoryStats implements SourceStats {
     m[reason] = (m[reason] ?? 0) + 1;
     if (detail !== undefined) {
       const ex = (this.snap.examples[`${source}/${reason}`] ??= []);
-      // examples end up in summaries and logs: never keep a secret a bad line carried
-      if (ex.length < 3) ex.push(redactCommand(detail.length > 200 ? detail.slice(0, 200) + '…' : detail));
+      if (ex.length < 3) ex.push(badExample(detail));
     }
     for (const l of this.listeners) l.bad(source, reason, detail);
   }

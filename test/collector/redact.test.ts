@@ -1,31 +1,60 @@
+// The redaction contract (test/support/secrets.ts) at the unit level: every secret form
+// is caught with its shape kept, every ordinary command line is left exactly as it was.
 import assert from 'node:assert/strict';
-import { redactArgs, redactText } from '../../collector/redact.ts';
+import { redactArgs, redactCommand, redactText } from '../../collector/redact.ts';
 import { generalizeArgs } from '../../models/baseline/generalize.ts';
-import { NOT_SECRETS, SECRET_CASES } from '../support/secrets.ts';
+import { NOT_SECRETS, SECRET_CASES, SECRET_VALUES } from '../support/secrets.ts';
 
 describe('redaction', () => {
+  it(`the corpus holds at least 150 distinct secret forms, each secret unique`, () => {
+    assert.ok(SECRET_CASES.length >= 150, `${SECRET_CASES.length} forms`);
+    assert.equal(new Set(SECRET_CASES.map((c) => c.form)).size, SECRET_CASES.length, 'form names unique');
+    const secrets = [...SECRET_CASES.map((c) => c.secret), ...SECRET_VALUES.map((v) => v.secret)];
+    assert.equal(new Set(secrets).size, secrets.length, 'secrets unique');
+    for (const s of secrets) assert.ok(s.length >= 8, `secret ${s} too short to search for`);
+  });
+
   for (const c of SECRET_CASES) {
-    it(`redacts ${c.args.slice(0, 2).join(' ')} … keeping "${c.keeps}"`, () => {
+    it(`redacts ${c.form}`, () => {
       const out = redactArgs(c.args);
       const joined = out.join(' ');
       assert.ok(!joined.includes(c.secret), `secret leaked: ${joined}`);
-      assert.ok(joined.includes(c.keeps), `shape lost: ${joined}`);
+      assert.ok(joined.includes(c.keeps), `shape lost: expected "${c.keeps}" in: ${joined}`);
       assert.equal(out.length, c.args.length, 'argv keeps its length');
+      // the same command line as one string (a proctitle, an ancestor's sh -c)
+      const asText = redactCommand(c.args.map((a) => (/\s/.test(a) ? `'${a.replaceAll("'", '')}'` : a)).join(' '));
+      if (!c.args.some((a) => a.includes("'"))) assert.ok(!asText.includes(c.secret), `secret leaked from the command string: ${asText}`);
+      // no memo hides it the second time
+      assert.ok(!redactArgs(c.args).join(' ').includes(c.secret), 'second pass');
     });
   }
-  it('redacts the same command string every time (no memo hides a secret)', () => {
-    for (let i = 0; i < 3; i++) {
-      const out = redactArgs(['sh', '-c', 'mysql -uroot -pRepeatSecret1 db']);
-      assert.doesNotMatch(out.join(' '), /RepeatSecret1/, `round ${i}`);
+
+  for (const v of SECRET_VALUES) {
+    it(`redacts ${v.form}`, () => {
+      const out = v.field === 'ancestor' ? redactCommand(v.value) : redactText(v.value);
+      assert.ok(!out.includes(v.secret), out);
+      assert.match(out, /<redacted>/);
+    });
+  }
+
+  it('leaves ordinary command lines alone: the same array, every word as it was', () => {
+    const changed: string[] = [];
+    for (const a of NOT_SECRETS) {
+      const out = redactArgs(a);
+      if (out !== a) changed.push(`${a.join(' ')}  →  ${out.join(' ')}`);
+    }
+    assert.deepEqual(changed, [], 'falsely redacted');
+    for (const a of NOT_SECRETS) {
+      const line = a.join(' ');
+      if (!a.some((x) => /\s/.test(x))) assert.equal(redactCommand(line), line, 'as a command string');
     }
   });
-  it('leaves ordinary arguments alone (same array when nothing changes)', () => {
-    for (const a of NOT_SECRETS) assert.equal(redactArgs(a), a, a.join(' '));
-  });
+
   it('redacts secrets in free text (proctitles, bad-input examples)', () => {
     const t = redactText('curl -H "Authorization: Bearer abcdefgh12345678" https://u:p4ssw0rd@h/x?access_token=zzzzzzzz');
     assert.doesNotMatch(t, /abcdefgh12345678|p4ssw0rd|zzzzzzzz/);
   });
+
   it('baselines generalise over redacted values: two passwords, one item', () => {
     const a = generalizeArgs(redactArgs(['app', '--password=one1one1']));
     const b = generalizeArgs(redactArgs(['app', '--password=two2two2']));

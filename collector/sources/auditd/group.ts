@@ -119,7 +119,7 @@ export class Grouper {
     const h = this.h;
     const err = parseHeader(line, h);
     if (err !== undefined) {
-      if (line.trim() !== '') this.sink.bad(err, line.slice(0, 160));
+      if (line.trim() !== '') this.sink.bad(err, line);
       return;
     }
     if (h.type === RecType.DAEMON) return;
@@ -172,7 +172,7 @@ export class Grouper {
     switch (h.type) {
       case RecType.SYSCALL:
         if (!this.syscall(ev, f)) {
-          this.sink.bad('bad_syscall', line.slice(0, 160));
+          this.sink.bad('bad_syscall', line);
           ev.invalid = true;
           return;
         }

@@ -76,18 +76,18 @@ export class BpftraceParser implements RecordHost {
       // text-mode lost-events message (older versions print it on stdout)
       const m = /^Lost (\d+) events/.exec(line);
       if (m) this.lost(Number(m[1]));
-      else if (line.trim() !== '') this.d.stats.bad(SOURCE, 'not_json', line.slice(0, 120));
+      else if (line.trim() !== '') this.d.stats.bad(SOURCE, 'not_json', line);
       return;
     }
     let rec: unknown;
     try {
       rec = JSON.parse(line);
     } catch {
-      this.d.stats.bad(SOURCE, 'invalid_json', line.slice(0, 120));
+      this.d.stats.bad(SOURCE, 'invalid_json', line);
       return;
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
-      this.d.stats.bad(SOURCE, 'not_an_object', line.slice(0, 120));
+      this.d.stats.bad(SOURCE, 'not_an_object', line);
       return;
     }
     const r = rec as { type?: unknown; data?: unknown; count?: unknown };
@@ -113,7 +113,7 @@ export class BpftraceParser implements RecordHost {
       }
       default:
         // time/join/value/… records: the shipped program prints none of them
-        this.d.stats.bad(SOURCE, 'unexpected_record', line.slice(0, 120));
+        this.d.stats.bad(SOURCE, 'unexpected_record', line);
     }
   }
 
@@ -154,11 +154,11 @@ export class BpftraceParser implements RecordHost {
         return;
       case 'T':
         if (isUint(f[1])) this.lastIntervalNs = Number(f[1]);
-        else this.d.stats.bad(SOURCE, 'bad_value', text.slice(0, 120));
+        else this.d.stats.bad(SOURCE, 'bad_value', text);
         this.files.expire(out);
         return;
       default:
-        this.d.stats.bad(SOURCE, 'unknown_record', text.slice(0, 120));
+        this.d.stats.bad(SOURCE, 'unknown_record', text);
     }
   }
 
@@ -183,7 +183,7 @@ export class BpftraceParser implements RecordHost {
   // H|A tid argStart idx chunk
   private argChunk(f: string[], hex: boolean): void {
     if (f.length !== 5 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3])) {
-      this.d.stats.bad(SOURCE, 'bad_argv_record', f.join('\t').slice(0, 120));
+      this.d.stats.bad(SOURCE, 'bad_argv_record', f.join('\t'));
       return;
     }
     const tid = Number(f[1]);
@@ -210,7 +210,7 @@ export class BpftraceParser implements RecordHost {
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
   private exec(f: string[], out: RuntimeEvent[]): void {
     if (f.length < 10 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3]) || !isInt(f[4]) || !isUint(f[5]) || !isInt(f[6]) || !isUint(f[7]) || !isInt(f[8])) {
-      this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t').slice(0, 120));
+      this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
     const tid = Number(f[3]);
@@ -236,7 +236,7 @@ export class BpftraceParser implements RecordHost {
         for (let i = 0; i < got; i++) {
           const b = decodeHexBytes(pending.chunks[i]);
           if (b === undefined) {
-            this.d.stats.bad(SOURCE, 'bad_argv_record', pending.chunks[i].slice(0, 120));
+            this.d.stats.bad(SOURCE, 'bad_argv_record', pending.chunks[i]);
             complete = false;
             break;
           }
@@ -273,7 +273,7 @@ export class BpftraceParser implements RecordHost {
   // L nsecs pid tid cgroup uid family comm addr port
   private listen(f: string[], out: RuntimeEvent[]): void {
     if (f.length !== 10 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[4]) || !isInt(f[5]) || !isUint(f[9]) || Number(f[9]) > 65535 || (f[6] !== '2' && f[6] !== '10') || f[8] === '') {
-      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t').slice(0, 120));
+      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
     const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[7]), []);
@@ -286,7 +286,7 @@ export class BpftraceParser implements RecordHost {
   // C nsecs pid tid cgroup uid proto family comm addr port
   private connect(f: string[], out: RuntimeEvent[]): void {
     if (f.length !== 11 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[4]) || !isInt(f[5]) || (f[6] !== 'tcp' && f[6] !== 'udp') || (f[7] !== '2' && f[7] !== '10') || f[9] === '' || !isUint(f[10]) || Number(f[10]) > 65535) {
-      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t').slice(0, 120));
+      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
     const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[8]), []);

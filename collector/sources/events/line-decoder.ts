@@ -55,7 +55,7 @@ export class EventLineDecoder {
 
   constructor(private readonly defaults: { node: string; source?: string }) {}
 
-  /** A line's event, or why it is not one (`invalid_json` with the line's start as detail). */
+  /** A line's event, or why it is not one (`invalid_json` with the line as detail: stats redact and shorten it). */
   decode(line: string): DecodeResult {
     if (this.paused > 0) {
       this.paused--;
@@ -102,7 +102,7 @@ export class EventLineDecoder {
     try {
       v = JSON.parse(line);
     } catch {
-      return { ok: false, reason: 'invalid_json', detail: line.slice(0, 120) };
+      return { ok: false, reason: 'invalid_json', detail: line };
     }
     const r = decodeEvent(v, this.defaults);
     if (r.ok && at >= 0) this.learn(line, at, slot, r.event.workload, r.event.container);

@@ -10,6 +10,7 @@ import type { BatchChannel } from '../tetragon/channel.ts';
 import type { JsonDecoder } from '../tetragon/jsonl.ts';
 import type { FalcoHttpConfig } from './config.ts';
 import { SOURCE } from './decode.ts';
+import { badExample } from '../../stats.ts';
 
 export class ListenAddressError extends Error {
   override name = 'ListenAddressError';
@@ -64,12 +65,12 @@ function parseBody(body: string): unknown[] {
     return Array.isArray(v) ? v : [v];
   } catch {
     const lines = t.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length < 2) throw new HttpReject(400, 'invalid_json', t.slice(0, 120));
+    if (lines.length < 2) throw new HttpReject(400, 'invalid_json', t);
     return lines.map((l) => {
       try {
         return JSON.parse(l) as unknown;
       } catch {
-        throw new HttpReject(400, 'invalid_json', l.slice(0, 120));
+        throw new HttpReject(400, 'invalid_json', l);
       }
     });
   }
@@ -116,7 +117,7 @@ export async function startIngest(
     handle(req, res).catch((e: unknown) => {
       if (e instanceof HttpReject) {
         ctx.stats.bad(SOURCE, e.reason, e.message);
-        reply(res, e.status, { error: e.reason, detail: e.message });
+        reply(res, e.status, { error: e.reason, detail: badExample(e.message) });
       } else {
         ctx.log.warn('falco ingest request failed', { err: String(e) });
         reply(res, 500, { error: 'internal' });

@@ -168,7 +168,7 @@ export class ProcfsScanner {
           const r = parseNetLine(line);
           if (r.ok === 'skip') continue;
           if (r.ok === false) {
-            this.o.stats.bad(SOURCE, `procnet_${r.reason}`, line.slice(0, 160));
+            this.o.stats.bad(SOURCE, `procnet_${r.reason}`, line);
             continue;
           }
           if (r.row.inode !== 0) rows.push({ row: r.row, proto: t.proto });

@@ -23,7 +23,7 @@ export function decodeLines(lines: string[], source: string, decode: JsonDecoder
       parsed = JSON.parse(line);
     } catch {
       if (line.trim() === '') continue;
-      ctx.stats.bad(source, 'invalid_json', line.slice(0, 120));
+      ctx.stats.bad(source, 'invalid_json', line);
       continue;
     }
     const r = decode(parsed);

@@ -15,7 +15,7 @@ function reference(l: string): DecodeResult {
   try {
     v = JSON.parse(l);
   } catch {
-    return { ok: false, reason: 'invalid_json', detail: l.slice(0, 120) };
+    return { ok: false, reason: 'invalid_json', detail: l };
   }
   return decodeEvent(v, defaults);
 }
