@@ -1,7 +1,6 @@
 // Assembles the long-lived agent from a validated config: store, models, sources,
 // pipeline, API, delivery. Start order: store → models → API → sinks → sources;
 // stop order is the reverse, and baselines are flushed last.
-import { join } from 'node:path';
 import { createLogger } from '../collector/logger.ts';
 import type { Logger } from '../collector/log.ts';
 import { MemoryStats } from '../collector/stats.ts';
@@ -15,6 +14,7 @@ import type { AgentConfig } from './config/load.ts';
 import type { Db } from './store/db.ts';
 import { openStore, superviseStore } from './store/open.ts';
 import { Retention } from './store/retention.ts';
+import { prepareDataDir } from './store/datadir.ts';
 import { AlertStore } from './store/alerts.ts';
 import { BaselineStore } from './store/baselines.ts';
 import { sqliteSourceState } from './store/source-state.ts';
@@ -53,6 +53,8 @@ export interface AgentHandle {
 export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?: () => number; enrichSteps?: EnrichStep[] } = {}): Promise<AgentHandle> {
   const log = opts.log ?? createLogger({ level: config.log.level, base: { node: config.node } });
   const now = opts.now ?? Date.now;
+  // a clear error before anything else when the data directory is unusable; private files
+  for (const w of prepareDataDir(config.dataDir).warnings) log.warn(w);
   const store = openStore(config.dataDir);
   const db = store.db;
   const metrics = createMetrics();

@@ -15,6 +15,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfigFile(values.config);
+  // every file and directory the agent creates is private (the database is also created
+  // 0600 explicitly, agent/store/datadir.ts): it may hold command lines and alerts
+  process.umask(0o077);
   const log = createLogger({ level: config.log.level, base: { node: config.node } });
   const agent = await startAgent(config, { log });
   let signals = 0;

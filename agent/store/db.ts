@@ -8,7 +8,7 @@
 // While that happens the store is unavailable: statements throw StoreUnavailableError,
 // which callers retry like any storage failure.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { createPrivate, mkdirPrivate } from './datadir.ts';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.ts';
 import { StoreUnavailableError } from './health.ts';
@@ -132,7 +132,12 @@ export class Db {
 
 /** open (and set up, migrate, check) a connection to `file` */
 export function connect(file: string, opts: { readonly?: boolean } = {}): Connection {
-  if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && !opts.readonly) {
+    // the directory 0700 (one level at a time: recursive mkdir hangs under /proc), the
+    // file 0600 before SQLite creates it: its WAL and shared memory take the file's mode
+    mkdirPrivate(dirname(file));
+    createPrivate(file);
+  }
   let db: Connection;
   try {
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });

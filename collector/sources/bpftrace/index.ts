@@ -180,7 +180,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
   if (prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');
-  writeFileSync(file, prog.text);
+  writeFileSync(file, prog.text, { mode: 0o600 });
   const ids = hooks.ids ?? new CgroupIdMap();
   const backoff = new Backoff({ initialMs: config.restartMinMs, maxMs: config.restartMaxMs });
   try {
