@@ -11,6 +11,7 @@ export interface Metrics {
   eventsReceived: Counter<'source'>;
   eventsDropped: Counter<'source' | 'reason'>;
   parseErrors: Counter<'source' | 'reason'>;
+  recordsRepaired: Counter<'source' | 'reason'>;
   sourceRestarts: Counter<'source' | 'reason'>;
   alerts: Counter<'rule' | 'severity' | 'namespace'>;
   alertRepeats: Counter<'rule'>;
@@ -71,6 +72,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['source', 'reason'],
     registers: r,
   });
+  const recordsRepaired = new Counter({
+    name: 'habitwatch_records_repaired_total',
+    help: 'Input records kept after repairing a defect (bad_encoding: invalid UTF-8 shown as U+FFFD), by source and reason',
+    labelNames: ['source', 'reason'],
+    registers: r,
+  });
   const parseErrors = new Counter({
     name: 'habitwatch_parse_errors_total',
     help: 'Input records that could not be decoded, by source and reason',
@@ -91,6 +98,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     eventsReceived,
     eventsDropped,
     parseErrors,
+    recordsRepaired,
     sourceRestarts,
     alerts: new Counter({
       name: 'habitwatch_alerts_total',
@@ -250,6 +258,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       bad: (source, reason) => parseErrors.inc({ source, reason }),
       dropped: (source, reason, n = 1) => eventsDropped.inc({ source, reason }, n),
       restarted: (source, reason) => sourceRestarts.inc({ source, reason }),
+      repaired: (source, reason, n = 1) => recordsRepaired.inc({ source, reason }, n),
     },
     delivery: createDeliveryMetrics(registry),
   };

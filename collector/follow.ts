@@ -14,7 +14,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LineScanner } from './lines.ts';
+import { LineScanner, utf8Line } from './lines.ts';
 import type { Logger } from './log.ts';
 import type { SourceState } from './sources/types.ts';
 import { sleep } from './sleep.ts';
@@ -31,6 +31,8 @@ export interface FollowChunk {
   lines: string[];
   /** lines over the 1 MiB cap skipped in this chunk */
   tooLong: number;
+  /** lines not valid UTF-8, skipped in this chunk (their start, for the example; reportSkipped counts them) */
+  badEncoding: string[];
   /** where this chunk's first line starts */
   start: Position;
   /** just past this chunk's last complete line: where a restart resumes once it is committed */
@@ -170,9 +172,12 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
   let complete = cur.offset;
   let lines: string[] = [];
   let tooLong = 0;
+  let badEncoding: string[] = [];
   const onLine = (b: Buffer, s: number, e: number): void => {
     const end = e > s && b[e - 1] === 13 ? e - 1 : e;
-    lines.push(b.toString('utf8', s, end));
+    const line = utf8Line(b, s, end);
+    if (line !== undefined) lines.push(line);
+    else badEncoding.push(b.toString('utf8', s, Math.min(end, s + 4096)));
   };
   const onTooLong = (): void => void tooLong++;
   const at = (offset: number): Position => ({ dev: cur!.dev, ino: cur!.ino, offset });
@@ -195,11 +200,12 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
         const start = at(complete);
         lines = [];
         tooLong = 0;
+        badEncoding = [];
         const last = scanner.push(buf.subarray(0, bytesRead), onLine, onTooLong);
         // the position stays at the last complete line: a restart re-reads a partial one
         // (and skips an over-long one again rather than reading its tail as a record)
         if (last !== -1) complete = from + last;
-        if (lines.length > 0 || tooLong > 0) yield { lines, tooLong, start, end: at(complete) };
+        if (lines.length > 0 || tooLong > 0 || badEncoding.length > 0) yield { lines, tooLong, badEncoding, start, end: at(complete) };
         continue;
       }
       // at the end: rotated, truncated, or just idle?
@@ -213,8 +219,10 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
         drained = false;
         // a writer completes its line before rotating, so a leftover is a whole record
         lines = [];
+        badEncoding = [];
         scanner.end(onLine);
         const leftover = lines;
+        const leftoverBad = badEncoding;
         const start = at(complete);
         const end = at(cur.offset);
         const next = await openAt(path, 0);
@@ -227,7 +235,7 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
         complete = 0;
         verified = undefined;
         tail = Buffer.alloc(0);
-        if (leftover.length > 0) yield { lines: leftover, tooLong: 0, start, end };
+        if (leftover.length > 0 || leftoverBad.length > 0) yield { lines: leftover, tooLong: 0, badEncoding: leftoverBad, start, end };
         continue;
       }
       if (st && (st.size < cur.offset || (st.size === cur.offset && st.mtimeMs !== verified && !(await sameTail(cur, tail, probe))))) {
@@ -240,7 +248,7 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
         continue;
       }
       verified = st?.mtimeMs;
-      if (o.idleChunks) yield { lines: [], tooLong: 0, start: at(complete), end: at(complete) };
+      if (o.idleChunks) yield { lines: [], tooLong: 0, badEncoding: [], start: at(complete), end: at(complete) };
       await sleep(o.pollMs, o.signal);
     }
   } finally {

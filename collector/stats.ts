@@ -12,6 +12,8 @@ export interface SourceStats {
   dropped(source: string, reason: string, n?: number): void;
   /** a live source's child process or reader restarted */
   restarted(source: string, reason: string): void;
+  /** records kept after repairing a defect (invalid UTF-8 shown as U+FFFD), by reason */
+  repaired?(source: string, reason: string, n?: number): void;
 }
 
 export interface StatsSnapshot {
@@ -19,6 +21,7 @@ export interface StatsSnapshot {
   bad: Record<string, Record<string, number>>;
   dropped: Record<string, Record<string, number>>;
   restarts: Record<string, number>;
+  repaired: Record<string, Record<string, number>>;
   /** a few example details per reason, for the replay summary */
   examples: Record<string, string[]>;
 }
@@ -42,7 +45,7 @@ export function badExample(detail: string): string {
 
 /** In-memory implementation; the agent wraps it to also feed Prometheus counters. */
 export class MemoryStats implements SourceStats {
-  readonly snap: StatsSnapshot = { received: {}, bad: {}, dropped: {}, restarts: {}, examples: {} };
+  readonly snap: StatsSnapshot = { received: {}, bad: {}, dropped: {}, restarts: {}, repaired: {}, examples: {} };
   private listeners: SourceStats[] = [];
 
   /** forward every count to another sink as well (e.g. prom-client counters) */
@@ -67,6 +70,11 @@ export class MemoryStats implements SourceStats {
     const m = (this.snap.dropped[source] ??= {});
     m[reason] = (m[reason] ?? 0) + n;
     for (const l of this.listeners) l.dropped(source, reason, n);
+  }
+  repaired(source: string, reason: string, n = 1): void {
+    const m = (this.snap.repaired[source] ??= {});
+    m[reason] = (m[reason] ?? 0) + n;
+    for (const l of this.listeners) l.repaired?.(source, reason, n);
   }
   restarted(source: string, reason: string): void {
     this.snap.restarts[source] = (this.snap.restarts[source] ?? 0) + 1;

@@ -200,5 +200,8 @@ function summary(r: ReplayResult, secs: number): string {
       }
     }
   } else lines.push('bad input: none');
+  for (const [src, reasons] of Object.entries(r.stats.snap.repaired)) {
+    for (const [reason, n] of Object.entries(reasons)) lines.push(`  ${src} ${reason}: ${n} record(s) kept, invalid bytes shown as U+FFFD`);
+  }
   return lines.join('\n');
 }

@@ -120,7 +120,7 @@ function merge(results: ShardResult[]): MergedReplay {
 function addSnapshot(into: StatsSnapshot, from: StatsSnapshot): void {
   for (const [src, n] of Object.entries(from.received)) into.received[src] = (into.received[src] ?? 0) + n;
   for (const [src, n] of Object.entries(from.restarts)) into.restarts[src] = (into.restarts[src] ?? 0) + n;
-  for (const key of ['bad', 'dropped'] as const) {
+  for (const key of ['bad', 'dropped', 'repaired'] as const) {
     for (const [src, reasons] of Object.entries(from[key])) {
       const m = (into[key][src] ??= {});
       for (const [reason, n] of Object.entries(reasons)) m[reason] = (m[reason] ?? 0) + n;

@@ -7,7 +7,7 @@
 // The learning cut is global (the N-th valid event of the file, or the first at or
 // after a time), so until it is reached every shard decodes every line to count;
 // after it, other shards' lines are skipped from their bytes alone.
-import { LineScanner, openInput } from '../../collector/lines.ts';
+import { LineScanner, openInput, utf8Line } from '../../collector/lines.ts';
 import { EventLineDecoder } from '../../collector/sources/events/line-decoder.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
 import { silentLogger } from '../../collector/log.ts';
@@ -166,7 +166,11 @@ export class ShardReplay {
     if (end === start) return;
     let route = this.p.shards === 1 ? 0 : this.router.route(buf, start, end);
     if (!this.counting && route !== -1 && route !== this.p.shard) return;
-    const text = buf.toString('utf8', start, end);
+    const text = utf8Line(buf, start, end);
+    if (text === undefined) {
+      if (this.owns(route)) this.stats.bad('events', 'bad_encoding', `not UTF-8: ${buf.toString('utf8', start, Math.min(end, start + 4096))}`);
+      return;
+    }
     if (text.charCodeAt(0) <= 32 && text.trim() === '') return;
     const r = this.decoder.decode(text);
     if (!r.ok) {

@@ -39,6 +39,12 @@ export type EventBatches = AsyncIterable<RuntimeEvent[]>;
 export interface SourceDefinition<C = unknown> {
   name: string;
   description: string;
+  /**
+   * Every reason this source counts bad input under (`stats.bad`, the metric
+   * habitwatch_parse_errors_total{source,reason}), as docs/operations.md lists them: a
+   * test checks that the docs, the code and fuzzing agree.
+   */
+  parseErrors: readonly string[];
   configSchema: JsonSchema;
   defaults: C;
   /** problems the schema cannot express (checked once, when the config is loaded) */

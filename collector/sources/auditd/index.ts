@@ -5,7 +5,7 @@
 // Rules to load on the node: habitwatch.rules (x86_64) / habitwatch-aarch64.rules.
 import { access, constants } from 'node:fs/promises';
 import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
-import { openInput, splitLines } from '../../lines.ts';
+import { openInput, reportSkipped, splitLines } from '../../lines.ts';
 import { configSchema, defaults, type AuditdConfig } from './config.ts';
 import { AuditDecoder } from './decoder.ts';
 import { SOURCE } from './map.ts';
@@ -23,7 +23,7 @@ export async function* replayFiles(files: string[], ctx: SourceContext, config: 
     try {
       for await (const chunk of splitLines(input)) {
         if (ctx.signal.aborted) return;
-        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long', `${file}: line over 1 MiB`);
+        reportSkipped(chunk, SOURCE, file, ctx.stats);
         dec.pushLines(chunk.lines);
         const out = dec.take();
         if (out.length > 0) yield out;
@@ -69,7 +69,7 @@ export async function* followLog(config: AuditdConfig, ctx: SourceContext): Even
   const starts = new Map<number, Position>();
   let tag = 0;
   for await (const chunk of chunks) {
-    for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long', `${config.path}: line over 1 MiB`);
+    reportSkipped(chunk, SOURCE, config.path, ctx.stats);
     const now = ctx.now();
     tag++;
     starts.set(tag, chunk.start);
@@ -92,6 +92,7 @@ export async function* followLog(config: AuditdConfig, ctx: SourceContext): Even
 export default defineSource<AuditdConfig>({
   name: 'auditd',
   description: 'Linux audit log (auditd RAW/ENRICHED): exec, connect, listen, file writes, dangerous syscalls',
+  parseErrors: ['no_type', 'no_msg', 'bad_stamp', 'bad_syscall', 'orphan_record', 'truncated', 'line_too_long', 'bad_encoding'],
   configSchema,
   defaults,
   async available(config) {

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { getDefaultHighWaterMark, setDefaultHighWaterMark, type Readable } from 'node:stream';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
-import { openInput, splitLines } from '../../lines.ts';
+import { openInput, reportSkipped, splitLines } from '../../lines.ts';
 import { sleep } from '../../sleep.ts';
 import { Backoff } from '../../backoff.ts';
 import type { RuntimeEvent } from '../../event.ts';
@@ -237,8 +237,10 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       };
       const parser = new BpftraceParser(deps);
       try {
-        for await (const chunk of splitLines(windowed(child.stdout!, config.readWindowMs, ctx.signal))) {
-          for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
+        // file names are the kernel's bytes: a line that is not UTF-8 is kept (repaired), or
+        // any process could hide by naming its files with invalid bytes
+        for await (const chunk of splitLines(windowed(child.stdout!, config.readWindowMs, ctx.signal), { repair: true })) {
+          reportSkipped(chunk, SOURCE, 'bpftrace', ctx.stats);
           const out: RuntimeEvent[] = [];
           for (const l of chunk.lines) parser.line(l, out);
           if (out.length > 0) {
@@ -287,9 +289,9 @@ export async function* replayEvents(files: string[], ctx: SourceContext, config:
     const parser = new BpftraceParser(deps);
     const input = openInput(f);
     try {
-      for await (const chunk of splitLines(input)) {
+      for await (const chunk of splitLines(input, { repair: true })) {
         if (ctx.signal.aborted) return;
-        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(SOURCE, 'line_too_long');
+        reportSkipped(chunk, SOURCE, f, ctx.stats);
         const out: RuntimeEvent[] = [];
         for (const l of chunk.lines) parser.line(l, out);
         if (out.length > 0) {
@@ -312,6 +314,7 @@ export async function* replayEvents(files: string[], ctx: SourceContext, config:
 export default defineSource<BpftraceConfig>({
   name: SOURCE,
   description: 'eBPF via bpftrace (tracepoints only): exec, file writes, reads of sensitive paths, listen/connect, per-cgroup syscall sets',
+  parseErrors: ['not_json', 'invalid_json', 'not_an_object', 'missing_field', 'bad_value', 'unexpected_record', 'unknown_record', 'bad_argv_record', 'bad_exec_record', 'bad_file_record', 'bad_net_record', 'bad_map', 'unreadable_string', 'line_too_long'],
   configSchema,
   defaults,
   check(config) {

@@ -1,12 +1,16 @@
 // Validates one normalised JSON event (docs/events.md) into a RuntimeEvent.
-// Returns a reason token instead of throwing, so callers count and move on.
+// Returns a reason token instead of throwing, so callers count and move on: a required
+// field that is absent is `missing_field`, one that is present but unusable `bad_value`.
 //
-// The normalised form is the RuntimeEvent shape. Nested objects (process, workload,
-// container, cgroup) are checked and completed in place; the top level is rebuilt as
-// an EventRecord (collector/event.ts), one hidden class for every kind, reading each
-// field of the parsed object once. Keys the format does not define are dropped.
+// The normalised form is the RuntimeEvent shape. Keys the format does not define are
+// dropped at every level: the top level is rebuilt as an EventRecord (collector/event.ts),
+// one hidden class for every kind, reading each field of the parsed object once; the
+// process and each ancestor are rebuilt with their known keys; a workload, container or
+// cgroup is kept as parsed when it holds only known keys (so the line decoder can share
+// it, frozen, between the events of a container), else rebuilt.
 import {
   EVENT_KINDS,
+  type Ancestor,
   EventRecord,
   FILE_OPS,
   type CgroupRef,
@@ -37,46 +41,88 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 const isPort = (v: unknown): v is number => isInt(v) && v >= 0 && v <= 65535;
 
+/** absent: missing_field; present but wrong: bad_value (the reason docs/events.md names) */
+const absentOr = (v: unknown): string => (v === undefined ? 'missing_field' : 'bad_value');
+
 function strArray(v: unknown): boolean {
   if (!Array.isArray(v)) return false;
   for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
   return true;
 }
 
-function validAncestor(a: unknown): boolean {
-  return isObj(a) && isStr(a.exe) && (a.args === undefined || strArray(a.args));
+/** an ancestor with only the keys the format defines (exe, pid, args); undefined if unusable */
+function ancestorOf(a: unknown): Ancestor | undefined {
+  if (!isObj(a) || !isStr(a.exe)) return undefined;
+  const out: Ancestor = { exe: a.exe };
+  if (isInt(a.pid)) out.pid = a.pid;
+  if (a.args !== undefined && strArray(a.args)) out.args = a.args as string[];
+  return out;
 }
 
-// a loop, not .every(): no callback per event
-function allValidAncestors(a: unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) if (!validAncestor(a[i])) return false;
+// A loop, not .map(): no callback per event. Unknown keys of each ancestor are dropped
+// (they reached alerts unredacted), an ancestor without an exe is left out.
+function ancestorsOf(anc: unknown[]): Ancestor[] {
+  const out: Ancestor[] = [];
+  for (let i = 0; i < anc.length; i++) {
+    const a = ancestorOf(anc[i]);
+    if (a !== undefined) out.push(a);
+  }
+  return out;
+}
+
+type Checked<T> = { v: T; reason?: undefined; detail?: undefined } | { v?: undefined; reason: string; detail: string };
+
+/** The process with only the keys the format defines; optional fields of a wrong type dropped. */
+function processOf(p: unknown): Checked<ProcessInfo> {
+  if (!isObj(p)) return { reason: absentOr(p), detail: 'process must be an object with pid and exe' };
+  // every field read once
+  const pid = p.pid;
+  const exe = p.exe;
+  const args = p.args;
+  const ppid = p.ppid;
+  const uid = p.uid;
+  const cwd = p.cwd;
+  const anc = p.ancestors;
+  if (!isInt(pid) || pid < 0) return { reason: absentOr(pid), detail: 'process.pid must be a non-negative integer' };
+  if (!isStr(exe) || exe === '') return { reason: absentOr(exe), detail: 'process.exe must be a non-empty string' };
+  if (args !== undefined && !strArray(args)) return { reason: 'bad_value', detail: 'process.args must be an array of strings' };
+  const out: ProcessInfo = { pid, exe, args: (args as string[] | undefined) ?? [] };
+  if (isInt(ppid)) out.ppid = ppid;
+  if (isInt(uid)) out.uid = uid;
+  if (isStr(cwd)) out.cwd = cwd;
+  if (Array.isArray(anc)) out.ancestors = ancestorsOf(anc);
+  return { v: out };
+}
+
+const WORKLOAD_STRINGS = ['namespace', 'container', 'pod', 'podUid', 'image'] as const;
+const WORKLOAD_KEYS = new Set(['id', 'kind', 'name', ...WORKLOAD_STRINGS]);
+const CONTAINER_KEYS = new Set(['id', 'runtime', 'name', 'image', 'imageDigest']);
+
+/** only these keys, each a string (a repeated envelope is then shared as parsed: line-decoder.ts) */
+function onlyStrings(o: Obj, keys: ReadonlySet<string>): boolean {
+  for (const k in o) if (!keys.has(k) || typeof o[k] !== 'string') return false;
   return true;
 }
 
-/** optional workload strings: a wrong type is dropped, not fatal (named loads: a keyed loop is slower) */
-function dropBadWorkloadStrings(w: Obj): void {
-  if (w.namespace !== undefined && !isStr(w.namespace)) delete w.namespace;
-  if (w.container !== undefined && !isStr(w.container)) delete w.container;
-  if (w.pod !== undefined && !isStr(w.pod)) delete w.pod;
-  if (w.podUid !== undefined && !isStr(w.podUid)) delete w.podUid;
-  if (w.image !== undefined && !isStr(w.image)) delete w.image;
+/** a copy with the known string keys only */
+function pickStrings<T>(o: Obj, keys: ReadonlySet<string>): T {
+  const out: Obj = {};
+  for (const k of keys) if (isStr(o[k])) out[k] = o[k];
+  return out as T;
 }
 
-function checkProcess(p: unknown): string | undefined {
-  if (!isObj(p)) return 'process is missing or not an object';
-  if (!isInt(p.pid) || p.pid < 0) return 'process.pid must be a non-negative integer';
-  if (!isStr(p.exe) || p.exe === '') return 'process.exe must be a non-empty string';
-  if (p.args === undefined) p.args = [];
-  else if (!strArray(p.args)) return 'process.args must be an array of strings';
-  if (p.ppid !== undefined && !isInt(p.ppid)) delete p.ppid;
-  if (p.uid !== undefined && !isInt(p.uid)) delete p.uid;
-  if (p.cwd !== undefined && !isStr(p.cwd)) delete p.cwd;
-  const anc = p.ancestors;
-  if (anc !== undefined) {
-    if (!Array.isArray(anc)) delete p.ancestors;
-    else if (!allValidAncestors(anc)) p.ancestors = anc.filter(validAncestor);
+/** The workload with only the keys the format defines; optional strings of a wrong type dropped. */
+function workloadOf(w: unknown): Checked<WorkloadRef | undefined> {
+  if (w === undefined) return { v: undefined };
+  // decoded before and shared, read-only (line-decoder.ts): already clean
+  if (!isObj(w)) return { reason: 'bad_value', detail: 'workload must be an object with id, kind and name' };
+  for (const k of ['id', 'kind', 'name'] as const) {
+    if (!isStr(w[k])) return { reason: absentOr(w[k]), detail: 'workload needs id, kind and name (strings)' };
   }
-  return undefined;
+  // decoded before and shared, read-only (line-decoder.ts): already clean (Object.isFrozen
+  // is true of every primitive: only asked of objects)
+  if (Object.isFrozen(w)) return { v: w as unknown as WorkloadRef };
+  return { v: onlyStrings(w, WORKLOAD_KEYS) ? (w as unknown as WorkloadRef) : pickStrings<WorkloadRef>(w, WORKLOAD_KEYS) };
 }
 
 export function decodeEvent(v: unknown, defaults: { node: string; source?: string }): DecodeResult {
@@ -84,31 +130,28 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   // every field of the parsed object is read once, here: its shape differs by kind, so
   // each read is a slow (megamorphic) one; the record built below has one shape
   const kindIn = v.kind;
-  if (!isStr(kindIn)) return fail('missing_field', 'kind is missing');
+  if (!isStr(kindIn)) return fail(absentOr(kindIn), 'kind must be a string');
   const kind = KINDS.get(kindIn);
   if (kind === undefined) return fail('unknown_kind', `unknown kind ${JSON.stringify(kindIn).slice(0, 40)}`);
-  const time = timeOf(v.time);
-  if (time === undefined) return fail('missing_field', 'time must be epoch ms or an ISO 8601 string');
-  const process = v.process;
-  const perr = checkProcess(process);
-  if (perr !== undefined) return fail('missing_field', perr);
+  const timeIn = v.time;
+  const time = timeOf(timeIn);
+  if (time === undefined) return fail(absentOr(timeIn), 'time must be epoch ms (a positive finite number) or an ISO 8601 string');
+  const process = processOf(v.process);
+  if (process.reason !== undefined) return fail(process.reason, process.detail);
   const node = v.node;
   const source = v.source;
   const cgroup = cgroupOf(v.cgroup);
   const container = containerOf(v.container);
-  const workload = v.workload;
-  if (workload !== undefined) {
-    if (!isObj(workload) || !isStr(workload.id) || !isStr(workload.kind) || !isStr(workload.name)) return fail('missing_field', 'workload needs id, kind and name');
-    dropBadWorkloadStrings(workload);
-  }
+  const workload = workloadOf(v.workload);
+  if (workload.reason !== undefined) return fail(workload.reason, workload.detail);
   const ev = new EventRecord(
     time,
     isStr(node) ? node : defaults.node,
     isStr(source) ? source : (defaults.source ?? 'events'),
-    process as unknown as ProcessInfo,
+    process.v,
     cgroup,
     container,
-    workload as unknown as WorkloadRef | undefined,
+    workload.v,
     v.enrichment === 'complete' ? 'complete' : 'partial',
     kind,
   );
@@ -124,20 +167,23 @@ function timeOf(t: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** an invalid cgroup is dropped, not fatal; a numeric id becomes its decimal string */
+/** an invalid cgroup is dropped, not fatal; a numeric id becomes its decimal string; other keys dropped */
 function cgroupOf(c: unknown): CgroupRef | undefined {
   if (c === undefined || !isObj(c)) return undefined;
-  if (c.path !== undefined && !isStr(c.path)) delete c.path;
-  if (isInt(c.id)) c.id = String(c.id);
-  else if (c.id !== undefined && !isStr(c.id)) delete c.id;
-  return c as CgroupRef;
+  const out: CgroupRef = {};
+  if (isStr(c.path)) out.path = c.path;
+  if (isInt(c.id)) out.id = String(c.id);
+  else if (isStr(c.id)) out.id = c.id;
+  return out;
 }
 
-/** a container without an id is dropped; an unknown runtime is `unknown` */
+/** a container without an id is dropped; an unknown runtime is `unknown`; other keys dropped */
 function containerOf(c: unknown): ContainerRef | undefined {
-  if (c === undefined || !isObj(c) || !isStr(c.id)) return undefined;
-  if (!isStr(c.runtime) || !RUNTIMES.has(c.runtime)) c.runtime = 'unknown';
-  return c as unknown as ContainerRef;
+  if (!isObj(c) || !isStr(c.id)) return undefined;
+  if (Object.isFrozen(c)) return c as unknown as ContainerRef; // shared, read-only (line-decoder.ts): already clean
+  const clean = onlyStrings(c, CONTAINER_KEYS) ? c : pickStrings<Obj>(c, CONTAINER_KEYS);
+  if (!isStr(clean.runtime) || !RUNTIMES.has(clean.runtime)) clean.runtime = 'unknown';
+  return clean as unknown as ContainerRef;
 }
 
 // Each case reads only its kind's fields: these reads see one or two shapes.
@@ -147,7 +193,7 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
       return undefined;
     case 'file_write': {
       const path = v.path;
-      if (!isStr(path) || path === '') return fail('missing_field', 'file_write needs path');
+      if (!isStr(path) || path === '') return fail(absentOr(path), 'file_write needs path (a non-empty string)');
       const op = v.op === undefined ? 'write' : v.op;
       if (!isStr(op) || !OPS.has(op)) return fail('bad_value', `file_write op must be one of ${FILE_OPS.join('|')}`);
       ev.path = path;
@@ -162,7 +208,7 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
     }
     case 'file_open': {
       const path = v.path;
-      if (!isStr(path) || path === '') return fail('missing_field', 'file_open needs path');
+      if (!isStr(path) || path === '') return fail(absentOr(path), 'file_open needs path (a non-empty string)');
       ev.path = path;
       const flags = v.flags;
       if (strArray(flags)) ev.flags = flags as string[];
@@ -172,7 +218,7 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
       const proto = v.proto === undefined ? 'tcp' : v.proto;
       if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'listen proto must be tcp|udp|unix|raw');
       const port = v.port;
-      if (!isPort(port)) return fail('missing_field', 'listen needs port 0-65535');
+      if (!isPort(port)) return fail(absentOr(port), 'listen needs port 0-65535');
       const addr = v.addr;
       ev.proto = proto as Proto;
       ev.addr = isStr(addr) ? addr : '0.0.0.0';
@@ -183,9 +229,9 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
       const proto = v.proto === undefined ? 'tcp' : v.proto;
       if (!isStr(proto) || !PROTOS.has(proto)) return fail('bad_value', 'connect proto must be tcp|udp|unix|raw');
       const dstAddr = v.dstAddr;
-      if (!isStr(dstAddr) || dstAddr === '') return fail('missing_field', 'connect needs dstAddr');
+      if (!isStr(dstAddr) || dstAddr === '') return fail(absentOr(dstAddr), 'connect needs dstAddr (a non-empty string)');
       const dstPort = v.dstPort;
-      if (!isPort(dstPort)) return fail('missing_field', 'connect needs dstPort 0-65535');
+      if (!isPort(dstPort)) return fail(absentOr(dstPort), 'connect needs dstPort 0-65535');
       const dns = v.dns;
       ev.proto = proto as Proto;
       ev.dstAddr = dstAddr;
@@ -195,7 +241,7 @@ function setPayload(ev: EventRecord, v: Obj): DecodeResult | undefined {
     }
     case 'syscall': {
       const names = v.names;
-      if (!Array.isArray(names) || names.length === 0 || !strArray(names)) return fail('missing_field', 'syscall needs names: non-empty array of strings');
+      if (!Array.isArray(names) || names.length === 0 || !strArray(names)) return fail(absentOr(names), 'syscall needs names: non-empty array of strings');
       ev.names = names as string[];
       if (v.aggregated === true) ev.aggregated = true;
       return undefined;

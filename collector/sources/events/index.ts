@@ -2,7 +2,7 @@
 // so any tool can feed habitwatch. Live mode can follow files as they grow
 // (`follow: true`), resuming from the stored offset after a restart.
 import { defineSource, withAck, type EventBatches, type SourceContext } from '../types.ts';
-import { openInput, splitLines } from '../../lines.ts';
+import { openInput, reportSkipped, splitLines, type Skipped } from '../../lines.ts';
 import { followKey, followLines, mergeStreams, savePosition } from '../../follow.ts';
 import type { RuntimeEvent } from '../../event.ts';
 import { EventLineDecoder } from './line-decoder.ts';
@@ -14,10 +14,10 @@ export interface EventsConfig {
   follow: boolean;
 }
 
-function decodeLines(lines: string[], tooLong: number, where: string, ctx: SourceContext, decoder: EventLineDecoder): RuntimeEvent[] {
-  for (let i = 0; i < tooLong; i++) ctx.stats.bad('events', 'line_too_long', `${where}: line over 1 MiB`);
+function decodeLines(chunk: Skipped & { lines: string[] }, where: string, ctx: SourceContext, decoder: EventLineDecoder): RuntimeEvent[] {
+  reportSkipped(chunk, 'events', where, ctx.stats);
   const out: RuntimeEvent[] = [];
-  for (const line of lines) {
+  for (const line of chunk.lines) {
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
     const r = decoder.decode(line);
     if (r.ok) out.push(r.event);
@@ -34,7 +34,7 @@ async function* readFiles(files: string[], ctx: SourceContext): EventBatches {
     try {
       for await (const chunk of splitLines(input)) {
         if (ctx.signal.aborted) return;
-        const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx, decoder);
+        const out = decodeLines(chunk, file, ctx, decoder);
         if (out.length > 0) yield out;
       }
     } finally {
@@ -57,7 +57,7 @@ async function* followFile(file: string, ctx: SourceContext): EventBatches {
     onOpen: () => ctx.observing?.(true),
   });
   for await (const chunk of lines) {
-    const out = decodeLines(chunk.lines, chunk.tooLong, file, ctx, decoder);
+    const out = decodeLines(chunk, file, ctx, decoder);
     // the position is stored when the pipeline acknowledges the batch (its alerts committed)
     yield withAck(out, () => savePosition(ctx.state, key, chunk.end));
   }
@@ -68,6 +68,7 @@ const followAll = (files: string[], ctx: SourceContext): EventBatches => mergeSt
 export default defineSource<EventsConfig>({
   name: 'events',
   description: 'normalised JSON-lines events from files or stdin',
+  parseErrors: ['invalid_json', 'not_an_object', 'unknown_kind', 'missing_field', 'bad_value', 'line_too_long', 'bad_encoding'],
   configSchema: {
     type: 'object',
     additionalProperties: false,

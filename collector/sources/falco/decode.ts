@@ -55,7 +55,7 @@ export function falcoOrigin(v: unknown): FalcoOrigin | undefined {
 export function decodeFalco(v: unknown, opts: FalcoDecodeOptions): JsonDecodeResult {
   if (!isObj(v)) return fail('not_an_object', 'alert is not a JSON object');
   const rule = v.rule;
-  if (typeof rule !== 'string') return fail('missing_field', 'rule missing');
+  if (typeof rule !== 'string') return fail(rule === undefined ? 'missing_field' : 'bad_value', 'rule missing or not a string');
   const f = v.output_fields === undefined ? {} : v.output_fields;
   if (!isObj(f)) return fail('bad_value', 'output_fields is not an object');
   const source = typeof v.source === 'string' ? v.source.toLowerCase() : undefined;
@@ -79,7 +79,8 @@ export function decodeFalco(v: unknown, opts: FalcoDecodeOptions): JsonDecodeRes
     const ns = num(f['evt.time']);
     if (ns !== undefined) time = Math.floor(ns / 1e6);
   }
-  if (Number.isNaN(time)) return fail('missing_field', 'time missing');
+  // absent: missing_field; present but unreadable: bad_value (the reasons the docs give)
+  if (Number.isNaN(time)) return fail(v.time === undefined && f['evt.time'] === undefined ? 'missing_field' : 'bad_value', 'time missing or not readable');
 
   const proc = decodeProcess(f);
   if (!proc) return fail('missing_field', 'no process fields (proc.exepath/proc.name/proc.cmdline)');

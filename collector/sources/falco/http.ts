@@ -3,6 +3,7 @@
 // reason; when the pipeline is behind, 503 (Falco logs the failure and goes on).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { RuntimeEvent } from '../../event.ts';
 import type { SourceContext } from '../types.ts';
@@ -97,7 +98,9 @@ export async function startIngest(
     if (cfg.token && !tokenOk(req.headers.authorization, cfg.token)) throw new HttpReject(401, 'unauthorized', 'missing or wrong bearer token');
     const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (ctype !== 'application/json') throw new HttpReject(415, 'bad_content_type', ctype || '(none)');
-    const alerts = parseBody((await readBody(req, cfg.maxBodyBytes)).toString('utf8'));
+    const body = await readBody(req, cfg.maxBodyBytes);
+    if (!isUtf8(body)) throw new HttpReject(400, 'bad_encoding', `request body is not UTF-8: ${body.toString('utf8', 0, 4096)}`);
+    const alerts = parseBody(body.toString('utf8'));
     const events: RuntimeEvent[] = [];
     for (const a of alerts) {
       const r = decode(a);

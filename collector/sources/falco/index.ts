@@ -37,6 +37,7 @@ function live(config: FalcoConfig, ctx: SourceContext): EventBatches {
 export default defineSource<FalcoConfig>({
   name: SOURCE,
   description: 'Falco JSON alerts (http_output ingest, file follow, replay)',
+  parseErrors: ['invalid_json', 'not_an_object', 'missing_field', 'bad_value', 'line_too_long', 'bad_encoding', 'empty_body', 'body_too_large', 'bad_content_type', 'bad_method', 'unauthorized'],
   configSchema,
   defaults,
   async available(config) {

@@ -36,6 +36,7 @@ async function* live(config: ProcfsConfig, ctx: SourceContext): EventBatches {
 export default defineSource<ProcfsConfig>({
   name: SOURCE,
   description: 'polls /proc for processes, listeners and connections (no eBPF/audit needed; lossy)',
+  parseErrors: ['procnet_short_row', 'procnet_bad_slot', 'procnet_bad_address', 'procnet_bad_state', 'procnet_bad_number'],
   configSchema,
   defaults,
   async available(config) {

@@ -55,11 +55,12 @@ export function decodeTetragon(v: unknown, defaultNode: string): DecodeResult {
   }
   if (!isObj(body)) return fail('bad_value', `${key} is not an object`);
   const p = body.process;
-  if (!isObj(p)) return fail('missing_field', `${key}.process missing`);
+  if (!isObj(p)) return fail(p === undefined ? 'missing_field' : 'bad_value', `${key}.process missing or not an object`);
   let time = typeof v.time === 'string' ? parseTime(v.time) : NaN;
   // some exports (tetragon's own testdata) omit `time`: an exec happens at process start
   if (Number.isNaN(time) && key === 'process_exec' && typeof p.start_time === 'string') time = parseTime(p.start_time);
-  if (Number.isNaN(time)) return fail('missing_field', 'time missing or not RFC 3339');
+  // absent: missing_field; present but unreadable: bad_value (the reasons the docs give)
+  if (Number.isNaN(time)) return fail(v.time === undefined && p.start_time === undefined ? 'missing_field' : 'bad_value', 'time missing or not RFC 3339');
   const proc = decodeProcess(p, body.parent, body.ancestors);
   if (typeof proc === 'string') return fail('missing_field', proc);
 

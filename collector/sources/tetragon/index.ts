@@ -10,6 +10,7 @@ import { followJsonFiles, replayJsonLines } from './jsonl.ts';
 export default defineSource<TetragonConfig>({
   name: SOURCE,
   description: 'Cilium Tetragon JSON export (file follow + replay)',
+  parseErrors: ['invalid_json', 'not_an_object', 'unknown_event', 'missing_field', 'bad_value', 'line_too_long', 'bad_encoding'],
   configSchema,
   defaults,
   async available(config) {

@@ -2,7 +2,7 @@
 // (Tetragon export, Falco file_output): decode a chunk, replay files, follow files
 // (through the one follower, collector/follow.ts, with acknowledged positions).
 import type { RuntimeEvent } from '../../event.ts';
-import { openInput, splitLines } from '../../lines.ts';
+import { openInput, reportSkipped, splitLines } from '../../lines.ts';
 import { withAck, type EventBatches, type SourceContext } from '../types.ts';
 import { followKey, followLines, mergeStreams, savePosition } from '../../follow.ts';
 
@@ -50,7 +50,7 @@ export async function* replayJsonLines(
     try {
       for await (const chunk of splitLines(input)) {
         if (ctx.signal.aborted) return;
-        for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(source, 'line_too_long', `${file}: line over 1 MiB`);
+        reportSkipped(chunk, source, file, ctx.stats);
         const out = decodeLines(chunk.lines, source, decode, ctx);
         if (out.length > 0) yield out;
       }
@@ -80,7 +80,7 @@ async function* followJsonFile(path: string, cfg: FollowConfig, source: string, 
     onOpen: () => ctx.observing?.(true),
   });
   for await (const chunk of lines) {
-    for (let i = 0; i < chunk.tooLong; i++) ctx.stats.bad(source, 'line_too_long', `${path}: line over 1 MiB`);
+    reportSkipped(chunk, source, path, ctx.stats);
     const out = decodeLines(chunk.lines, source, decode, ctx);
     // stored once the pipeline committed what this batch raised: at least once, never skipped
     yield withAck(out, () => savePosition(ctx.state, key, chunk.end));

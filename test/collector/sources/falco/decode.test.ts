@@ -172,7 +172,9 @@ describe('falco decoder: evt.type mapping', () => {
       [[], 'not_an_object'],
       [{ output: 'x' }, 'missing_field'],
       [{ rule: 'r', output_fields: 5 }, 'bad_value'],
-      [alert({}, { time: 'nope' }), 'missing_field'],
+      // present but unreadable is bad_value, absent is missing_field (docs/operations.md, Bad input)
+      [alert({}, { time: 'nope' }), 'bad_value'],
+      [{ rule: 'r', source: 'syscall', output_fields: { 'proc.exepath': '/bin/x' } }, 'missing_field'],
       [{ rule: 'r', source: 'syscall', time: '2025-01-01T00:00:00Z', output_fields: { 'evt.type': 'execve' } }, 'missing_field'],
     ];
     for (const [v, reason] of cases) {
