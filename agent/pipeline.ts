@@ -64,7 +64,7 @@ export class Pipeline {
   constructor(private deps: PipelineDeps) {}
 
   /**
-   * Redact, enrich and judge one batch. Synchronous: the hot path has no awaits.
+   * Enrich, redact and judge one batch. Synchronous: the hot path has no awaits.
    * Events the enricher holds back (their pod not yet known) leave the batch — into
    * `held` when given — and come back later, enriched, through its sink (`enriched`).
    */

@@ -21,7 +21,7 @@ export interface ProcessInfo {
   ppid?: number;
   /** absolute path of the executable when known, else the comm name */
   exe: string;
-  /** argv including argv[0]; already redacted once it leaves a source */
+  /** argv including argv[0]; redacted by the pipeline right after enrichment, before any stage judges, stores or sends it */
   args: string[];
   uid?: number;
   cwd?: string;

@@ -1,4 +1,7 @@
-// Applies secret redaction to every string field of an event that can carry one.
+// Applies secret redaction to every string field of an event that can carry a command
+// line, a URL or a credential: the argv, each ancestor's argv, the cwd, a connect's DNS
+// name. (Sources decode only the keys the format defines, so no other field carries
+// input text; paths and executables are not redacted.)
 import type { RuntimeEvent } from './event.ts';
 import { redactArgs, redactText } from './redact.ts';
 

@@ -91,18 +91,14 @@ class Resolved {
     this.done = true;
     const { args, exe } = this;
     let entry: Program | undefined;
-    const m = exe === '' ? RUNNER : byExe(exe);
-    if (m !== RUNNER) {
-      entry = m ?? undefined;
-      // argv[0] may name it where the executable does not (a renamed or multi-call binary)
-      if (entry === undefined && args.length > 0 && args[0] !== exe) {
-        const m0 = byExe(args[0]);
-        entry = m0 === RUNNER || m0 === null ? undefined : m0;
-      }
-    } else {
+    let m = exe === '' ? RUNNER : byExe(exe);
+    // argv[0] may name it where the executable does not (a renamed or multi-call binary,
+    // or an executable that is not the argv's program at all)
+    if (m === null && args.length > 0 && args[0] !== exe) m = byExe(args[0]);
+    if (m === RUNNER) {
       this.at = programIndex(args);
       entry = entryOf(args[this.at] ?? '');
-    }
+    } else entry = m ?? undefined;
     this.p = entry !== undefined && applies(entry, args) ? entry : undefined;
   }
 }

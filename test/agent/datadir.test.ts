@@ -11,7 +11,7 @@ import { startAgent } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { tempDir } from '../support/agent-proc.ts';
-import { isRoot, REPO } from '../support/env.ts';
+import { CLI, isRoot } from '../support/env.ts';
 import { execFileSync } from 'node:child_process';
 
 const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
@@ -22,7 +22,7 @@ async function agentWith(dir: string, dataDir: string, opts: { uid?: number; gid
   writeFileSync(cfg, stringify({ dataDir, api: { enabled: false }, sources: { enabled: [] } }));
   chmodSync(cfg, 0o644);
   const t0 = Date.now();
-  return promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'agent', '--config', cfg], { timeout: 30_000, ...opts }).then(
+  return promisify(execFile)(process.execPath, [CLI, 'agent', '--config', cfg], { timeout: 30_000, ...opts }).then(
     () => ({ code: 0, stderr: '', ms: Date.now() - t0 }),
     (e: { code: number; stderr: string; killed?: boolean }) => ({ code: e.killed ? -1 : e.code, stderr: e.stderr, ms: Date.now() - t0 }),
   );

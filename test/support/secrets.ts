@@ -319,6 +319,11 @@ function build(): SecretCase[] {
 
 export const SECRET_CASES: SecretCase[] = build();
 
+/** argv as a shell would be given it (`sh -c …`, an ancestor's command line): single-quoted where needed */
+export function shellLine(args: string[]): string {
+  return args.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
 /** fields other than argv that can carry a secret: a connect's DNS name, a cwd, ancestors */
 export interface SecretValue {
   form: string;
