@@ -8,7 +8,7 @@
 // executable, option names by name, and arguments safe on their own by value.
 import { looksSecret, isBenignValue } from './shape.ts';
 import { nameKind, NONE, STRONG } from './names.ts';
-import { applies, entryOf, isRunner, programIndex, PROGRAMS, Short, type Program } from './programs.ts';
+import { applies, entryOf, programIndex, PROGRAMS, runnerKind, Short, type Program } from './programs.ts';
 import { MAYBE_SECRET, REDACTED, redactText } from './text.ts';
 import { redactCommand } from './command.ts';
 
@@ -44,14 +44,16 @@ function whole(a: string): string {
 
 // --- which program is this? -------------------------------------------------------
 
-/** program table entry by executable path: null none, RUNNER for sudo, sh, python… (see the argv) */
-const RUNNER = 'runner';
-const BY_EXE = new Map<string, Program | null | typeof RUNNER>();
+/** program table entry by executable path: null none, a runner (sudo, sh, python…: see the argv) */
+const RUNNER = 'wrapper';
+const INTERPRETER = 'interpreter';
+type ExeKind = Program | null | typeof RUNNER | typeof INTERPRETER;
+const BY_EXE = new Map<string, ExeKind>();
 
-function byExe(exe: string): Program | null | typeof RUNNER {
+function byExe(exe: string): ExeKind {
   let m = BY_EXE.get(exe);
   if (m === undefined) {
-    m = isRunner(exe) ? RUNNER : (entryOf(exe) ?? null);
+    m = runnerKind(exe) ?? entryOf(exe) ?? null;
     if (BY_EXE.size >= 10_000) BY_EXE.clear();
     BY_EXE.set(exe, m);
   }
@@ -63,7 +65,6 @@ class Resolved {
   private done = false;
   private p: Program | undefined;
   private at = 0;
-  private config = -1;
 
   constructor(
     private readonly args: string[],
@@ -81,12 +82,6 @@ class Resolved {
     return this.at;
   }
 
-  /** does this argv set configuration (`aws configure set NAME VALUE`)? */
-  get setsConfig(): boolean {
-    if (this.config < 0) this.config = this.args.some((w) => CONFIG_VERBS.has(w)) ? 1 : 0;
-    return this.config === 1;
-  }
-
   private resolve(): void {
     this.done = true;
     const { args, exe } = this;
@@ -95,12 +90,35 @@ class Resolved {
     // argv[0] may name it where the executable does not (a renamed or multi-call binary,
     // or an executable that is not the argv's program at all)
     if (m === null && args.length > 0 && args[0] !== exe) m = byExe(args[0]);
-    if (m === RUNNER) {
+    if (m === RUNNER || m === INTERPRETER) {
       this.at = programIndex(args);
       entry = entryOf(args[this.at] ?? '');
     } else entry = m ?? undefined;
     this.p = entry !== undefined && applies(entry, args) ? entry : undefined;
   }
+}
+
+/** does this argv set configuration (`aws configure set NAME VALUE`)? */
+const setsConfig = (args: string[]): boolean => args.some((w) => CONFIG_VERBS.has(w));
+/** a cheap first look: could this word name a secret? (nameKind decides) */
+const SECRETISH = /pass|pw|secret|token|key|cred|auth|bearer|cookie|sas/i;
+
+/** false when no table entry with positional secrets can apply (the memo answers, no allocation) */
+function mayHavePositionals(args: string[], exe: string): boolean {
+  // look up argv[0] when it is the executable: its hash is already computed (the SAFE
+  // lookup), the executable's string is another object whose hash is not
+  const same = args.length > 0 && args[0] === exe;
+  let m = exe === '' ? RUNNER : byExe(same ? args[0] : exe);
+  if (m === null) {
+    if (args.length === 0 || same) return false;
+    m = byExe(args[0]);
+  }
+  if (m === null) return false;
+  if (m === RUNNER) return true;
+  // an interpreter runs a script or module named next (python3 /usr/bin/http, -m azure.cli),
+  // else it is itself the program (sh -c, python3 --version)
+  if (m === INTERPRETER) return args.length > 1 && (args[1] === '-m' || args[1].charCodeAt(0) !== 45);
+  return m.positional !== undefined;
 }
 
 // --- options ----------------------------------------------------------------------
@@ -181,25 +199,29 @@ function optionMatters(opt: string): boolean {
  */
 export function redactArgs(args: string[], exe = args[0] ?? ''): string[] {
   let out: string[] | undefined;
-  const r = new Resolved(args, exe);
+  // the program is looked up only when an option or the positional rules need it
+  let r: Resolved | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     let v: string | undefined;
     if (i > 0 && a.length > 0 && !a.startsWith('<redacted')) {
       const prev = args[i - 1];
       if (prev.charCodeAt(0) === 45 /* - */) {
-        if (prev.length > 1 && a.charCodeAt(0) !== 45 && optionMatters(prev)) v = optionValue(prev, a, r);
-      } else if (i > 1 && r.setsConfig && nameKind(prev) === STRONG && !isBenignValue(a)) {
+        if (prev.length > 1 && a.charCodeAt(0) !== 45 && optionMatters(prev)) v = optionValue(prev, a, (r ??= new Resolved(args, exe)));
+      } else if (i > 1 && SECRETISH.test(prev) && nameKind(prev) === STRONG && setsConfig(args) && !isBenignValue(a)) {
         // `aws configure set aws_secret_access_key VALUE`, `git config user.password VALUE`
         v = whole(a);
       }
-      if (v === undefined && a.charCodeAt(0) === 45 && a.length > 2) v = optionWithValue(a, r);
+      // --name=value, or -xVALUE glued (a plain --long option needs no look)
+      if (v === undefined && a.charCodeAt(0) === 45 && a.length > 2 && (a.charCodeAt(1) !== 45 || a.indexOf('=') > 2)) v = optionWithValue(a, (r ??= new Resolved(args, exe)));
     }
     if (v === undefined) v = redactWord(a);
     if (v !== a) (out ??= args.slice())[i] = v;
   }
-  // positional secrets of known programs (htpasswd -b f user PASS, vault login TOKEN …)
-  const p = r.program;
+  // positional secrets of known programs (htpasswd -b f user PASS, vault login TOKEN …);
+  // the common argv (an executable with no table entry, argv[0] the same) decides without a lookup
+  if (r === undefined && !mayHavePositionals(args, exe)) return out ?? args;
+  const p = (r ??= new Resolved(args, exe)).program;
   if (p?.positional) {
     const start = r.start;
     for (const k of p.positional(args.slice(start + 1))) {
@@ -218,7 +240,9 @@ let SAFE = new Set<string>();
 
 /** one argument on its own: a command string is redacted as commands, a word as text */
 function redactWord(a: string): string {
-  if (a.length < 5 || SAFE.has(a)) return a;
+  // no context-free secret form fits in fewer than 7 characters (`a:b@h.x`, `pw=abc`):
+  // short words (ports, flags) skip even the cache lookup
+  if (a.length < 7 || SAFE.has(a)) return a;
   const sentence = a.includes(' ') || a.includes('\n') || a.includes('\t');
   if (!sentence && !MAYBE_SECRET.test(a)) {
     rememberSafe(a);

@@ -101,10 +101,11 @@ export function basename(p: string): string {
 }
 
 const isAssignment = (w: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w);
-export const isRunner = (name: string): boolean => {
+/** what a program name is: a wrapper (sudo, env …), an interpreter (sh, python3 …), or neither */
+export function runnerKind(name: string): 'wrapper' | 'interpreter' | undefined {
   const b = basename(name);
-  return WRAPPERS.has(b) || INTERPRETER.test(b);
-};
+  return WRAPPERS.has(b) ? 'wrapper' : INTERPRETER.test(b) ? 'interpreter' : undefined;
+}
 
 /** index of the word that is the program actually run (after env assignments, wrappers, interpreters) */
 export function programIndex(words: string[]): number {

@@ -51,30 +51,76 @@ function strArray(v: unknown): boolean {
 }
 
 /** an ancestor with only the keys the format defines (exe, pid, args); undefined if unusable */
-function ancestorOf(a: unknown): Ancestor | undefined {
-  if (!isObj(a) || !isStr(a.exe)) return undefined;
-  const out: Ancestor = { exe: a.exe };
+function ancestorOf(a: Obj): Ancestor {
+  const out: Ancestor = { exe: a.exe as string };
   if (isInt(a.pid)) out.pid = a.pid;
   if (a.args !== undefined && strArray(a.args)) out.args = a.args as string[];
   return out;
 }
 
-// A loop, not .map(): no callback per event. Unknown keys of each ancestor are dropped
-// (they reached alerts unredacted), an ancestor without an exe is left out.
+/** usable (has an exe) and holds only the keys the format defines, each of the right type */
+function cleanAncestor(a: unknown): boolean {
+  if (!isObj(a) || !isStr(a.exe)) return false;
+  for (const k in a) {
+    if (k === 'exe') continue;
+    if (k === 'pid' ? !isInt(a.pid) : k !== 'args' || !strArray(a.args)) return false;
+  }
+  return true;
+}
+
+// Unknown keys of each ancestor are dropped (they reached alerts unredacted), an ancestor
+// without an exe is left out. Clean ancestors (the common case) are kept as parsed: no
+// copy per event. Loops, not .map(): no callback per event.
 function ancestorsOf(anc: unknown[]): Ancestor[] {
-  const out: Ancestor[] = [];
-  for (let i = 0; i < anc.length; i++) {
-    const a = ancestorOf(anc[i]);
-    if (a !== undefined) out.push(a);
+  let i = 0;
+  while (i < anc.length && cleanAncestor(anc[i])) i++;
+  if (i === anc.length) return anc as Ancestor[];
+  const out: Ancestor[] = (anc as Ancestor[]).slice(0, i);
+  for (; i < anc.length; i++) {
+    const a = anc[i];
+    if (isObj(a) && isStr(a.exe)) out.push(ancestorOf(a));
   }
   return out;
 }
 
-type Checked<T> = { v: T; reason?: undefined; detail?: undefined } | { v?: undefined; reason: string; detail: string };
+// Why the last processOf/workloadOf failed (module state instead of a result object:
+// these run for every event, and a wrapper per call is an allocation per event).
+let whyReason = '';
+let whyDetail = '';
+function refuse(reason: string, detail: string): undefined {
+  whyReason = reason;
+  whyDetail = detail;
+  return undefined;
+}
+
+/** does the process hold only the keys the format defines, each optional one of the right type? */
+function cleanProcess(p: Obj): boolean {
+  for (const k in p) {
+    switch (k) {
+      case 'pid':
+      case 'exe':
+      case 'args':
+        continue;
+      case 'ppid':
+      case 'uid':
+        if (isInt(p[k])) continue;
+        return false;
+      case 'cwd':
+        if (isStr(p.cwd)) continue;
+        return false;
+      case 'ancestors':
+        if (Array.isArray(p.ancestors)) continue;
+        return false;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
 
 /** The process with only the keys the format defines; optional fields of a wrong type dropped. */
-function processOf(p: unknown): Checked<ProcessInfo> {
-  if (!isObj(p)) return { reason: absentOr(p), detail: 'process must be an object with pid and exe' };
+function processOf(p: unknown): ProcessInfo | undefined {
+  if (!isObj(p)) return refuse(absentOr(p), 'process must be an object with pid and exe');
   // every field read once
   const pid = p.pid;
   const exe = p.exe;
@@ -83,15 +129,24 @@ function processOf(p: unknown): Checked<ProcessInfo> {
   const uid = p.uid;
   const cwd = p.cwd;
   const anc = p.ancestors;
-  if (!isInt(pid) || pid < 0) return { reason: absentOr(pid), detail: 'process.pid must be a non-negative integer' };
-  if (!isStr(exe) || exe === '') return { reason: absentOr(exe), detail: 'process.exe must be a non-empty string' };
-  if (args !== undefined && !strArray(args)) return { reason: 'bad_value', detail: 'process.args must be an array of strings' };
+  if (!isInt(pid) || pid < 0) return refuse(absentOr(pid), 'process.pid must be a non-negative integer');
+  if (!isStr(exe) || exe === '') return refuse(absentOr(exe), 'process.exe must be a non-empty string');
+  if (args !== undefined && !strArray(args)) return refuse('bad_value', 'process.args must be an array of strings');
+  if (cleanProcess(p)) {
+    // only known keys, each of the right type (the common case): kept as parsed, no copy per event
+    if (args === undefined) p.args = [];
+    if (anc !== undefined) {
+      const a = ancestorsOf(anc as unknown[]);
+      if (a !== anc) p.ancestors = a;
+    }
+    return p as unknown as ProcessInfo;
+  }
   const out: ProcessInfo = { pid, exe, args: (args as string[] | undefined) ?? [] };
   if (isInt(ppid)) out.ppid = ppid;
   if (isInt(uid)) out.uid = uid;
   if (isStr(cwd)) out.cwd = cwd;
   if (Array.isArray(anc)) out.ancestors = ancestorsOf(anc);
-  return { v: out };
+  return out;
 }
 
 const WORKLOAD_STRINGS = ['namespace', 'container', 'pod', 'podUid', 'image'] as const;
@@ -111,18 +166,17 @@ function pickStrings<T>(o: Obj, keys: ReadonlySet<string>): T {
   return out as T;
 }
 
-/** The workload with only the keys the format defines; optional strings of a wrong type dropped. */
-function workloadOf(w: unknown): Checked<WorkloadRef | undefined> {
-  if (w === undefined) return { v: undefined };
-  // decoded before and shared, read-only (line-decoder.ts): already clean
-  if (!isObj(w)) return { reason: 'bad_value', detail: 'workload must be an object with id, kind and name' };
+/** The workload with only the keys the format defines, optional strings of a wrong type dropped; null: refused. */
+function workloadOf(w: unknown): WorkloadRef | undefined | null {
+  if (w === undefined) return undefined;
+  // decoded before and shared, read-only (line-decoder.ts): already clean (only our own
+  // objects are frozen: JSON.parse never makes one; Object.isFrozen is true of primitives)
+  if (typeof w === 'object' && w !== null && Object.isFrozen(w)) return w as WorkloadRef;
+  if (!isObj(w)) return refuse('bad_value', 'workload must be an object with id, kind and name') ?? null;
   for (const k of ['id', 'kind', 'name'] as const) {
-    if (!isStr(w[k])) return { reason: absentOr(w[k]), detail: 'workload needs id, kind and name (strings)' };
+    if (!isStr(w[k])) return refuse(absentOr(w[k]), 'workload needs id, kind and name (strings)') ?? null;
   }
-  // decoded before and shared, read-only (line-decoder.ts): already clean (Object.isFrozen
-  // is true of every primitive: only asked of objects)
-  if (Object.isFrozen(w)) return { v: w as unknown as WorkloadRef };
-  return { v: onlyStrings(w, WORKLOAD_KEYS) ? (w as unknown as WorkloadRef) : pickStrings<WorkloadRef>(w, WORKLOAD_KEYS) };
+  return onlyStrings(w, WORKLOAD_KEYS) ? (w as unknown as WorkloadRef) : pickStrings<WorkloadRef>(w, WORKLOAD_KEYS);
 }
 
 export function decodeEvent(v: unknown, defaults: { node: string; source?: string }): DecodeResult {
@@ -137,21 +191,21 @@ export function decodeEvent(v: unknown, defaults: { node: string; source?: strin
   const time = timeOf(timeIn);
   if (time === undefined) return fail(absentOr(timeIn), 'time must be epoch ms (a positive finite number) or an ISO 8601 string');
   const process = processOf(v.process);
-  if (process.reason !== undefined) return fail(process.reason, process.detail);
+  if (process === undefined) return fail(whyReason, whyDetail);
   const node = v.node;
   const source = v.source;
   const cgroup = cgroupOf(v.cgroup);
   const container = containerOf(v.container);
   const workload = workloadOf(v.workload);
-  if (workload.reason !== undefined) return fail(workload.reason, workload.detail);
+  if (workload === null) return fail(whyReason, whyDetail);
   const ev = new EventRecord(
     time,
     isStr(node) ? node : defaults.node,
     isStr(source) ? source : (defaults.source ?? 'events'),
-    process.v,
+    process,
     cgroup,
     container,
-    workload.v,
+    workload,
     v.enrichment === 'complete' ? 'complete' : 'partial',
     kind,
   );
@@ -168,8 +222,10 @@ function timeOf(t: unknown): number | undefined {
 }
 
 /** an invalid cgroup is dropped, not fatal; a numeric id becomes its decimal string; other keys dropped */
+const CGROUP_KEYS = new Set(['path', 'id']);
 function cgroupOf(c: unknown): CgroupRef | undefined {
   if (c === undefined || !isObj(c)) return undefined;
+  if (onlyStrings(c, CGROUP_KEYS)) return c as CgroupRef; // clean: kept as parsed
   const out: CgroupRef = {};
   if (isStr(c.path)) out.path = c.path;
   if (isInt(c.id)) out.id = String(c.id);
@@ -179,8 +235,8 @@ function cgroupOf(c: unknown): CgroupRef | undefined {
 
 /** a container without an id is dropped; an unknown runtime is `unknown`; other keys dropped */
 function containerOf(c: unknown): ContainerRef | undefined {
+  if (typeof c === 'object' && c !== null && Object.isFrozen(c)) return c as ContainerRef; // shared, read-only (line-decoder.ts): already clean
   if (!isObj(c) || !isStr(c.id)) return undefined;
-  if (Object.isFrozen(c)) return c as unknown as ContainerRef; // shared, read-only (line-decoder.ts): already clean
   const clean = onlyStrings(c, CONTAINER_KEYS) ? c : pickStrings<Obj>(c, CONTAINER_KEYS);
   if (!isStr(clean.runtime) || !RUNTIMES.has(clean.runtime)) clean.runtime = 'unknown';
   return clean as unknown as ContainerRef;
