@@ -3,15 +3,12 @@
 // and counted as repaired by bpftrace (file names are the kernel's bytes: dropping such a
 // line would let a process hide behind a file name).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { splitLines, utf8Line } from '../../collector/lines.ts';
 import { MemoryStats } from '../../collector/stats.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { memorySourceState } from '../../agent/store/source-state.ts';
-import { findSource } from '../../collector/sources/index.ts';
+import { replayFile } from '../support/replay-file.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { startIngest } from '../../collector/sources/falco/http.ts';
 import { BatchChannel } from '../../collector/sources/tetragon/channel.ts';
@@ -19,21 +16,6 @@ import { decodeFalco } from '../../collector/sources/falco/decode.ts';
 import { defaults as falcoDefaults } from '../../collector/sources/falco/config.ts';
 
 const BAD = Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80]); // invalid byte, bad continuation, a surrogate
-
-async function replayFile(source: string, content: Buffer): Promise<{ got: RuntimeEvent[]; stats: MemoryStats }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hw-enc-'));
-  const file = join(dir, 'in');
-  writeFileSync(file, content);
-  const stats = new MemoryStats();
-  const got: RuntimeEvent[] = [];
-  try {
-    const ctx = { node: 'n', signal: new AbortController().signal, log: silentLogger, stats, state: memorySourceState(), now: () => 1_700_000_000_000 };
-    for await (const b of findSource(source)!.replay!([file], ctx)) got.push(...b);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return { got, stats };
-}
 
 describe('input that is not UTF-8', () => {
   it('utf8Line: undefined for invalid bytes, the text for valid ones (a real U+FFFD included)', () => {

@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import events from '../../../../collector/sources/events/index.ts';
-import { MemoryStats } from '../../../../collector/stats.ts';
-import { silentLogger } from '../../../../collector/log.ts';
-import { memorySourceState } from '../../../../agent/store/source-state.ts';
-import { EventRecord, type RuntimeEvent } from '../../../../collector/event.ts';
+import { replayFile } from '../../../support/replay-file.ts';
+import { EventRecord } from '../../../../collector/event.ts';
 import { decodeEvent } from '../../../../collector/sources/events/decode.ts';
 
 const ok = (i: number) => JSON.stringify({ time: 1700000000000 + i, kind: 'exec', process: { pid: i, exe: '/bin/true', args: ['true'] } });
 
-async function read(content: string | Buffer) {
-  const dir = mkdtempSync(join(tmpdir(), 'hw-events-'));
-  const file = join(dir, 'in.jsonl');
-  writeFileSync(file, content);
-  const stats = new MemoryStats();
-  const got: RuntimeEvent[] = [];
-  try {
-    const ctx = { node: 'n', signal: new AbortController().signal, log: silentLogger, stats, state: memorySourceState(), now: Date.now };
-    for await (const b of events.replay!([file], ctx)) got.push(...b);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return { got, stats };
-}
+const read = (content: string | Buffer) => replayFile('events', content);
 
 describe('events source: bad input is counted, never fatal, never loses the next event', () => {
   it('counts each kind of bad record by reason and keeps every valid event', async () => {

@@ -5,13 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import events from '../../../../collector/sources/events/index.ts';
 import { decodeEvent } from '../../../../collector/sources/events/decode.ts';
 import { EventLineDecoder } from '../../../../collector/sources/events/line-decoder.ts';
-import { MemoryStats } from '../../../../collector/stats.ts';
-import { silentLogger } from '../../../../collector/log.ts';
-import { memorySourceState } from '../../../../agent/store/source-state.ts';
-import type { RuntimeEvent } from '../../../../collector/event.ts';
+import { replayFile } from '../../../support/replay-file.ts';
 import { replay } from '../../../../agent/cli/replay.ts';
 
 const base = { time: 1700000000000, kind: 'exec', process: { pid: 1, exe: '/bin/x' } };
@@ -21,20 +17,7 @@ function reasonOf(v: unknown): string {
   return r.ok ? 'ok' : r.reason;
 }
 
-async function readLines(content: Buffer): Promise<{ got: RuntimeEvent[]; stats: MemoryStats }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hw-hyg-'));
-  const file = join(dir, 'in.jsonl');
-  writeFileSync(file, content);
-  const stats = new MemoryStats();
-  const got: RuntimeEvent[] = [];
-  try {
-    const ctx = { node: 'n', signal: new AbortController().signal, log: silentLogger, stats, state: memorySourceState(), now: Date.now };
-    for await (const b of events.replay!([file], ctx)) got.push(...b);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return { got, stats };
-}
+const readLines = (content: Buffer) => replayFile('events', content);
 
 describe('events input hygiene', () => {
   it('drops unknown keys at every level: process, each ancestor, workload, container, cgroup', () => {
