@@ -2,14 +2,16 @@
 // that care about its kind, and fold repeats inside the cooldown window into the
 // open alert's count. Pure: time comes in as an argument; ids are content hashes.
 import { contentId } from './ids.ts';
-import type { EventKind, RuntimeEvent } from '../collector/event.ts';
+import type { EventKind, EventOf, RuntimeEvent } from '../collector/event.ts';
 import { severityRank, type Alert, type AlertUpdate, type Evidence, type Severity } from './alert.ts';
 import type { Profiler, Observation } from './baseline/profiler.ts';
 import { kindIndex } from './baseline/items.ts';
+import { commandKnown, type CommandKnowledge } from './baseline/commands.ts';
 import { programName, type Rule, type RuleContext, type RuleHit } from './rules/types.ts';
 import { WrittenPaths } from './written.ts';
 import { RecentMap } from './recent.ts';
 import { RecentExecs, type RecentExec } from './siblings.ts';
+import { RecentConnects } from './recent-connects.ts';
 import { DEFAULT_FANOUT, FanOut, treeKeys, type FanOutConfig } from './fanout.ts';
 import { DEFAULT_INCIDENTS, IncidentGrouper, type IncidentConfig } from './incidents.ts';
 
@@ -64,6 +66,7 @@ export interface EngineStats {
 }
 
 const NO_EXECS: readonly RecentExec[] = [];
+const NO_PORTS: ReadonlySet<number> = new Set();
 
 /** process.exe of an alert whose source named no executable */
 export const UNKNOWN_EXE = '(unknown)';
@@ -76,6 +79,8 @@ export class Engine {
   private written: RecentMap<string, WrittenPaths>;
   /** recent execs per container (siblings.ts), bounded like the written paths */
   private execs: RecentMap<string, RecentExecs>;
+  /** recent connections per container (recent-connects.ts), bounded the same way */
+  private connects: RecentMap<string, RecentConnects>;
   /** open fan-out findings by rule, baseline and actor */
   readonly fanOut: FanOut;
   /** undefined when incident grouping is off */
@@ -89,6 +94,9 @@ export class Engine {
     now: 0,
     containerWrote: (p: string): boolean => this.written.peek(this.currentKey)?.has(p) ?? false,
     siblings: (ppid: number, pid: number, since: number): readonly RecentExec[] => this.execs.peek(this.currentKey)?.siblings(ppid, pid, since) ?? NO_EXECS,
+    recentExecs: (since: number): readonly RecentExec[] => this.execs.peek(this.currentKey)?.since(since) ?? NO_EXECS,
+    portsReached: (pid: number, proto: string, addr: string, since: number): ReadonlySet<number> => this.connects.peek(this.currentKey)?.ports(pid, proto, addr, since) ?? NO_PORTS,
+    command: (exe: string, args: string[]): CommandKnowledge => commandKnown(this.ctx.obs.baseline, this.profiler.names, this.profiler.cfg.maxArgPatterns, exe, args),
   };
 
   constructor(
@@ -99,6 +107,7 @@ export class Engine {
     this.open = new RecentMap(cfg.maxOpenAlerts);
     this.written = new RecentMap(cfg.maxWrittenContainers);
     this.execs = new RecentMap(cfg.maxWrittenContainers);
+    this.connects = new RecentMap(cfg.maxWrittenContainers);
     this.fanOut = new FanOut(cfg.fanOut);
     this.incidents = cfg.incidents.enabled ? new IncidentGrouper(cfg.incidents) : undefined;
     for (const r of rules) {
@@ -131,6 +140,8 @@ export class Engine {
   /** Process one enriched event; returns the alerts it created or updated. */
   process(ev: RuntimeEvent, now: number, out: AlertUpdate[] = []): AlertUpdate[] {
     const obs = this.profiler.observe(ev, now);
+    // remembered before the rules run: a burst rule counts this connection too
+    if (ev.kind === 'connect') this.rememberConnect(obs.baseline.key, ev);
     const rules = this.byKind[kindIndex(ev.kind)];
     if (rules !== undefined) {
       // one context object reused for every event: no per-event closures on the hot path
@@ -177,7 +188,17 @@ export class Engine {
       if (this.execs.size > this.execs.cap) this.execs.trim();
     }
     const p = ev.process;
-    r.add({ pid: p.pid, ppid: p.ppid!, exe: p.exe, name: programName(p), args: p.args, time: ev.time });
+    const parent = p.ancestors?.[0];
+    r.add({ pid: p.pid, ppid: p.ppid!, exe: p.exe, name: programName(p), args: p.args, time: ev.time, parentExe: parent?.exe, parentArgs: parent?.args });
+  }
+
+  private rememberConnect(key: string, ev: EventOf<'connect'>): void {
+    let r = this.connects.get(key);
+    if (!r) {
+      this.connects.set(key, (r = new RecentConnects()));
+      if (this.connects.size > this.connects.cap) this.connects.trim();
+    }
+    r.add({ pid: ev.process.pid, proto: ev.proto, addr: ev.dstAddr, port: ev.dstPort, time: ev.time });
   }
 
   /** the update, its alert placed in its incident */

@@ -1,7 +1,8 @@
 // The execs a container saw a moment ago, for rules that need a process's siblings: a
 // pipeline is several processes the same shell starts together (`curl … | sh` runs curl
 // and sh side by side), and neither exec alone shows the pipe. A small ring per
-// container, bounded in count and read by time: pure, no timers.
+// container, bounded in count and read by time (ring.ts): pure, no timers.
+import { TimeRing } from './ring.ts';
 
 export interface RecentExec {
   pid: number;
@@ -12,24 +13,18 @@ export interface RecentExec {
   args: readonly string[];
   /** event time, epoch ms */
   time: number;
+  /** the parent's executable and argv, when the source knew them */
+  parentExe?: string;
+  parentArgs?: readonly string[];
 }
 
-export class RecentExecs {
-  private ring: RecentExec[] = [];
-  private next = 0;
-
-  constructor(private readonly max = 32) {}
-
-  add(e: RecentExec): void {
-    if (this.ring.length < this.max) this.ring.push(e);
-    else this.ring[this.next] = e;
-    this.next = (this.next + 1) % this.max;
+export class RecentExecs extends TimeRing<RecentExec> {
+  constructor(max = 32) {
+    super(max);
   }
 
   /** execs of other children of `ppid` (not `pid`) at or after `since` */
   siblings(ppid: number, pid: number, since: number): RecentExec[] {
-    const out: RecentExec[] = [];
-    for (const e of this.ring) if (e.ppid === ppid && e.pid !== pid && e.time >= since) out.push(e);
-    return out;
+    return this.since(since, (e) => e.ppid === ppid && e.pid !== pid);
   }
 }

@@ -26,6 +26,7 @@ import downloadPipeToShell from './download-pipe-to-shell/rule.ts';
 import decodedPipeToShell from './decoded-pipe-to-shell/rule.ts';
 import masquerading from './masquerading/rule.ts';
 import discoveryCommands from './discovery-commands/rule.ts';
+import portScan from './port-scan/rule.ts';
 
 // on equal severity the earlier rule speaks for an event: the more specific ones first
 export const rules: Rule[] = [
@@ -45,6 +46,7 @@ export const rules: Rule[] = [
   downloadPipeToShell,
   decodedPipeToShell,
   discoveryCommands,
+  portScan,
   shellSpawned,
   packageManager,
   listenerByTool,

@@ -4,6 +4,8 @@ import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
 import type { Observation } from '../baseline/profiler.ts';
 import type { RecentExec } from '../siblings.ts';
+import type { CommandKnowledge } from '../baseline/commands.ts';
+import { SHELLS } from '../baseline/lineage.ts';
 
 export interface RuleContext {
   obs: Observation;
@@ -12,6 +14,12 @@ export interface RuleContext {
   containerWrote(path: string): boolean;
   /** execs this container saw since `since` (event time) by other children of `ppid` (siblings.ts) */
   siblings(ppid: number, pid: number, since: number): readonly RecentExec[];
+  /** every exec this container saw since `since` (event time), oldest first, bounded (siblings.ts) */
+  recentExecs(since: number): readonly RecentExec[];
+  /** the distinct ports process `pid` connected to on `proto` `addr` since `since`, this connection included (recent-connects.ts) */
+  portsReached(pid: number, proto: string, addr: string, since: number): ReadonlySet<number>;
+  /** has this container's baseline seen `exe` run with these arguments? (baseline/commands.ts) */
+  command(exe: string, args: string[]): CommandKnowledge;
 }
 
 export interface RuleHit {
@@ -60,7 +68,7 @@ export function processLabel(ev: RuntimeEvent): string {
   return ev.kind === 'syscall' && ev.aggregated ? 'a process of this container (the source aggregated the calls)' : 'an unknown process';
 }
 
-export { SHELLS } from '../baseline/lineage.ts';
+export { SHELLS };
 
 /**
  * The program a process is: its executable's name, or for a multi-call binary (busybox,
@@ -93,6 +101,33 @@ export function shellInput(rest: readonly string[]): 'command' | 'script' | 'std
 /** the arguments of a shell process after its name (and a busybox applet) */
 export function shellArgs(p: { exe: string; args: readonly string[] }): readonly string[] {
   return base(p.exe) === 'busybox' && p.args.length > 1 && base(p.args[0]) === 'busybox' ? p.args.slice(2) : p.args.slice(1);
+}
+
+// interpreters whose first operand is a script file (`python3 /tmp/x.py`); options
+// before it are not parsed (an option with a value would be taken for the script)
+const SCRIPT_INTERPRETERS = /^(?:python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*)$/;
+
+/**
+ * The script file a process runs when it is a shell or an interpreter given one
+ * (`sh /tmp/art.sh`, `bash -x ./run.sh`, `python3 /tmp/x.py`): the file that is really
+ * executed while the executable is the interpreter. Relative paths resolve against the
+ * process's cwd (none when it is unknown). Undefined for anything else.
+ */
+export function scriptOf(p: { exe: string; args: readonly string[]; cwd?: string }): string | undefined {
+  const name = programName(p);
+  let script: string | undefined;
+  if (SHELLS.has(name)) {
+    const rest = shellArgs(p);
+    if (shellInput(rest) !== 'script') return undefined;
+    script = rest.find((a) => !a.startsWith('-') && !a.startsWith('+'));
+  } else if (SCRIPT_INTERPRETERS.test(name)) {
+    const first = p.args[1];
+    if (first !== undefined && !first.startsWith('-')) script = first;
+  }
+  if (script === undefined || script === '') return undefined;
+  if (script.startsWith('/')) return script;
+  if (p.cwd === undefined || !p.cwd.startsWith('/')) return undefined;
+  return `${p.cwd.endsWith('/') ? p.cwd : p.cwd + '/'}${script.startsWith('./') ? script.slice(2) : script}`;
 }
 
 /** programs people (and attackers) use to read, copy or send a file by hand */

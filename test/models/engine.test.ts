@@ -330,6 +330,8 @@ describe('models/engine', () => {
         withPpid(exec('/usr/bin/uname', { pid: 5022, args: ['uname', '-a'], ancestors: [{ exe: '/bin/bash', args: ['bash', '-i'] }] }), 5020),
         withPpid(exec('/usr/bin/hostname', { pid: 5023, ancestors: [{ exe: '/bin/bash', args: ['bash', '-i'] }] }), 5020),
       ];
+      // a port scan from a workload still learning (once stable, unexpected-connect's fan-out is the finding)
+      for (let port = 1; port <= 16; port++) attack.push(connect('127.0.0.1', port, { pid: 6001, exe: '/usr/bin/nc', workload: 'shop/Deployment/new' }));
       // a responder forbade wget for this workload (the graveyard): it alerts as forbidden-item
       for (const b of e.profiler.baselines.values()) b.forbid('exec', '/usr/bin/wget');
       attack.push(exec('/usr/bin/wget', { args: ['wget', 'http://127.66.6.6/x'], parents: ['/bin/sh'] }));

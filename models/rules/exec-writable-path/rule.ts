@@ -1,6 +1,7 @@
 // Binaries belong to the image; one run from a writable, temporary location was
 // usually dropped there at run time.
-import { defineRule } from '../types.ts';
+import { generalizePath } from '../../baseline/generalize.ts';
+import { defineRule, scriptOf } from '../types.ts';
 
 export const WRITABLE_DIRS: readonly string[] = ['/tmp/', '/var/tmp/', '/dev/shm/', '/run/user/', '/var/run/user/', '/dev/mqueue/'];
 
@@ -25,13 +26,27 @@ export default defineRule({
   mitre: { technique: 'T1105', name: 'Ingress Tool Transfer', tactic: 'command-and-control' },
   novelty: false,
   evaluate(ev, ctx) {
-    if (!inWritableDir(ev.process.exe)) return undefined;
-    // a binary the baseline learned from this very path is the workload's own habit
-    if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0) return undefined;
+    const p = ev.process;
+    if (inWritableDir(p.exe)) {
+      // a binary the baseline learned from this very path is the workload's own habit
+      if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0) return undefined;
+      return {
+        summary: `${p.exe} executed from a writable temporary directory`,
+        description: 'Images ship their binaries; an executable under /tmp, /var/tmp or /dev/shm was most likely written at run time.',
+        dedupOn: ctx.obs.items[0],
+      };
+    }
+    // `sh /tmp/x.sh`, `python3 /dev/shm/x.py`: the file really run is the script
+    if (p.args.length < 2) return undefined;
+    const script = scriptOf(p);
+    if (script === undefined || !inWritableDir(script)) return undefined;
+    // the interpreter run with these very arguments before is the workload's own habit
+    if (ctx.obs.baseline.enforcing() && ctx.obs.novel.length === 0 && ctx.command(p.exe, p.args) === 'known') return undefined;
     return {
-      summary: `${ev.process.exe} executed from a writable temporary directory`,
-      description: 'Images ship their binaries; an executable under /tmp, /var/tmp or /dev/shm was most likely written at run time.',
-      dedupOn: ctx.obs.items[0],
+      summary: `${script} run by ${p.exe} from a writable temporary directory`,
+      description: 'Images ship their scripts; a script under /tmp, /var/tmp or /dev/shm handed to an interpreter was most likely written at run time.',
+      dedupOn: `script:${generalizePath(script)}`,
+      evidence: { path: script },
     };
   },
 });

@@ -57,4 +57,20 @@ describe('rules/drift-exec', () => {
     none(e, exec('/a'), T0 + 1);
     one(e, exec('/c'), T0 + 1);
   });
+
+  it('a script this container wrote, handed to an interpreter, is drift too (`sh ./art.sh`, `python3 /tmp/x.py`)', () => {
+    const e = engine();
+    none(e, write('/tmp/art.sh', 'create', { exe: '/usr/bin/dash' }), T0);
+    none(e, write('/app/x.py', 'create', { exe: '/usr/bin/curl' }), T0);
+    const sh = exec('/usr/bin/dash', { args: ['sh', '/tmp/art.sh'] });
+    const a = one(e, sh, T0 + 1);
+    assert.match(a.summary, /^\/tmp\/art\.sh run by \/usr\/bin\/dash after being written by this container$/);
+    assert.equal(a.evidence.path, '/tmp/art.sh');
+    // relative to the cwd (/app in these events), busybox's sh, python
+    one(e, exec('/usr/bin/python3', { args: ['python3', 'x.py'] }), T0 + 2);
+    one(e, exec('/bin/busybox', { args: ['sh', '/tmp/art.sh'] }), T0 + 3);
+    // a command string or stdin names no script; the image's scripts were not written
+    none(e, exec('/usr/bin/dash', { args: ['sh', '-c', '/tmp/art.sh'] }), T0 + 4);
+    none(e, exec('/usr/bin/bash', { args: ['bash', '/app/run.sh'] }), T0 + 5);
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import rule, { inWritableDir } from '../../../models/rules/exec-writable-path/rule.ts';
+import { scriptOf } from '../../../models/rules/types.ts';
 import { assertRuleShape, exec, learnThenStable, none, one, testEngine, T0 } from '../../support/events.ts';
 
 const engine = () => testEngine({ rules: [rule] });
@@ -42,5 +43,30 @@ describe('rules/exec-writable-path', () => {
     none(e, exec('/tmp/hsperfdata-helper'), t);
     const a = one(e, exec('/tmp/other'), t + 1);
     assert.equal(a.baseline.state, 'stable');
+  });
+
+  it('a script under /tmp handed to an interpreter alerts; the same command line learned by a stable baseline does not', () => {
+    const e = engine();
+    const a = one(e, exec('/usr/bin/bash', { args: ['bash', '-x', '/dev/shm/.x/run.sh'] }), T0);
+    assert.equal(a.summary, '/dev/shm/.x/run.sh run by /usr/bin/bash from a writable temporary directory');
+    assert.equal(a.evidence.path, '/dev/shm/.x/run.sh');
+    const t = learnThenStable(e, [exec('/usr/bin/dash', { args: ['sh', '/tmp/setup.sh'] })], T0);
+    none(e, exec('/usr/bin/dash', { args: ['sh', '/tmp/setup.sh'] }), t);
+    one(e, exec('/usr/bin/dash', { args: ['sh', '/tmp/art.sh'] }), t + 1);
+    one(e, exec('/usr/bin/perl', { args: ['perl', '/var/tmp/x.pl'] }), t + 2);
+    for (const args of [['sh', '-c', 'echo /tmp/x'], ['python3', '-m', 'http.server'], ['python3', '/app/main.py'], ['sh']]) none(e, exec(`/usr/bin/${args[0]}`, { args }), t + 3);
+  });
+
+  it('scriptOf: the file an interpreter runs', () => {
+    const p = (args: string[], exe = `/usr/bin/${args[0]}`, cwd?: string) => scriptOf({ exe, args, ...(cwd ? { cwd } : {}) });
+    assert.equal(p(['sh', '/tmp/a.sh']), '/tmp/a.sh');
+    assert.equal(p(['bash', '-e', '-x', './run.sh', 'arg'], '/usr/bin/bash', '/tmp'), '/tmp/run.sh');
+    assert.equal(p(['sh', 'run.sh']), undefined, 'relative, and no cwd known');
+    assert.equal(p(['sh', '-c', 'x']), undefined);
+    assert.equal(p(['bash', '-s', 'x']), undefined);
+    assert.equal(p(['busybox', 'sh', '/tmp/b.sh'], '/bin/busybox'), '/tmp/b.sh');
+    assert.equal(p(['python3.11', '/tmp/x.py']), '/tmp/x.py');
+    assert.equal(p(['python3', '-u', '/tmp/x.py']), undefined, 'options before the script are not parsed');
+    assert.equal(p(['cat', '/tmp/x']), undefined);
   });
 });
