@@ -13,6 +13,7 @@ import { buildConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { EXIT } from '../../agent/cli/errors.ts';
 import { tempDir } from '../support/agent-proc.ts';
+import { startApiAgent } from '../support/api-agent.ts';
 import { CLI, waitFor } from '../support/env.ts';
 
 const W = 'shop/Deployment/web';
@@ -58,16 +59,10 @@ describe('CLI against a running agent', function () {
     tmp = tempDir('hw-cli-');
     input = join(tmp.dir, 'events.jsonl');
     writeFileSync(input, line('/usr/bin/web') + line('/usr/bin/web', 'listen', { proto: 'tcp', addr: '0.0.0.0', port: 8080 }));
-    agent = await startAgent(
-      buildConfig({
-        dataDir: join(tmp.dir, 'data'),
-        api: { listen: '127.0.0.1:0', tokens: [{ name: 'admin', token: ADMIN, role: 'admin' }, { name: 'reader', token: READER, role: 'read' }] },
-        sources: { enabled: ['events'], events: { paths: [input], follow: true } },
-        learning: { minLearning: '0s', quietPeriod: '200ms' },
-        store: { flushInterval: '100ms' },
-      }),
-      { log: silentLogger },
-    );
+    agent = await startApiAgent(join(tmp.dir, 'data'), input, [
+      { name: 'admin', token: ADMIN, role: 'admin' },
+      { name: 'reader', token: READER, role: 'read' },
+    ]);
     api = `http://127.0.0.1:${agent.apiPort}`;
     await waitFor(() => agent.profiler.baselines.get(`${W}#app`)?.meta.state === 'stable', { what: 'stable' });
     appendFileSync(input, line('/usr/bin/curl'));

@@ -87,6 +87,11 @@ describe('config: validated once, every problem named', () => {
     // every registered id is accepted
     assert.doesNotThrow(() => buildConfig({ sinks: [{ type: 'webhook', name: 'w', url: 'http://127.0.0.1:1/', rules: [...ruleIds] }] }));
   });
+  it('the API binds to loopback unless configured otherwise', () => {
+    const c = buildConfig({});
+    assert.deepEqual([c.api.host, c.api.port], ['127.0.0.1', 7420]);
+    assert.equal(buildConfig({ api: { listen: '0.0.0.0:7420', tokens: [{ name: 'a', token: 'a-long-random-token' }] } }).api.host, '0.0.0.0');
+  });
   it('requires tokens when the API listens beyond loopback', () => {
     assert.match(problems({ api: { listen: '0.0.0.0:7420' } }).join(), /api\.tokens: required/);
   });

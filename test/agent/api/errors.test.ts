@@ -320,6 +320,33 @@ describe('API limits and safe defaults', function () {
     }
   });
 
+  it('429 past maxInFlight while requests are held (slow bodies); served again once they end', async () => {
+    const { agent, base, tmp } = await start({ tokens: [{ name: 'a', token: TOKENS.admin, role: 'admin' }], limits: { ratePerSecond: 1000, burst: 1000, maxInFlight: 2 } });
+    const url = new URL(base);
+    const held = [0, 1].map(() => {
+      // a body announced and never finished keeps its request in flight
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: `/v1/workloads/${W}/lock`, headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json', 'content-length': '100' } });
+      req.on('error', () => {});
+      req.write('{"container":');
+      return req;
+    });
+    try {
+      const get = () => fetch(`${base}/v1/workloads`, { headers: { authorization: `Bearer ${TOKENS.admin}` } });
+      const refused = await waitFor(async () => {
+        const r = await get();
+        return r.status === 429 ? r : undefined;
+      }, { what: 'a 429 while two requests are in flight' });
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.match(((await refused.json()) as { error: string }).error, /too many requests in flight/);
+      for (const r of held) r.destroy();
+      await waitFor(async () => (await get()).status === 200, { what: 'served again' });
+    } finally {
+      for (const r of held) r.destroy();
+      await agent.stop();
+      tmp.cleanup();
+    }
+  });
+
   it('tokenless loopback default: anyone may read, nobody may change; a generated admin token (0600) may', async () => {
     const { agent, base, tmp } = await start({});
     try {

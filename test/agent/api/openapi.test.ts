@@ -11,12 +11,12 @@ import { parse as parseYaml } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { WebSocket } from 'ws';
-import { startAgent, type AgentHandle } from '../../../agent/agent.ts';
-import { buildConfig } from '../../../agent/config/load.ts';
+import type { AgentHandle } from '../../../agent/agent.ts';
 import { ApiServer } from '../../../agent/api/server.ts';
 import { staticTokenAuth } from '../../../agent/api/auth/tokens.ts';
 import { silentLogger } from '../../../collector/log.ts';
 import { tempDir } from '../../support/agent-proc.ts';
+import { startApiAgent } from '../../support/api-agent.ts';
 import { REPO, waitFor } from '../../support/env.ts';
 
 type Json = Record<string, unknown>;
@@ -133,16 +133,7 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
         line(t, 'file_write', { path: '/var/cache/web/x', op: 'create' }) +
         line(t, 'syscall', { names: ['read', 'write', 'openat'] }),
     );
-    agent = await startAgent(
-      buildConfig({
-        dataDir: join(tmp.dir, 'data'),
-        api: { listen: '127.0.0.1:0', tokens: [{ name: 'admin', token: TOKEN, role: 'admin' }] },
-        sources: { enabled: ['events'], events: { paths: [input], follow: true } },
-        learning: { minLearning: '0s', quietPeriod: '200ms' },
-        store: { flushInterval: '100ms' },
-      }),
-      { log: silentLogger },
-    );
+    agent = await startApiAgent(join(tmp.dir, 'data'), input, [{ name: 'admin', token: TOKEN, role: 'admin' }]);
     base = `http://127.0.0.1:${agent.apiPort}`;
     await waitFor(() => agent.profiler.baselines.get(`${W}#app`)?.meta.state === 'stable', { what: 'stable baseline' });
     writeFileSync(input, line(Date.now(), 'exec', { process: { pid: 8, exe: '/usr/bin/curl', args: ['curl'] } }), { flag: 'a' });
