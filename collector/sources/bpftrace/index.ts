@@ -15,6 +15,7 @@ import type { RuntimeEvent } from '../../event.ts';
 import { CgroupIdMap } from '../../enrich/cgroupid.ts';
 import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
 import { buildProgram } from './program.ts';
+import { cgroupPredicate } from './cgroup-filter.ts';
 import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
 import { configSchema, defaults, type BpftraceConfig } from './config.ts';
 import { parsePattern, SensitivePatternError } from './sensitive.ts';
@@ -165,6 +166,8 @@ export interface LiveHooks {
   onChild?(child: ChildProcess): void;
   /** every probe is attached: events from now on are seen */
   onReady?(child: ChildProcess): void;
+  /** the program text of each start (tests) */
+  onProgram?(text: string): void;
   /** the source's cgroup id → path map (default: its own) */
   ids?: CgroupIdMap;
 }
@@ -176,15 +179,23 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
     if (r.mounted.length > 0) log.info('mounted tracing filesystems', { mounted: r.mounted });
     for (const f of r.failed) log.warn('could not mount tracing filesystem', f);
   }
-  const prog = buildProgram({ intervalS: config.intervalS, exclude: config.syscalls ? [] : ['raw_syscalls/sys_enter'], sensitivePaths: config.sensitivePaths });
-  if (prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
+  const ids = hooks.ids ?? new CgroupIdMap();
   const dir = mkdtempSync(join(tmpdir(), 'habitwatch-bpftrace-'));
   const file = join(dir, 'habitwatch.bt');
-  writeFileSync(file, prog.text, { mode: 0o600 });
-  const ids = hooks.ids ?? new CgroupIdMap();
   const backoff = new Backoff({ initialMs: config.restartMinMs, maxMs: config.restartMaxMs });
+  let starts = 0;
   try {
     while (!ctx.signal.aborted) {
+      // built at every start: the kernel side of cgroupPrefixes names the directories that exist now
+      const prog = buildProgram({
+        intervalS: config.intervalS,
+        exclude: config.syscalls ? [] : ['raw_syscalls/sys_enter'],
+        sensitivePaths: config.sensitivePaths,
+        cgroupPredicate: cgroupPredicate(config.cgroupPrefixes, ids.root),
+      });
+      if (starts++ === 0 && prog.missing.length > 0) log.info('tracepoints missing on this kernel; their probes are left out', { missing: prog.missing });
+      writeFileSync(file, prog.text, { mode: 0o600 });
+      hooks.onProgram?.(prog.text);
       // CLOCK_MONOTONIC (bpftrace nsecs) → epoch ms, anchored at each start
       const anchor = ctx.now() - Number(process.hrtime.bigint()) / 1e6;
       const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());

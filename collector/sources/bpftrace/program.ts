@@ -12,11 +12,13 @@
 // logic; a macro keeps one copy of it in the .bt file. `__SENSITIVE_ABS__ addr w0 hit`
 // and `__SENSITIVE_REL__ …` lines become the kernel matcher of the sensitive-path list
 // (sensitive.ts). With an empty list, the READ_ENTER macro expands to nothing and no read
-// is looked at.
+// is looked at. With cgroupPrefixes, every tracepoint probe gets the kernel side of the
+// prefix filter as its predicate (cgroup-filter.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { matcherCode, parsePatterns, DEFAULT_SENSITIVE_PATHS } from './sensitive.ts';
+import { filterProbes } from './cgroup-filter.ts';
 
 export const PROGRAM_FILE = join(dirname(fileURLToPath(import.meta.url)), 'habitwatch.bt');
 
@@ -105,6 +107,8 @@ export interface BuildOptions {
   exclude?: string[];
   /** read-only opens of these paths are reported (sensitive.ts syntax); [] reports none */
   sensitivePaths?: readonly string[];
+  /** a predicate every tracepoint probe gets: the kernel side of cgroupPrefixes (cgroup-filter.ts) */
+  cgroupPredicate?: string;
 }
 
 export interface BuiltProgram {
@@ -138,6 +142,7 @@ export function buildProgram(opts: BuildOptions): BuiltProgram {
     if (args.length !== 3) throw new Error(`habitwatch.bt: ${name} takes addr w0 hit`);
     return matcherCode(patterns, { addr: args[0], w0: args[1], hit: args[2], relative: name === 'SENSITIVE_REL', indent });
   });
+  text = filterProbes(text, opts.cgroupPredicate);
   const interval = Math.max(1, Math.round(opts.intervalS));
   return { text: text.replaceAll('__INTERVAL_S__', String(interval)), missing };
 }
