@@ -49,7 +49,7 @@ export async function readBody(req: IncomingMessage, max: number, type: BodyType
   if (type === 'yaml') {
     try {
       // one document, plain data only (no custom tags, no aliases bombs)
-      return parseYaml(text, { maxAliasCount: 0, customTags: [] });
+      return parseYaml(text, { maxAliasCount: 0, customTags: [], logLevel: 'error' });
     } catch (e) {
       throw new HttpError(400, `body is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -119,13 +119,20 @@ export function loadConfigFile(file: string | undefined, overrides: Partial<Raw>
     } catch (e) {
       throw new ConfigError([`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
     }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (e) {
-      throw new ConfigError([`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
-    }
+    raw = parseConfigText(text, file);
+    // a scalar or a list would spread into nothing (or into keys "0", "1"…)
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([`${file}: must be a mapping of keys (got ${Array.isArray(raw) ? 'a list' : typeof raw})`]);
   }
   return buildConfig({ ...(raw as object), ...overrides });
+}
+
+/** A config file's text as plain data (`name` for the message): the YAML half of loadConfigFile. */
+export function parseConfigText(text: string, name: string): unknown {
+  try {
+    return parseYaml(text, { logLevel: 'error' }) ?? {};
+  } catch (e) {
+    throw new ConfigError([`${name}: not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+  }
 }
 
 export function buildConfig(raw: unknown): AgentConfig {

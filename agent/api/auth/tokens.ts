@@ -55,7 +55,7 @@ export function parseTokenFile(text: string, file: string): TokenEntry[] {
   if (!/\s/.test(trimmed) && !trimmed.includes(':')) return [entryOf({ name: 'token-file', role: 'read', token: trimmed }, file)];
   let doc: unknown;
   try {
-    doc = parseYaml(trimmed);
+    doc = parseYaml(trimmed, { logLevel: 'error' });
   } catch (e) {
     throw new TokenFileError(`${file}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
   }
