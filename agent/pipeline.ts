@@ -28,6 +28,11 @@ const SLICE_EVENTS = 256;
 /** …and when this much time passed since the event loop last ran other work, what the
  * slices raised so far is committed and the loop yields (timers, API, sinks, signals) */
 const YIELD_AFTER_MS = 10;
+/**
+ * events waiting between the sources and detection: enough to absorb a burst (a second
+ * of a busy node), not so many that a storm's backlog fills the memory (~1 KiB each)
+ */
+const QUEUE_CAPACITY = 16_384;
 /** a commit that fails for another reason than the storage is tried this often, then dropped (counted) */
 const NON_STORAGE_ATTEMPTS = 3;
 
@@ -60,6 +65,9 @@ export class Pipeline {
   events = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** alerts of moved baselines whose commit failed: tried again next tick */
+  private unstoredMoves: AlertUpdate[] = [];
+  private unstoredIncidents: IncidentUpdate[] = [];
 
   constructor(private deps: PipelineDeps) {}
 
@@ -197,20 +205,25 @@ export class Pipeline {
     try {
       this.handle(events, performance.now(), true);
     } catch (e) {
+      // not stored: the offsets these events hold up stay where they are, so the source
+      // reads them again after a restart (at least once) — never acknowledged past them
+      if (isStorageError(e)) this.deps.health?.failed('commit', e);
       this.deps.log.error('batch failed', { err: String(e), events: events.length });
       this.deps.metrics?.eventsDropped.inc({ source: events[0]?.source ?? 'unknown', reason: 'pipeline_error' }, events.length);
+      return;
     }
     for (const ev of events) {
       const d = this.ackOf.get(ev);
       if (d !== undefined) d.waiting--;
     }
     while (this.deferredAcks.length > 0 && this.deferredAcks[0].waiting <= 0) {
-      const d = this.deferredAcks.shift()!;
       try {
-        this.commitOnce([], [], d.ack);
+        this.commitOnce([], [], this.deferredAcks[0].ack);
+        this.deferredAcks.shift();
       } catch (e) {
-        // not stored: the source reads the batch again after a restart (at least once)
+        // not stored: kept (in order) for the next release, or read again after a restart
         this.deps.health?.failed('commit', e);
+        break;
       }
     }
   }
@@ -245,15 +258,20 @@ export class Pipeline {
   /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts (gauges are read when scraped: metrics.ts). */
   periodic(): void {
     const now = this.deps.now();
-    const moved: AlertUpdate[] = [];
+    const moved: AlertUpdate[] = this.unstoredMoves;
     this.applyMoves(moved);
     if (moved.length > 0) {
+      const merged = coalesce(moved);
+      const incidents = [...this.unstoredIncidents, ...(this.deps.engine.incidents?.drain() ?? [])];
       try {
-        const merged = coalesce(moved);
-        const incidents = this.deps.engine.incidents?.drain() ?? [];
         this.commitOnce(merged, incidents, undefined);
+        this.unstoredMoves = [];
+        this.unstoredIncidents = [];
         this.fanOut(merged, incidents, performance.now());
       } catch (e) {
+        // kept for the next tick: alerts are never dropped because the store failed once
+        this.unstoredMoves = merged;
+        this.unstoredIncidents = incidents;
         this.deps.health?.failed('commit', e);
       }
     }
@@ -278,7 +296,7 @@ export class Pipeline {
     this.deps.enricher.setSink((events) => this.released(events));
     this.flushTimer = setInterval(() => this.periodic(), interval);
     this.flushTimer.unref();
-    const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number }>(this.deps.queueCapacity ?? 65536);
+    const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number }>(this.deps.queueCapacity ?? QUEUE_CAPACITY);
     const gauge = this.deps.metrics?.queueDepth;
     let live = inputs.length;
     const pumps = inputs.map(async ({ name, batches }) => {

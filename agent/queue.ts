@@ -3,7 +3,8 @@
 
 /** A FIFO bounded by total weight (events), with async push/pop. */
 export class BoundedQueue<T> {
-  private items: { v: T; w: number }[] = [];
+  /** slots before `head` were popped and are emptied (undefined): never keep what was handed out */
+  private items: ({ v: T; w: number } | undefined)[] = [];
   private head = 0;
   private weight = 0;
   private closed = false;
@@ -33,9 +34,13 @@ export class BoundedQueue<T> {
 
   pop(): Promise<T | undefined> {
     if (this.head < this.items.length) {
-      const it = this.items[this.head++];
+      const it = this.items[this.head]!;
+      this.items[this.head++] = undefined;
       this.weight -= it.w;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
+      if (this.head === this.items.length) {
+        this.items.length = 0;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.items.length) {
         this.items = this.items.slice(this.head);
         this.head = 0;
       }

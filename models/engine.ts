@@ -42,7 +42,7 @@ export interface EngineConfig {
 export const DEFAULT_ENGINE: EngineConfig = {
   cooldownMs: 10 * 60_000,
   rules: {},
-  maxOpenAlerts: 50_000,
+  maxOpenAlerts: 10_000,
   maxWrittenPerContainer: 4096,
   maxWrittenContainers: 1024,
   fanOut: DEFAULT_FANOUT,

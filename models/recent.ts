@@ -7,6 +7,11 @@
 // the end (it gets a second chance), unused → forget it. Each move is paid for by an
 // earlier get(), so a trim costs O(1) amortised per insertion, never a scan of the map.
 // Pure: no timers; the caller decides when to trim.
+//
+// The head is read through one persistent iterator (a Map iterator is live: it skips
+// what was deleted and reaches what is appended). Creating a fresh iterator for each
+// look at the head would be O(n) in V8 after many deletes at the front: the deleted
+// slots stay in the table until it is rehashed, and a new iterator walks over them.
 
 interface Slot<V> {
   value: V;
@@ -15,6 +20,18 @@ interface Slot<V> {
 
 export class RecentMap<K, V> {
   private map = new Map<K, Slot<V>>();
+  /** at the oldest live entry: everything before it was deleted or moved to the end */
+  private cursor: Iterator<[K, Slot<V>]> | undefined;
+
+  /** the oldest entry, without removing it */
+  private head(): [K, Slot<V>] | undefined {
+    let r = this.cursor?.next();
+    if (r === undefined || r.done === true) {
+      this.cursor = this.map.entries();
+      r = this.cursor.next();
+    }
+    return r.done === true ? undefined : r.value;
+  }
 
   constructor(public cap: number) {}
 
@@ -54,12 +71,30 @@ export class RecentMap<K, V> {
 
   clear(): void {
     this.map.clear();
+    this.cursor = undefined;
+    this.ahead = undefined;
   }
 
   /** the oldest entry (least recently inserted or given a second chance), if any */
   oldest(): [K, V] | undefined {
-    for (const [k, s] of this.map) return [k, s.value];
-    return undefined;
+    const h = this.peekHead();
+    return h === undefined ? undefined : [h[0], h[1].value];
+  }
+
+  /** the entry head() returned last and that is still there, else the next one */
+  private peekHead(): [K, Slot<V>] | undefined {
+    if (this.ahead !== undefined && this.map.get(this.ahead[0]) === this.ahead[1]) return this.ahead;
+    this.ahead = this.head();
+    return this.ahead;
+  }
+
+  /** looked at, not yet removed or moved */
+  private ahead: [K, Slot<V>] | undefined;
+
+  private takeHead(): [K, Slot<V>] | undefined {
+    const h = this.peekHead();
+    this.ahead = undefined;
+    return h;
   }
 
   /**
@@ -75,9 +110,9 @@ export class RecentMap<K, V> {
     const hard = this.cap + Math.max(16, this.cap >> 2);
     let budget = Math.min(this.map.size, 4 * (this.map.size - this.cap) + 32);
     while (this.map.size > this.cap && budget-- > 0) {
-      const first = this.map.entries().next();
-      if (first.done === true) break;
-      const [k, s] = first.value;
+      const first = this.takeHead();
+      if (first === undefined) break;
+      const [k, s] = first;
       this.map.delete(k);
       if ((s.used && this.map.size < hard) || (keep !== undefined && keep(k, s.value))) {
         s.used = false;
@@ -96,10 +131,12 @@ export class RecentMap<K, V> {
    */
   dropExpired(expired: (v: V) => boolean, onEvict?: (k: K, v: V) => void): number {
     let n = 0;
-    for (const [k, s] of this.map) {
-      if (!expired(s.value)) break;
-      this.map.delete(k);
-      onEvict?.(k, s.value);
+    for (;;) {
+      const h = this.peekHead();
+      if (h === undefined || !expired(h[1].value)) break;
+      this.ahead = undefined;
+      this.map.delete(h[0]);
+      onEvict?.(h[0], h[1].value);
       n++;
     }
     return n;

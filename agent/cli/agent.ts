@@ -4,6 +4,13 @@ import { loadConfigFile } from '../config/load.ts';
 import { startAgent } from '../agent.ts';
 import { createLogger } from '../../collector/logger.ts';
 
+/**
+ * A stop that has not finished by then is cut short: Kubernetes sends SIGKILL after the
+ * pod's grace period (30 s by default), and exiting on our own first says why. Nothing
+ * is lost either way: what was not committed is read again on the next start.
+ */
+export const STOP_DEADLINE_MS = 20_000;
+
 const HELP = `usage: habitwatch agent [--config FILE]
   Without --config: standalone mode, data in ./.habitwatch, API on 127.0.0.1:7420,
   the best live source available (bpftrace, then auditd, then procfs).`;
@@ -25,6 +32,10 @@ export async function agentCommand(argv: string[]): Promise<number> {
     signals++;
     if (signals > 1) process.exit(130); // second signal: the operator means it
     log.info('stopping', { signal: sig });
+    setTimeout(() => {
+      log.error('stop did not finish in time; exiting (uncommitted input is read again on start)', { deadlineMs: STOP_DEADLINE_MS });
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     void agent.stop();
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));

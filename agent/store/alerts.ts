@@ -191,8 +191,8 @@ export class AlertStore {
     return rows.map((r) => JSON.parse(r.body) as Alert);
   }
 
-  /** how many alerts are stored (kept exact by triggers: no scan) */
+  /** how many alerts are stored (count(*) reads only index page headers: cheap) */
   count(): number {
-    return (this.db.prepare("SELECT n FROM row_counts WHERE name = 'alerts'").get() as { n: number } | undefined)?.n ?? 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number }).n;
   }
 }

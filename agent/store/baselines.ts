@@ -76,9 +76,9 @@ export class BaselineStore {
     return out;
   }
 
-  /** how many baselines are stored (kept exact by triggers: no scan) */
+  /** how many baselines are stored */
   count(): number {
-    return (this.db.prepare("SELECT n FROM row_counts WHERE name = 'baselines'").get() as { n: number } | undefined)?.n ?? 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM baselines').get() as { n: number }).n;
   }
 
   /** every stored baseline (the agent loads them one by one as needed instead) */

@@ -12,7 +12,7 @@ export interface StoreConfig {
   retention: RetentionConfig;
 }
 
-export const DEFAULT_STORE: StoreConfig = { flushIntervalMs: 500, maxBaselinesInMemory: 5000, idleBaselineMs: 15 * 60_000, retention: DEFAULT_RETENTION };
+export const DEFAULT_STORE: StoreConfig = { flushIntervalMs: 500, maxBaselinesInMemory: 1000, idleBaselineMs: 15 * 60_000, retention: DEFAULT_RETENTION };
 
 const limit = (age: string): Record<string, unknown> => ({
   type: 'object',

@@ -151,6 +151,8 @@ export function connect(file: string, opts: { readonly?: boolean } = {}): Connec
   // only an OS crash/power loss can lose the last transactions. That is our budget.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // statement journals and temporary b-trees in memory, not in temporary files
+  db.pragma('temp_store = MEMORY');
   const check = db.pragma('quick_check', { simple: true });
   if (check !== 'ok') {
     db.close();
