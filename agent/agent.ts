@@ -131,6 +131,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     apiPort = addr.port;
     log.info('api listening', { host: addr.host, port: addr.port, scheme: api.scheme, auth: auth.describe() });
   }
+  loop.started();
 
   const ac = new AbortController();
   const inputs: { name: string; batches: EventBatches }[] = chosen.map((def) => ({

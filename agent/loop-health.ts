@@ -21,6 +21,11 @@ export const SAMPLE_MS = 100;
 export interface LoopHealth {
   /** delay percentiles since start, in ms */
   sinceStart(): { p50: number; p99: number; max: number };
+  /**
+   * Startup is over (API listening, sources starting): "since start" counts from here.
+   * Startup compiles schemas and loads modules in one go, before anything is served.
+   */
+  started(): void;
   stop(): void;
 }
 
@@ -43,7 +48,7 @@ export function monitorLoop(registry: Registry, self?: SelfAlerts): LoopHealth {
   });
   new Gauge({
     name: 'habitwatch_event_loop_delay_since_start_seconds',
-    help: 'Event-loop delay since the agent started, by quantile (0.5, 0.99, 1 = the longest)',
+    help: 'Event-loop delay since the agent finished starting, by quantile (0.5, 0.99, 1 = the longest)',
     labelNames: ['quantile'],
     registers: r,
     collect() {
@@ -62,6 +67,7 @@ export function monitorLoop(registry: Registry, self?: SelfAlerts): LoopHealth {
   }, WINDOW_MS);
   t.unref();
   return {
+    started: () => total.reset(),
     sinceStart: () => ({ p50: total.percentile(50) / 1e6, p99: total.percentile(99) / 1e6, max: total.max / 1e6 }),
     stop() {
       clearInterval(t);

@@ -86,6 +86,8 @@ export async function writeStormInput(file: string, workloads: number, repeats: 
 
 interface Running {
   child: ChildProcess;
+  /** SIGTERM sent: its /readyz no longer counts (a stopping agent may refuse connections) */
+  stopping?: boolean;
   port: number;
   exit: Promise<number | null>;
   logs: () => string;
@@ -204,12 +206,12 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
       try {
         const r = await fetch(`http://127.0.0.1:${a.port}/readyz`, { signal: AbortSignal.timeout(5000) });
         await r.text();
-        if (a === agent) {
+        if (a === agent && a.stopping !== true) {
           lat.push(performance.now() - s);
           if (r.status !== 200) notReady++;
         }
       } catch {
-        if (a === agent && polling && a.child.exitCode === null) lat.push(5000);
+        if (a === agent && polling && a.stopping !== true && a.child.exitCode === null) lat.push(5000);
       }
       peak = Math.max(peak, peakRss(a.child.pid!));
       await new Promise((r) => setTimeout(r, 100));
@@ -229,6 +231,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
       if (!stopped && at >= size * o.sigtermAt!) {
         stopped = true;
         const s = performance.now();
+        agent.stopping = true;
         agent.child.kill('SIGTERM');
         const code = await agent.exit;
         stops.push({ ms: performance.now() - s, code });
@@ -244,6 +247,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
     await poller;
     peak = Math.max(peak, peakRss(agent.child.pid!));
     const s = performance.now();
+    agent.stopping = true;
     agent.child.kill('SIGTERM');
     stops.push({ ms: performance.now() - s, code: await agent.exit });
     stops[stops.length - 1].ms = performance.now() - s;
