@@ -163,6 +163,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     health,
     selfAlerts,
     node: config.node,
+    isOwn: optional.isOwn,
   });
   log.info('sources started', { sources: chosen.map((s) => s.name) });
   readiness.setStarted(true);

@@ -10,6 +10,8 @@ export interface Metrics {
   registry: Registry;
   eventsReceived: Counter<'source'>;
   eventsDropped: Counter<'source' | 'reason'>;
+  /** events of the agent's own processes, cgroup or pod: not judged (collector/enrich/self.ts) */
+  ownEvents: Counter<'source'>;
   parseErrors: Counter<'source' | 'reason'>;
   recordsRepaired: Counter<'source' | 'reason'>;
   sourceRestarts: Counter<'source' | 'reason'>;
@@ -97,6 +99,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registry,
     eventsReceived,
     eventsDropped,
+    ownEvents: new Counter({
+      name: 'habitwatch_own_events_total',
+      help: "Events of the agent's own processes (itself, its children, its own cgroup or pod), neither learned nor judged",
+      labelNames: ['source'],
+      registers: r,
+    }),
     parseErrors,
     recordsRepaired,
     sourceRestarts,

@@ -63,6 +63,8 @@ export interface PipelineDeps {
   commitRetry?: { initialMs: number; maxMs: number };
   /** this node's name (events rebuilt from moved items default to it) */
   node?: string;
+  /** the agent's own events (collector/enrich/self.ts): left out once enriched — never learned, judged or streamed */
+  isOwn?: (ev: RuntimeEvent) => boolean;
 }
 
 export class Pipeline {
@@ -87,10 +89,22 @@ export class Pipeline {
     // enrich first: it may add ancestors (with their argv) from the process cache,
     // and those must be redacted too before anything judges, stores or sends them
     if (!enriched) enricher.enrich(batch, held);
+    if (this.deps.isOwn !== undefined) this.leaveOutOwn(batch, this.deps.isOwn);
     for (let i = 0; i < batch.length; i++) redactEvent(batch[i]);
     for (let i = 0; i < batch.length; i++) engine.process(batch[i], batch[i].time, out);
     this.events += batch.length;
     return out;
+  }
+
+  /** removes the agent's own events from the batch, in place, and counts them */
+  private leaveOutOwn(batch: RuntimeEvent[], isOwn: (ev: RuntimeEvent) => boolean): void {
+    let j = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const ev = batch[i];
+      if (isOwn(ev)) this.deps.metrics?.ownEvents.inc({ source: ev.source });
+      else batch[j++] = ev;
+    }
+    batch.length = j;
   }
 
   /** provisional identities the API has named since: their baselines move (agent/moves.ts) */
@@ -206,6 +220,11 @@ export class Pipeline {
 
   /** held events came back (enriched): judge and commit them, with the offsets they held up */
   private released(events: RuntimeEvent[]): void {
+    // counted first: judging leaves the agent's own events out of `events`
+    for (const ev of events) {
+      const d = this.ackOf.get(ev);
+      if (d !== undefined) d.waiting--;
+    }
     try {
       this.handle(events, performance.now(), true);
     } catch (e) {
@@ -215,10 +234,6 @@ export class Pipeline {
       this.deps.log.error('batch failed', { err: String(e), events: events.length });
       this.deps.metrics?.eventsDropped.inc({ source: events[0]?.source ?? 'unknown', reason: 'pipeline_error' }, events.length);
       return;
-    }
-    for (const ev of events) {
-      const d = this.ackOf.get(ev);
-      if (d !== undefined) d.waiting--;
     }
     while (this.deferredAcks.length > 0 && this.deferredAcks[0].waiting <= 0) {
       try {

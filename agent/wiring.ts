@@ -3,6 +3,8 @@
 import type { Logger } from '../collector/log.ts';
 import type { EnrichStep } from '../collector/enrich/index.ts';
 import { createProcfsAttribution } from '../collector/enrich/attribution.ts';
+import { discoverSelf, isOwnEvent } from '../collector/enrich/self.ts';
+import type { RuntimeEvent } from '../collector/event.ts';
 import type { AgentConfig } from './config/load.ts';
 import type { Db } from './store/db.ts';
 import type { AlertStore } from './store/alerts.ts';
@@ -21,6 +23,8 @@ export interface Optional {
   holdMs?: number;
   /** the enricher built from enrichSteps (Kubernetes reports its held events) */
   attachEnricher?(e: Enricher): void;
+  /** the agent's own events (itself, its children, its own cgroup or pod): not judged */
+  isOwn: (ev: RuntimeEvent) => boolean;
   registerApi?: (api: ApiServer) => void;
   stop(): Promise<void>;
 }
@@ -50,10 +54,13 @@ export async function wireOptional(deps: {
   let stream: { close(): void } | undefined;
   const host = deps.observesHost;
   const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
+  const self = discoverSelf({ pid: process.pid, env: process.env, hostSources: host });
+  log.info('own processes excluded', { pid: self.pid, cgroup: self.cgroupPath, pod: self.pod && `${self.pod.namespace}/${self.pod.name}` });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds
     enrichSteps: [...(host ? [createProcfsAttribution()] : []), ...(kube?.enrichSteps ?? [])],
     ...(kube ? { holdMs: kube.holdMs, attachEnricher: kube.attachEnricher } : {}),
+    isOwn: (ev) => isOwnEvent(ev, self),
     registerApi(api) {
       stream = registerStream(api, bus, { log, metrics });
     },

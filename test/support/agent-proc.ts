@@ -1,5 +1,5 @@
 // Runs `habitwatch agent --config FILE` as a child process for end-to-end tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,11 @@ export function logLines(out: string): Record<string, unknown>[] {
 }
 
 /** write config (merged over test defaults) into dir and start the agent */
-export async function startAgentProc(dir: string, config: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<AgentProc> {
+export async function startAgentProc(
+  dir: string,
+  config: Record<string, unknown>,
+  opts: { timeoutMs?: number; /** how to start it, e.g. TestContainer.spawn to run it in a test cgroup */ spawn?: (cmd: string, args: string[], o: SpawnOptions) => ChildProcess } = {},
+): Promise<AgentProc> {
   const cfg = {
     node: 'test-node',
     dataDir: join(dir, 'data'),
@@ -47,7 +51,7 @@ export async function startAgentProc(dir: string, config: Record<string, unknown
   };
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, stringify(cfg));
-  const child = spawn(process.execPath, [CLI, 'agent', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = (opts.spawn ?? spawn)(process.execPath, [CLI, 'agent', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
