@@ -13,9 +13,9 @@ import { have, promQuery, PROMETHEUS, PROMTOOL, startPrometheus, type ServerProc
 import { agentAvailable, AGENT_BIN, apiGet, appendEvents, evilExec, startAgent, TOKEN, waitForDeliveryStarted, writeAgentConfig, type AgentProcess } from '../agent/sinks/agent-process.ts';
 import { startReceiver, type Receiver } from '../agent/sinks/helpers.ts';
 
-const RULE_MANIFEST = join(REPO, 'manifests', 'prometheusrule.yaml');
-const RULE_TESTS = join(REPO, 'manifests', 'tests', 'prometheusrule.test.yaml');
-const DASHBOARD = join(REPO, 'manifests', 'grafana-dashboard.json');
+const RULE_MANIFEST = join(REPO, 'manifests', 'base', 'prometheusrule.yaml');
+const RULE_TESTS = join(REPO, 'manifests', 'base', 'tests', 'prometheusrule.test.yaml');
+const DASHBOARD = join(REPO, 'manifests', 'base', 'grafana-dashboard.json');
 
 interface RuleGroup {
   name: string;
