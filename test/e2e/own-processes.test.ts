@@ -72,6 +72,8 @@ describe('e2e: the agent does not judge its own processes (bpftrace)', function 
       tmp.dir,
       {
         sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: ['/kubepods.slice'], intervalS: 1 } },
+        // everything stays learning: what reaches a baseline is learned, never turned into a novelty alert
+        learning: { minLearning: '1h', quietPeriod: '1h' },
         sinks: [{ type: 'webhook', name: 'hook', url: `http://127.0.0.1:${hookPort}/hook`, hmacSecret: 'k' }],
       },
       { spawn: mine.spawn, timeoutMs: 60000 },
