@@ -138,7 +138,7 @@ describe('manifests', function () {
   });
 
   const kernel: Record<string, { caps: string[]; hostPaths: string[] }> = {
-    bpftrace: { caps: ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_RESOURCE'], hostPaths: ['/sys/fs/cgroup', '/sys/kernel/tracing', '/var/lib/habitwatch'] },
+    bpftrace: { caps: ['BPF', 'PERFMON', 'SYS_PTRACE'], hostPaths: ['/sys/fs/cgroup', '/sys/kernel/tracing', '/var/lib/habitwatch'] },
     auditd: { caps: ['SYS_PTRACE'], hostPaths: ['/var/lib/habitwatch', '/var/log/audit'] },
   };
   for (const [overlay, want] of Object.entries(kernel)) {
