@@ -3,6 +3,9 @@
 import type { Logger } from '../collector/log.ts';
 import type { EnrichStep } from '../collector/enrich/index.ts';
 import { createProcfsAttribution } from '../collector/enrich/attribution.ts';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { discoverSelf, isOwnEvent } from '../collector/enrich/self.ts';
 import type { RuntimeEvent } from '../collector/event.ts';
 import type { AgentConfig } from './config/load.ts';
@@ -54,7 +57,7 @@ export async function wireOptional(deps: {
   let stream: { close(): void } | undefined;
   const host = deps.observesHost;
   const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
-  const self = discoverSelf({ pid: process.pid, env: process.env, hostSources: host });
+  const self = discoverSelf({ pid: process.pid, env: process.env, hostSources: host, cliScripts: cliScripts() });
   log.info('own processes excluded', { pid: self.pid, cgroup: self.cgroupPath, pod: self.pod && `${self.pod.namespace}/${self.pod.name}` });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds
@@ -70,4 +73,17 @@ export async function wireOptional(deps: {
       await delivery.stop();
     },
   };
+}
+
+/** this package's command scripts (package.json "bin"), found from this module up */
+function cliScripts(): string[] {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; bin?: Record<string, string> };
+      if (pkg.name === 'habitwatch') return Object.values(pkg.bin ?? {}).map((b) => join(dir, b));
+    } catch {
+      /* no package.json here */
+    }
+  }
+  return [];
 }

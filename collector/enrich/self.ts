@@ -9,12 +9,15 @@
 //   `kubectl exec … habitwatch alerts` in the agent's container stay out too. A shared
 //   cgroup (a login session, the root cgroup) is not excluded, only the lineage is;
 // - the agent's pod (POD_NAMESPACE/POD_NAME from the downward API), for events that
-//   name pods (Tetragon, Falco).
+//   name pods (Tetragon, Falco);
+// - the exec of its own CLI script, by the file executed (own-cli.ts): an operator's
+//   `npx habitwatch alerts` from a clone under /tmp is not "a binary run from /tmp".
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeEvent } from '../event.ts';
 import { findCgroup2Root } from './cgroupid.ts';
 import { parseProcCgroup } from './proc-cgroup.ts';
+import { ownCliExec } from './own-cli.ts';
 
 export interface SelfIdentity {
   /** the agent's pid, when the sources report pids of its pid namespace */
@@ -23,6 +26,8 @@ export interface SelfIdentity {
   cgroupPath?: string;
   /** the agent's pod */
   pod?: { namespace: string; name: string };
+  /** true for the exec of the agent's own CLI script (own-cli.ts) */
+  cliExec?: (p: RuntimeEvent['process']) => boolean;
 }
 
 export function isOwnEvent(ev: RuntimeEvent, self: SelfIdentity): boolean {
@@ -33,6 +38,7 @@ export function isOwnEvent(ev: RuntimeEvent, self: SelfIdentity): boolean {
     if (a !== undefined) for (let i = 0; i < a.length; i++) if (a[i].pid === self.pid) return true;
   }
   if (self.cgroupPath !== undefined && ev.cgroup?.path === self.cgroupPath) return true;
+  if (ev.kind === 'exec' && self.cliExec?.(p)) return true;
   if (self.pod !== undefined) {
     const w = ev.workload;
     if (w !== undefined && w.pod === self.pod.name && w.namespace === self.pod.namespace) return true;
@@ -50,6 +56,8 @@ export interface DiscoverOptions {
   cgroupRoot?: string;
   /** directories looked at when searching the cgroup tree for the agent's pid */
   maxCgroups?: number;
+  /** the agent's CLI scripts (bin/habitwatch.js …), for host sources */
+  cliScripts?: string[];
 }
 
 /** What makes an event the agent's own, looked up once at start. */
@@ -61,6 +69,7 @@ export function discoverSelf(o: DiscoverOptions): SelfIdentity {
   if (!o.hostSources) return out;
   out.pid = o.pid;
   const proc = o.procRoot ?? '/proc';
+  if (o.cliScripts !== undefined && o.cliScripts.length > 0) out.cliExec = ownCliExec(o.cliScripts, proc);
   const root = o.cgroupRoot ?? findCgroup2Root();
   if (root === undefined) return out;
   const path = ownCgroup(o.pid, proc, root, o.maxCgroups ?? 100_000);

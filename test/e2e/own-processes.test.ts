@@ -4,16 +4,18 @@
 // processes that are not the agent's run next to it and in another cgroup. Their
 // activity is learned; the agent's own never is. Two placements:
 // - shared: another process was in the agent's cgroup first (a login session running
-//   `npm start`): only the agent's lineage is excluded;
+//   `npm start`): only the agent's lineage is excluded, and the exec of its CLI;
 // - its own: the agent alone in its cgroup (its container in a DaemonSet): the whole
 //   cgroup is excluded, a process started in it later included.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { startAgentProc, tempDir, type AgentProc } from '../support/agent-proc.ts';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
-import { bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
+import { REPO, bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
 
 type Baseline = { baselines?: { items: Record<string, { key: string }[]> }[] };
 
@@ -123,17 +125,24 @@ describe('e2e: the agent does not judge its own processes (bpftrace)', function 
     assert.equal(said.pid, t.a.child.pid);
     assert.equal(said.cgroup, undefined, 'a shared cgroup is not excluded');
     await provokeOwnWork(t);
+    // an operator runs the agent's CLI through a link under /tmp (as from a clone there):
+    // its exec is the agent's own, not "a binary run from /tmp"
+    const cli = join(t.dataDir, 'habitwatch');
+    symlinkSync(join(REPO, 'bin', 'habitwatch.js'), cli);
+    await t.mine.exec(cli, ['--help']);
     // a neighbour in the agent's cgroup connects after the agent did: once it is learned,
     // the agent's earlier connect has been through the pipeline too
-    const id = `host/container/${t.mine.containerId}`;
+    const id = `host/pod/${t.mine.podUid}`;
     await connectFrom(t.mine, controlPort);
     await waitFor(async () => (await keys(t.a, id)).includes(`connect tcp 127.0.0.1:${controlPort}`), { timeoutMs: 30000, what: "the neighbour's connect learned" });
-    const all = [...(await keys(t.a, id)), ...(await keys(t.a, `host/container/${t.other.containerId}`))];
+    const all = [...(await keys(t.a, id)), ...(await keys(t.a, `host/pod/${t.other.podUid}`))];
     assertNotOwn(all, t.dataDir);
-    const alerts = (await (await t.a.api('/v1/alerts')).json()) as { alerts: { workload: { id: string }; process: { pid: number; ancestors: { pid?: number }[] } }[] };
+    const alerts = (await (await t.a.api('/v1/alerts')).json()) as { alerts: { workload: { id: string }; process: { pid: number; exe: string; ancestors: { pid?: number }[] } }[] };
     const pid = t.a.child.pid!;
     for (const al of alerts.alerts) assert.ok(al.process.pid !== pid && !al.process.ancestors.some((x) => x.pid === pid), `an alert about the agent itself: ${JSON.stringify(al).slice(0, 300)}`);
-    assert.ok(alerts.alerts.some((al) => al.workload.id === `host/container/${t.other.containerId}`), 'the exec from /tmp in the other cgroup alerted');
+    assert.ok(!alerts.alerts.some((al) => al.process.exe === cli), "an alert about the agent's CLI");
+    assert.ok(!all.some((k) => k.startsWith('exec ') && k.endsWith('/habitwatch')), `the CLI's exec was learned: ${all.join(', ')}`);
+    assert.ok(alerts.alerts.some((al) => al.workload.id === `host/pod/${t.other.podUid}`), 'the exec from /tmp in the other cgroup alerted');
   });
 
   it("its own cgroup: nothing in it is judged, the other cgroup is", async () => {
@@ -142,11 +151,11 @@ describe('e2e: the agent does not judge its own processes (bpftrace)', function 
     await provokeOwnWork(t);
     // started in the agent's cgroup after the agent: part of the agent's container
     await connectFrom(t.mine, controlPort);
-    const otherId = `host/container/${t.other.containerId}`;
+    const otherId = `host/pod/${t.other.podUid}`;
     await connectFrom(t.other, controlPort);
     await waitFor(async () => (await keys(t.a, otherId)).includes(`connect tcp 127.0.0.1:${controlPort}`), { timeoutMs: 30000, what: "the other cgroup's connect learned" });
     const workloads = (await (await t.a.api('/v1/workloads')).json()) as { workloads: { id: string }[] };
-    assert.ok(!workloads.workloads.some((w) => w.id === `host/container/${t.mine.containerId}`), "the agent's own cgroup has no baseline");
+    assert.ok(!workloads.workloads.some((w) => w.id === `host/pod/${t.mine.podUid}`), "the agent's own cgroup has no baseline");
     assertNotOwn(await keys(t.a, otherId), t.dataDir);
   });
 });
