@@ -23,8 +23,14 @@ export interface HttpSinkOptions {
 
 export const httpOptionsSchema: Record<string, JsonSchema> = {
   url: { type: 'string', pattern: '^https?://' },
-  bearerToken: { type: 'string' },
-  headers: { type: 'object', additionalProperties: { type: 'string' } },
+  // what an HTTP header can carry: a value Node would refuse at the first delivery
+  // (a non-ASCII placeholder, a newline) is a config error, not a sink that never delivers
+  bearerToken: { type: 'string', minLength: 1, pattern: '^[\\x21-\\x7e]+$' },
+  headers: {
+    type: 'object',
+    propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+    additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$' },
+  },
   tls: {
     type: 'object',
     additionalProperties: false,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, parseConfigText } from '../../agent/config/load.ts';
+import { buildConfig, ConfigError, loadConfigFile, parseConfigText } from '../../agent/config/load.ts';
 import { parseTokenFile } from '../../agent/api/auth/tokens.ts';
 import { tempDir } from '../support/agent-proc.ts';
 
@@ -45,5 +45,18 @@ describe('config file text', () => {
       process.off('warning', on);
     }
     assert.deepEqual(warnings, []);
+  });
+
+  it('a sink header or bearer token Node could not send is a config error, not a sink that never delivers', () => {
+    const sink = (o: object) => ({ sinks: [{ type: 'webhook', name: 'siem', url: 'http://127.0.0.1:1/hook', ...o }] });
+    for (const [o, field] of [
+      [{ bearerToken: '…' }, 'sinks.0.bearerToken'],
+      [{ bearerToken: 'a b' }, 'sinks.0.bearerToken'],
+      [{ headers: { 'X-Tenant': 'acme\r\nX-Evil: 1' } }, 'sinks.0.headers.X-Tenant'],
+      [{ headers: { 'Bad Name': 'x' } }, 'sinks.0.headers'],
+    ] as const) {
+      assert.throws(() => buildConfig(sink(o)), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(field)), JSON.stringify(o));
+    }
+    assert.doesNotThrow(() => buildConfig(sink({ bearerToken: 'abc.DEF-123_~+/=', headers: { 'X-Tenant': 'acme corp' } })));
   });
 });
