@@ -169,8 +169,17 @@ export function generalizePath(path: string): string {
   return generalizeFullPath(path);
 }
 
-/** memfd:x (deleted), socket:[123]: ids out, the rest kept */
+const PSEUDO = /^[A-Za-z_]+:/;
+
+/**
+ * A path that does not start with `/`. A pseudo-path (memfd:x (deleted), socket:[123],
+ * anon_inode:[…]) keeps its text minus ids. Anything else is a file name relative to a
+ * directory the source could not resolve (unlinkat/openat by a process gone before its
+ * descriptor was read): its segments are names like any path's, generalised alike —
+ * cutting every digit run out of a hash left it half-literal, a new item per file.
+ */
 export function generalizePseudoPath(path: string): string {
+  if (!PSEUDO.test(path)) return generalizeFullPath('/' + path).slice(1);
   return path.replace(/\[\d+\]/g, '[*]').replace(/\d{3,}/g, WILDCARD);
 }
 

@@ -7,6 +7,7 @@ import {
   isEphemeralPort,
   normalizeAddr,
 } from '../../../models/baseline/generalize.ts';
+import { Generalizer } from '../../../models/baseline/names.ts';
 
 function same(cases: [string, string][], fn: (s: string) => string): void {
   for (const [input, want] of cases) assert.equal(fn(input), want, `generalise ${input}`);
@@ -132,6 +133,16 @@ describe('models/baseline/generalize', () => {
       assert.equal(generalizePath('socket:[123456]'), 'socket:[*]');
       assert.equal(generalizePath('/memfd:payload (deleted)'), '/memfd:payload (deleted)');
       assert.equal(generalizePath('/tmp/tmp.Xa81kQz0pL (deleted)'), '/tmp/* (deleted)');
+      assert.equal(generalizePath('anon_inode:[eventfd]'), 'anon_inode:[eventfd]');
+    });
+
+    it('a relative name (a directory the source could not resolve) generalises as a path does', () => {
+      // find -delete, gzip: unlinkat/openat relative to a directory descriptor
+      assert.equal(generalizePath('29fc69fcb56750d4e9e315139a3561b53c4b4812.bin'), '*.bin');
+      assert.equal(generalizePath('a3f9c1d2e4b5a6c7d8e9f0a1b2c3d4e5f6a7b8c9.bin'), generalizePath('0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c.bin'));
+      assert.equal(generalizePath('worker.log.3.gz'), 'worker.log.*.gz');
+      assert.equal(generalizePath('cache/1234/x.json'), 'cache/*/x.json');
+      assert.equal(new Generalizer().path('29fc69fcb56750d4e9e315139a3561b53c4b4812.bin'), '*.bin');
     });
 
     it('trailing and doubled slashes are normalised', () => {
