@@ -43,6 +43,7 @@ const INVENTORY: { file: string; starts: string; by: string }[] = [
   { file: 'docs/delivery.md', starts: 'sinks:\n  - type: alertmanager', by: 'config, delivery' },
   { file: 'docs/delivery.md', starts: '{ "version": "habitwatch.webhook/v1"', by: 'delivery' },
   { file: 'docs/delivery.md', starts: 'wss://host:port/v1/stream', by: 'delivery' },
+  { file: 'docs/detection.md', starts: 'flock /tmp/hw-kernel.lock npm run scenarios', by: 'test/e2e/scenarios/score.test.ts' },
   { file: 'docs/events.md', starts: '{"time":"2026-03-01T10:00:01Z"', by: 'events' },
   { file: 'docs/operations.md', starts: 'node: node-a', by: 'config' },
   { file: 'docs/operations.md', starts: 'habitwatch incidents --since 1h', by: 'test/docs/respond-examples.test.ts' },

@@ -5,14 +5,15 @@
 // kernel-global: only ours are added, exactly they are deleted, the daemon is
 // stopped and the kernel enabled flag restored afterwards.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
-import { REPO, isRoot, requireComponent, waitFor } from '../support/env.ts';
+import { isRoot, requireComponent, waitFor } from '../support/env.ts';
+import { auditctl, auditdInstalled, auditStatus, narrowedRules, startPrivateAuditd, type PrivateAuditd } from '../support/auditd.ts';
 import { findSource } from '../../collector/sources/index.ts';
 import { defaults, type AuditdConfig } from '../../collector/sources/auditd/config.ts';
 import { createEnricher } from '../../collector/enrich/index.ts';
@@ -21,39 +22,10 @@ import { testContext, type TestContext } from '../collector/sources/auditd/helpe
 
 const KEY = 'habitwatch-test';
 
-function auditctl(...args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('auditctl', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function auditStatus(): Record<string, string> | string {
-  const r = auditctl('-s');
-  if (!r.ok) return r.out.trim();
-  const out: Record<string, string> = {};
-  for (const line of r.out.split('\n')) {
-    const [k, v] = line.trim().split(/\s+/, 2);
-    if (k) out[k] = v ?? '';
-  }
-  return out;
-}
-
-const alive = (pid: number): boolean => pid > 0 && existsSync(`/proc/${pid}`);
-
-/** the shipped rules, narrowed to one loginuid and re-keyed for the test */
-function testRules(auid: number): string {
-  const shipped = readFileSync(join(REPO, 'collector/sources/auditd/habitwatch.rules'), 'utf8');
-  return shipped
-    .split('\n')
-    .filter((l) => l.startsWith('-a '))
-    .map((l) => l.replace(/-k \S+/, `-F auid=${auid} -k ${KEY}`))
-    .join('\n');
-}
-
 describe('e2e: auditd source on the real kernel audit subsystem', function () {
   this.timeout(60000);
   let dir = '';
-  let daemon: ChildProcess | undefined;
-  let daemonLog = '';
+  let daemon: PrivateAuditd | undefined;
   let initialEnabled: string | undefined;
   let rulesLoaded = false;
   let container: TestContainer | undefined;
@@ -66,8 +38,7 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
   before(async function () {
     requireComponent(this, isRoot(), 'root (audit control needs CAP_AUDIT_CONTROL)');
     requireComponent(this, cgroup2Available(), 'a cgroup v2 mount for the test container');
-    const hasTools = spawnSync('sh', ['-c', 'command -v auditd && command -v auditctl']).status === 0;
-    requireComponent(this, hasTools, 'auditd and auditctl (Debian package auditd)');
+    requireComponent(this, auditdInstalled(), 'auditd and auditctl (Debian package auditd)');
     const st = auditStatus();
     // e.g. in a container without CAP_AUDIT_CONTROL or with audit=0 on the kernel cmdline
     requireComponent(this, typeof st !== 'string', `kernel audit subsystem (auditctl -s failed: ${String(st)})`);
@@ -76,57 +47,12 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
     requireComponent(this, status.enabled !== '2', 'audit configuration not locked (enabled=2 needs a reboot to change)');
 
     dir = mkdtempSync(join(tmpdir(), 'hw-auditd-e2e-'));
-    mkdirSync(join(dir, 'plugins.d'));
     mkdirSync(join(dir, 'work'));
-    let logFile = join(dir, 'audit.log');
-    const owner = Number(status.pid ?? '0');
-    if (alive(owner)) {
-      // a system auditd already owns the audit socket: follow its log instead
-      const conf = existsSync('/etc/audit/auditd.conf') ? readFileSync('/etc/audit/auditd.conf', 'utf8') : '';
-      logFile = /^\s*log_file\s*=\s*(\S+)/m.exec(conf)?.[1] ?? '/var/log/audit/audit.log';
-    } else {
-      writeFileSync(
-        join(dir, 'auditd.conf'),
-        [
-          `log_file = ${logFile}`,
-          'log_format = ENRICHED',
-          'local_events = yes',
-          'write_logs = yes',
-          'flush = INCREMENTAL_ASYNC',
-          'freq = 1',
-          'max_log_file = 50',
-          'num_logs = 2',
-          'max_log_file_action = ROTATE',
-          'space_left = 2',
-          'space_left_action = IGNORE',
-          'admin_space_left = 1',
-          'admin_space_left_action = IGNORE',
-          'disk_full_action = IGNORE',
-          'disk_error_action = IGNORE',
-          'name_format = NONE',
-          `plugin_dir = ${join(dir, 'plugins.d')}`,
-          'q_depth = 2000',
-          'overflow_action = IGNORE',
-          'end_of_event_timeout = 2',
-          '',
-        ].join('\n'),
-      );
-      daemon = spawn('auditd', ['-n', '-c', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-      daemon.stdout?.on('data', (d) => (daemonLog += d));
-      daemon.stderr?.on('data', (d) => (daemonLog += d));
-      const pid = daemon.pid ?? -1;
-      await waitFor(
-        () => {
-          if (daemon?.exitCode !== null) throw new Error(`auditd exited (${daemon?.exitCode}): ${daemonLog}`);
-          const s = auditStatus();
-          return typeof s !== 'string' && s.pid === String(pid) && existsSync(logFile);
-        },
-        { timeoutMs: 10000, what: 'private auditd registered with the kernel' },
-      );
-    }
+    daemon = await startPrivateAuditd(dir);
+    const logFile = daemon.logFile;
 
     const auid = randomInt(1_000_000_000, 4_000_000_000);
-    writeFileSync(join(dir, 'test.rules'), testRules(auid) + '\n');
+    writeFileSync(join(dir, 'test.rules'), narrowedRules(auid, KEY) + '\n');
     const loaded = auditctl('-R', join(dir, 'test.rules'));
     rulesLoaded = true;
     assert.ok(loaded.ok, `auditctl -R: ${loaded.out}`);
@@ -165,11 +91,7 @@ describe('e2e: auditd source on the real kernel audit subsystem', function () {
       const del = auditctl('-D', '-k', KEY);
       assert.ok(del.ok || /No rules/.test(del.out), `auditctl -D -k ${KEY}: ${del.out}`);
     }
-    if (daemon && daemon.exitCode === null) {
-      const d = daemon;
-      d.kill('SIGTERM');
-      await waitFor(() => d.exitCode !== null || d.signalCode !== null, { timeoutMs: 10000, what: 'auditd exit' });
-    }
+    await daemon?.stop();
     if (initialEnabled === '0' || initialEnabled === '1') auditctl('-e', initialEnabled);
     if (dir) rmSync(dir, { recursive: true, force: true });
     // the machine is left as found: none of our rules remain

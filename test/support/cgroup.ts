@@ -33,12 +33,16 @@ export function cgroup2Available(): boolean {
   }
 }
 
-/** kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope */
-export function createTestContainer(): TestContainer {
+/**
+ * kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid>.slice/cri-containerd-<id>.scope;
+ * `qos` besteffort (default) or burstable (a suite can filter on its own QoS slice)
+ */
+export function createTestContainer(o: { qos?: 'besteffort' | 'burstable' } = {}): TestContainer {
   const podUid = randomUUID();
   const containerId = randomBytes(32).toString('hex');
-  const podSeg = `kubepods-besteffort-pod${podUid.replaceAll('-', '_')}.slice`;
-  const rel = ['kubepods.slice', 'kubepods-besteffort.slice', podSeg, `cri-containerd-${containerId}.scope`];
+  const qos = o.qos ?? 'besteffort';
+  const podSeg = `kubepods-${qos}-pod${podUid.replaceAll('-', '_')}.slice`;
+  const rel = ['kubepods.slice', `kubepods-${qos}.slice`, podSeg, `cri-containerd-${containerId}.scope`];
   let cur = CGROUP2_ROOT;
   const made: string[] = [];
   for (const seg of rel) {
