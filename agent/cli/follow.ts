@@ -3,6 +3,7 @@
 import type { WebSocket } from 'ws';
 import type { AlertUpdate } from '../../models/alert.ts';
 import { Backoff } from '../../collector/backoff.ts';
+import { sleep } from '../../collector/sleep.ts';
 import type { Client } from './client.ts';
 import { ApiCallError, EXIT } from './errors.ts';
 
@@ -25,7 +26,11 @@ function signals(): Promise<void> {
 export async function follow(client: Client, o: FollowOptions): Promise<number> {
   const stop = o.stop ?? signals();
   let stopped = false;
-  void stop.then(() => (stopped = true));
+  const stopping = new AbortController();
+  void stop.then(() => {
+    stopped = true;
+    stopping.abort();
+  });
   const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
   let current: WebSocket | undefined;
   void stop.then(() => current?.close());
@@ -39,7 +44,7 @@ export async function follow(client: Client, o: FollowOptions): Promise<number> 
       if (stopped) break;
       const wait = backoff.next();
       o.err.write(`habitwatch: ${(e as Error).message}; retrying in ${Math.round(wait / 100) / 10}s\n`);
-      await Promise.race([new Promise((r) => setTimeout(r, wait)), stop]);
+      await sleep(wait, stopping.signal);
       continue;
     }
     backoff.reset();
