@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,6 +22,7 @@ import { silentLogger } from '../../collector/log.ts';
 import { memorySourceState } from '../../agent/store/source-state.ts';
 import { MAX_LINE_BYTES } from '../../collector/lines.ts';
 import { REPO, SHARED_FIXTURES } from '../support/env.ts';
+import { replay } from '../../agent/cli/replay.ts';
 import { FUZZ_INPUTS, FUZZ_SEED, HeapProbe, garbage, mutateBytes, mutateValue, pick, report, rng, type Rng } from '../support/fuzz.ts';
 
 const MARK = '/opt/fzprobe/';
@@ -228,6 +229,50 @@ describe(`fuzz: every file parser through its replay path (${FUZZ_INPUTS} inputs
       assert.ok((fuzzed.bad.line_too_long ?? 0) >= 1, 'the over-long line is counted');
       assert.ok(fuzzed.growthMiB < MAX_GROWTH_MIB, `${spec.source}: heap grew ${fuzzed.growthMiB.toFixed(1)} MiB after the warm-up`);
       report({ parser: spec.source, probes: fuzzed.probes, otherEvents: fuzzed.others, bad: fuzzed.bad, heapGrowthMiB: +fuzzed.growthMiB.toFixed(2), heapSamples: fuzzed.heapSamples });
+    });
+  }
+});
+
+// Judged, not only decoded: a recorded capture replayed through the whole pipeline (learning,
+// rules, incidents) gives the same alerts with garbage lines between its lines. Every
+// garbage line starts with '#', which no format accepts, so each is counted bad once.
+describe(`fuzz: a capture judged the same with garbage between its lines (${Math.min(FUZZ_INPUTS, 100_000)} garbage lines each)`, function () {
+  this.timeout(Math.max(120_000, FUZZ_INPUTS));
+  const captures: Record<string, string> = {
+    events: join(REPO, 'test/fixtures/replay/web-attack.jsonl'),
+    tetragon: join(REPO, 'test/fixtures/tetragon/synthetic-kprobes.jsonl'),
+    bpftrace: join(REPO, 'test/fixtures/bpftrace/workload.ndjson'),
+    auditd: join(REPO, 'test/fixtures/auditd/recorded-enriched.log'),
+    ...(existsSync(join(SHARED_FIXTURES, 'falco')) ? { falco: join(SHARED_FIXTURES, 'falco/falco-alerts.jsonl') } : {}),
+  };
+  for (const [source, capture] of Object.entries(captures)) {
+    it(`${source}: the same events, baselines and alerts, every garbage line counted bad`, async () => {
+      const lines = readFileSync(capture, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      const seeds = lines.map((l) => Buffer.from(l));
+      const r = rng(FUZZ_SEED + source.length * 7);
+      const n = Math.min(FUZZ_INPUTS, 100_000);
+      const parts: Buffer[] = [];
+      for (let i = 0, g = 0; i < lines.length || g < n; ) {
+        if (g < n && (i >= lines.length || r() < n / (n + lines.length))) {
+          parts.push(Buffer.from('#'), r() < 0.6 ? mutateBytes(pick(r, seeds), r, () => pick(r, seeds)) : garbage(r), Buffer.from('\n'));
+          g++;
+        } else parts.push(seeds[i++], Buffer.from('\n'));
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'hw-fuzz-judged-'));
+      try {
+        writeFileSync(join(dir, 'garbled'), Buffer.concat(parts));
+        const clean = await replay({ source, files: [capture] });
+        const garbled = await replay({ source, files: [join(dir, 'garbled')] });
+        assert.ok(clean.events > 0 && Object.keys(clean.baselines).length > 0, `${source}: the capture is judged`);
+        assert.equal(garbled.events, clean.events);
+        assert.deepEqual(garbled.baselines, clean.baselines, 'the same baselines learned');
+        assert.equal(JSON.stringify(garbled.alerts), JSON.stringify(clean.alerts));
+        const bad = Object.values(garbled.stats.snap.bad[source] ?? {}).reduce((a, b) => a + b, 0) - Object.values(clean.stats.snap.bad[source] ?? {}).reduce((a, b) => a + b, 0);
+        assert.equal(bad, n, `${source}: garbage lines counted bad: ${JSON.stringify(garbled.stats.snap.bad[source])}`);
+        report({ parser: source, judged: true, garbageLines: n, events: clean.events, alerts: clean.alerts.length });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });
