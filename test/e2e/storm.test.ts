@@ -20,7 +20,7 @@ const REPEATS = 6;
 
 /** the DaemonSet's memory limit (MiB) and termination grace period (s) */
 function daemonSetLimits(): { memoryMiB: number; graceS: number } {
-  const docs = parseAllDocuments(readFileSync(join(REPO, 'manifests', 'daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  const docs = parseAllDocuments(readFileSync(join(REPO, 'manifests', 'base', 'daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
   const ds = docs.find((d) => d?.kind === 'DaemonSet') as { spec: { template: { spec: { terminationGracePeriodSeconds?: number; containers: { name: string; resources?: { limits?: { memory?: string } } }[] } } } };
   const pod = ds.spec.template.spec;
   const mem = pod.containers[0].resources?.limits?.memory ?? '';
