@@ -69,7 +69,7 @@ function mutateText(text: string, r: Rng, seeds: string[]): string {
 }
 
 describe(`fuzz: config and API bodies (${FUZZ_INPUTS} inputs each)`, function () {
-  this.timeout(Math.max(120_000, FUZZ_INPUTS * 2));
+  this.timeout(FUZZ_INPUTS > 100_000 ? 0 : 120_000); // npm run fuzz: as long as it takes
   // the YAML parser's warnings go to the process's stderr, outside the JSON log and its
   // redaction: whatever a client or a config file holds, there must be none
   const warnings: string[] = [];
