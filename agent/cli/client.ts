@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { WebSocket, type ClientOptions as WsOptions } from 'ws';
+// ws is loaded when a stream is opened: other commands (and every --help) skip it
+import type { WebSocket, ClientOptions as WsOptions } from 'ws';
 import { ApiCallError, UnreachableError, UsageError } from './errors.ts';
 import { mode } from './mode.ts';
 
@@ -135,7 +136,8 @@ export function httpClient(t: HttpTarget, onClose: () => void = () => {}): Clien
     async stream(pq) {
       const url = new URL(t.base.pathname.replace(/\/$/, '') + pq, t.base);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(url, { headers: t.headers, ...(t.tls as WsOptions) });
+      const { WebSocket: Ws } = await import('ws');
+      const ws = new Ws(url, { headers: t.headers, ...(t.tls as WsOptions) });
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
         ws.once('unexpected-response', (_req, res) => {

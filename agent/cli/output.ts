@@ -1,7 +1,11 @@
 // How commands print: `--output table|json|yaml` (`--json` is `-o json`), colour only
 // on a terminal (never with NO_COLOR or --color never), tables clipped to a width.
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from './errors.ts';
+
+// the YAML library is loaded on the first `-o yaml`: other outputs (and every --help) skip it
+const require = createRequire(import.meta.url);
+const toYaml = (v: unknown): string => (require('yaml') as typeof import('yaml')).stringify(v);
 
 export const FORMATS = ['table', 'json', 'yaml', 'name'] as const;
 export type Format = (typeof FORMATS)[number];

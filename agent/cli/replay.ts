@@ -3,9 +3,8 @@
 // judges the rest: "what would have alerted". Without a cut, learning runs on event
 // time exactly as the live agent would.
 import { parseArgs } from 'node:util';
-import { findSource, sources } from '../../collector/sources/index.ts';
 import { silentLogger } from '../../collector/log.ts';
-import { MemoryStats } from '../../collector/stats.ts';
+import type { MemoryStats } from '../../collector/stats.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
 import { severityRank, SEVERITIES, type Alert, type Severity } from '../../models/alert.ts';
 import { UsageError } from './errors.ts';
@@ -47,7 +46,16 @@ function replayThreads(o: ReplayOptions): number {
   return o.threads ?? 1;
 }
 
+/**
+ * The sources that replay files, named in the help. The source registry (every source
+ * and what it imports: ~70 modules) is loaded only when a replay runs, so `replay --help`
+ * starts about as fast as `node` does; test/bin/habitwatch.test.ts keeps this list equal
+ * to the registry's.
+ */
+export const REPLAY_SOURCES = ['events', 'auditd', 'bpftrace', 'tetragon', 'falco'];
+
 export async function replay(o: ReplayOptions, onProgress?: (events: number) => void): Promise<ReplayResult> {
+  const [{ findSource, sources }, { MemoryStats }] = await Promise.all([import('../../collector/sources/index.ts'), import('../../collector/stats.ts')]);
   const def = findSource(o.source);
   if (!def || !def.replay) {
     const names = sources.filter((s) => s.replay).map((s) => s.name);
@@ -113,7 +121,7 @@ function byTimeThenId(a: Alert, b: Alert): number {
 const HELP = `usage: habitwatch replay --source NAME FILE… [--learn-events N | --learn-until TIME] [--json]
                         [--config FILE] [--node NAME] [--min-severity LEVEL] [--threads N]
   --threads N  events source: judge workloads on N threads, sharded by workload (default 1)
-  FILE may be - for standard input. Sources: ${sources.filter((s) => s.replay).map((s) => s.name).join(', ')}`;
+  FILE may be - for standard input. Sources: ${REPLAY_SOURCES.join(', ')}`;
 
 export async function replayCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,15 +1,19 @@
 // The compiled CLI: `npm run build` output as bin/habitwatch.js runs it. The other
 // tests spawn the CLI from the TypeScript sources (test/support/cli.mjs); this one
-// builds dist/ into a scratch tree (the worktree's dist/ is left alone) and runs it:
+// builds dist/ into a scratch tree (test/support/dist.ts; the worktree's dist/ is left
+// alone) and runs it:
 // help, a replay judged on two worker threads (the worker is a plain dist/ file),
 // no transpiler loaded, source maps and run-time assets in place.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO } from '../support/env.ts';
 import { tempDir } from '../support/agent-proc.ts';
+import { buildCompiledTree, type CompiledTree } from '../support/dist.ts';
+import { REPLAY_SOURCES } from '../../agent/cli/replay.ts';
+import { sources } from '../../collector/sources/index.ts';
 
 const run = promisify(execFile);
 const FIXTURE = join(REPO, 'test/fixtures/replay/web-attack.jsonl');
@@ -20,6 +24,12 @@ const NO_TRANSPILER = `data:text/javascript,${encodeURIComponent(
 register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { const r = await next(s, c); if (/node_modules\\\\/(tsx|esbuild|@esbuild)\\\\//.test(r.url)) throw new Error("dev-only module loaded: " + r.url); return r; }'));`,
 )}`;
 
+// writes every module resolved to stderr, one `module URL` line each
+const MODULE_LOG = `data:text/javascript,${encodeURIComponent(
+  `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write("module " + r.url + "\\\\n"); return r; }'));`,
+)}`;
+
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
@@ -28,18 +38,13 @@ function files(dir: string): string[] {
 
 describe('bin/habitwatch.js runs the compiled dist/', function () {
   this.timeout(180000);
-  let tmp: { dir: string; cleanup(): void };
+  let tmp: CompiledTree;
   let bin: string;
   const cli = (args: string[]) => run(process.execPath, ['--import', NO_TRANSPILER, bin, ...args], { cwd: tmp.dir, maxBuffer: 16 << 20 });
 
   before(async () => {
-    tmp = tempDir('hw-dist-');
-    mkdirSync(join(tmp.dir, 'bin'));
-    bin = join(tmp.dir, 'bin', 'habitwatch.js');
-    copyFileSync(join(REPO, 'bin', 'habitwatch.js'), bin);
-    copyFileSync(join(REPO, 'package.json'), join(tmp.dir, 'package.json'));
-    symlinkSync(join(REPO, 'node_modules'), join(tmp.dir, 'node_modules'));
-    await run(process.execPath, [join(REPO, 'bin', 'build.js'), '--out', join(tmp.dir, 'dist')], { cwd: REPO });
+    tmp = await buildCompiledTree();
+    bin = tmp.bin;
   });
   after(() => tmp?.cleanup());
 
@@ -66,6 +71,21 @@ describe('bin/habitwatch.js runs the compiled dist/', function () {
     assert.match((await cli(['--help'])).stdout, /^usage: habitwatch <command>/m);
     assert.match((await cli(['replay', '--help'])).stdout, /^usage: habitwatch replay/m);
     assert.match((await cli(['baseline', 'list', '--help'])).stdout, /^usage: habitwatch baseline/m);
+  });
+
+  // start-up (bench cli_start_vs_node_ratio) is mostly loading modules: help loads only
+  // what prints it — no source, no WebSocket or YAML library, no configuration schema
+  it('help commands load a dozen modules at most, none of the sources, ws or yaml', async () => {
+    for (const args of [['--help'], ['replay', '--help'], ['baseline', 'list', '--help'], ['alerts', '--help']]) {
+      const { stderr } = await run(process.execPath, ['--import', MODULE_LOG, bin, ...args], { cwd: tmp.dir });
+      const mods = [...new Set(stderr.split('\n').filter((l) => l.startsWith('module file:')).map((l) => l.slice('module '.length)))];
+      assert.ok(mods.length <= 15, `${args.join(' ')} loads ${mods.length} modules:\n${mods.join('\n')}`);
+      assert.deepEqual(mods.filter((m) => /\/collector\/sources\/|\/node_modules\/(ws|yaml|ajv|pino)\/|\/agent\/config\/load/.test(m)), [], args.join(' '));
+    }
+  });
+
+  it('replay --help names the sources of the registry that replay files', () => {
+    assert.deepEqual(REPLAY_SOURCES, sources.filter((s) => s.replay).map((s) => s.name));
   });
 
   it('replays a fixture on two worker threads with the alerts of one', async () => {
