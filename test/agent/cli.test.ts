@@ -148,6 +148,32 @@ describe('CLI against a running agent', function () {
     assert.equal(await exited, 0, 'Ctrl-C ends --follow cleanly');
   });
 
+  it('incidents --follow prints an incident again when it grows, from the live stream', async () => {
+    const child = spawn(process.execPath, [CLI, 'incidents', '--follow', '-o', 'json'], { env: { ...process.env, HABITWATCH_API: api, HABITWATCH_TOKEN: ADMIN } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; alerts: number; workload: { id: string } });
+    try {
+      const before = await waitFor(() => lines().find((i) => i.workload.id === W), { what: 'the current incident listed' });
+      // (the previous test's stream client may not be gone yet: a new alert per attempt
+      // until one reaches this client)
+      let n = 0;
+      const grown = await waitFor(
+        () => {
+          const g = lines().find((i) => i.id === before.id && i.alerts > before.alerts);
+          if (!g) appendFileSync(input, line(`/usr/bin/socat${n++}`));
+          return g;
+        },
+        { intervalMs: 500, what: 'the incident printed again, grown' },
+      );
+      assert.equal(grown.workload.id, W);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, 'Ctrl-C ends --follow cleanly');
+  });
+
   it('shell completion: scripts, commands, flags, values and workload ids from the agent', async () => {
     for (const sh of ['bash', 'zsh', 'fish']) assert.match((await cli(['completion', sh])).stdout, /__complete/);
     const complete = async (...words: string[]) => (await cli(['__complete', ...words])).stdout.trim().split('\n');
