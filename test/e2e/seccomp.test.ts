@@ -2,7 +2,12 @@
 // learns it live through bpftrace; the exported profile goes into an OCI config and a
 // fresh process of the same program runs under runc with it (a tiny static busybox
 // rootfs): the program still works, and a syscall it never made fails with EPERM.
+// The writable-paths export of the same baseline, held to its word: with the root file
+// system read-only and its suggested emptyDirs mounted, the program's writes work;
+// without them they fail.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.ts';
 import { buildConfig } from '../../agent/config/load.ts';
@@ -13,7 +18,9 @@ import { tempDir } from '../support/agent-proc.ts';
 import { BUSYBOX, ociRuntime, runInContainer, staticBusybox } from '../support/oci.ts';
 
 const TOKEN = 'seccomp-e2e-token-0123';
-const PROGRAM = ['sh', '-c', 'echo hello from the workload; busybox cat /proc/self/stat > /dev/null; busybox uname -s'];
+// it also writes a file directly in /tmp (removed from the host after the test)
+const STATE = `/tmp/hw-wp-state-${randomBytes(4).toString('hex')}`;
+const PROGRAM = ['sh', '-c', `echo hello from the workload; busybox cat /proc/self/stat > /dev/null; echo state > ${STATE} && busybox uname -s`];
 
 describe('e2e: seccomp profile from a live-learned baseline, enforced under runc', function () {
   this.timeout(180_000);
@@ -48,9 +55,10 @@ describe('e2e: seccomp profile from a live-learned baseline, enforced under runc
     await agent?.stop();
     await c?.remove();
     tmp?.cleanup();
+    rmSync(STATE, { force: true });
   });
 
-  it('the program runs under its exported profile; a syscall outside it is denied with EPERM', async () => {
+  it('the program runs under its exported profile (a syscall outside it is denied with EPERM) and under a read-only root with the suggested emptyDirs', async () => {
     const api = (p: string) => fetch(`http://127.0.0.1:${agent!.apiPort}${p}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     // learn: the same program, a few times, in the test cgroup
     for (let i = 0; i < 3; i++) {
@@ -80,10 +88,25 @@ describe('e2e: seccomp profile from a live-learned baseline, enforced under runc
     const report = (await (await api(`/v1/workloads/${enc}/seccomp?format=report`)).json()) as { added: string[] };
     assert.ok(Array.isArray(report.added));
 
-    const ok = await runInContainer(rt, tmp.dir, ['/bin/busybox', ...PROGRAM], profile);
-    assert.equal(ok.code, 0, `under the profile: ${ok.stderr}`);
+    // the writes it learned: /tmp needs an emptyDir under a read-only root
+    const wp = await waitFor(
+      async () => {
+        const r = (await (await api(`/v1/workloads/${enc}/writable-paths`)).json()) as { readOnlyRootFilesystem: { holdsAsIs: boolean; holdsWithEmptyDirs: boolean }; emptyDirs: { mountPath: string }[] };
+        return r.emptyDirs.length > 0 ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the write learned' },
+    );
+    assert.deepEqual(wp.emptyDirs.map((e) => e.mountPath), ['/tmp']);
+    assert.deepEqual(wp.readOnlyRootFilesystem, { ...wp.readOnlyRootFilesystem, holdsAsIs: false, holdsWithEmptyDirs: true });
+    const mounts = wp.emptyDirs.map((e) => e.mountPath);
+
+    const ok = await runInContainer(rt, tmp.dir, ['/bin/busybox', ...PROGRAM], profile, mounts);
+    assert.equal(ok.code, 0, `under the profile, read-only root with the suggested emptyDirs: ${ok.stderr}`);
     assert.match(ok.stdout, /hello from the workload/);
     assert.match(ok.stdout, /Linux/);
+    const readOnly = await runInContainer(rt, tmp.dir, ['/bin/busybox', ...PROGRAM], profile);
+    assert.notEqual(readOnly.code, 0, 'without the emptyDirs the write fails');
+    assert.match(readOnly.stderr, /Read-only file system/, readOnly.stderr);
 
     const denied = await runInContainer(rt, tmp.dir, ['/bin/busybox', 'sh', '-c', 'echo before; busybox mkdir /dev/shm/hw-denied'], profile);
     assert.notEqual(denied.code, 0);

@@ -50,17 +50,23 @@ export interface RunResult {
   stderr: string;
 }
 
-/** run args in a fresh container (rootfs: /bin/busybox, read-only) with an optional seccomp profile */
-export async function runInContainer(rt: 'runc' | 'crun', dir: string, args: string[], seccomp?: unknown): Promise<RunResult> {
+/**
+ * run args in a fresh container (rootfs: /bin/busybox, read-only, as
+ * `readOnlyRootFilesystem: true`) with an optional seccomp profile and empty tmpfs
+ * mounts (what an `emptyDir` with `medium: Memory` is; a disk one behaves the same here)
+ */
+export async function runInContainer(rt: 'runc' | 'crun', dir: string, args: string[], seccomp?: unknown, emptyDirs: string[] = []): Promise<RunResult> {
   const bundle = join(dir, `bundle-${randomBytes(4).toString('hex')}`);
   mkdirSync(join(bundle, 'rootfs', 'bin'), { recursive: true });
+  mkdirSync(join(bundle, 'rootfs', 'tmp'), { mode: 0o1777 }); // as images ship it
   copyFileSync(BUSYBOX, join(bundle, 'rootfs', 'bin', 'busybox'));
   execFileSync(rt, ['spec'], { cwd: bundle });
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: Record<string, unknown>; linux: Record<string, unknown> };
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: Record<string, unknown>; linux: Record<string, unknown>; mounts: unknown[] };
   spec.process.terminal = false;
   spec.process.args = args;
   spec.root = { path: 'rootfs', readonly: true };
   if (seccomp !== undefined) spec.linux.seccomp = seccomp;
+  for (const d of emptyDirs) spec.mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   const id = `hw-test-${randomBytes(6).toString('hex')}`;
   try {
