@@ -12,21 +12,19 @@ import { parse as parseYaml } from 'yaml';
 import type { AgentHandle } from '../../agent/agent.ts';
 import { tempDir } from '../support/agent-proc.ts';
 import { startApiAgent } from '../support/api-agent.ts';
-import { CLI, REPO, waitFor } from '../support/env.ts';
+import { docBlocks } from '../support/doc-blocks.ts';
+import { CLI, waitFor } from '../support/env.ts';
 
 const W = 'shop/Deployment/web';
 const TOKEN = 'docs-examples-token-0123456789';
 const EXAMPLE_ALERT = '3f2a9c1e-0b6d-4e8a-9c1f-2d3e4f5a6b7c';
 const run = promisify(execFile);
 
-/** the lines of the first ```sh block after `marker` in a doc */
-function shellBlock(doc: string, marker: string): string[] {
-  const text = readFileSync(join(REPO, doc), 'utf8');
-  const at = text.indexOf(marker);
-  assert.ok(at >= 0, `${doc}: "${marker}" not found`);
-  const m = /```sh\n([\s\S]*?)```/.exec(text.slice(at));
-  assert.ok(m, `${doc}: no sh block after "${marker}"`);
-  return m[1].split('\n').filter((l) => l.trim() !== '');
+/** the lines of the block of `doc` that starts with `starts` (test/docs/examples.test.ts's inventory) */
+function shellBlock(doc: string, starts: string): string[] {
+  const b = docBlocks([doc]).find((x) => x.text.startsWith(starts));
+  assert.ok(b, `${doc}: no block starting ${JSON.stringify(starts)}`);
+  return b.text.split('\n').filter((l) => l.trim() !== '');
 }
 
 describe('docs: the responder examples run as written', function () {
@@ -95,7 +93,7 @@ describe('docs: the responder examples run as written', function () {
   });
 
   it('docs/cli.md: at 3 a.m.', async () => {
-    const lines = shellBlock('docs/cli.md', 'At 3 a.m.');
+    const lines = shellBlock('docs/cli.md', 'habitwatch alerts --since 1h');
     assert.ok(lines.length >= 10, lines.join('\n'));
     const ids = await freshAlert('/usr/bin/curl');
     for (const line of lines) await sh(line, ids);
@@ -110,7 +108,7 @@ describe('docs: the responder examples run as written', function () {
   });
 
   it('docs/operations.md: responding', async () => {
-    const lines = shellBlock('docs/operations.md', '## Responding');
+    const lines = shellBlock('docs/operations.md', 'habitwatch incidents --since 1h');
     assert.ok(lines.length >= 10, lines.join('\n'));
     const ids = await freshAlert('/usr/bin/wget');
     const outputs: string[] = [];
