@@ -78,14 +78,19 @@ export class AlertStore {
   /** incidents are written in the alerts' commit transaction */
   readonly incidents: IncidentStore;
 
-  constructor(private db: Db) {
-    this.incidents = new IncidentStore(db);
+  /** `now`: the wall clock a stored row is aged by (store.retention) */
+  constructor(
+    private db: Db,
+    private now: () => number = Date.now,
+  ) {
+    this.incidents = new IncidentStore(db, now);
     // the stored row keeps the higher count (a re-read after a crash counts from 1 again);
     // severity too: a fan-out finding takes the highest severity of what it folded
     this.upsert = db.prepare(
-      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body, incident_id)
-       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body, @incident)
+      `INSERT INTO alerts (id, time, last_seen, rule, severity, severity_rank, workload_id, namespace, dedup_key, count, body, incident_id, stored_at)
+       VALUES (@id, @time, @lastSeen, @rule, @severity, @rank, @workload, @namespace, @dedupKey, @count, @body, @incident, @storedAt)
        ON CONFLICT(id) DO UPDATE SET
+         stored_at = excluded.stored_at,
          last_seen = max(last_seen, excluded.last_seen),
          incident_id = coalesce(excluded.incident_id, incident_id),
          severity = CASE WHEN excluded.count >= count THEN excluded.severity ELSE severity END,
@@ -110,6 +115,7 @@ export class AlertStore {
       within?.();
       return;
     }
+    const storedAt = this.now();
     this.db.transaction(() => {
       for (const u of updates) {
         const a = u.alert;
@@ -126,6 +132,7 @@ export class AlertStore {
           count: a.count,
           body: JSON.stringify(a),
           incident: a.incident ?? null,
+          storedAt,
         };
         this.upsert.run(row);
         for (const h of this.hooks) h(u);

@@ -43,11 +43,14 @@ export class IncidentStore {
   private upsert;
   private hooks: IncidentHook[] = [];
 
-  constructor(private db: Db) {
+  constructor(
+    private db: Db,
+    private now: () => number = Date.now,
+  ) {
     this.upsert = db.prepare(
-      `INSERT INTO incidents (id, time, last_seen, severity, severity_rank, workload_id, namespace, scope, alerts, count, body)
-       VALUES (@id, @time, @lastSeen, @severity, @rank, @workload, @namespace, @scope, @alerts, @count, @body)
-       ON CONFLICT (id) DO UPDATE SET last_seen = @lastSeen, severity = @severity, severity_rank = @rank, alerts = @alerts, count = @count, body = @body`,
+      `INSERT INTO incidents (id, time, last_seen, severity, severity_rank, workload_id, namespace, scope, alerts, count, body, stored_at)
+       VALUES (@id, @time, @lastSeen, @severity, @rank, @workload, @namespace, @scope, @alerts, @count, @body, @storedAt)
+       ON CONFLICT (id) DO UPDATE SET stored_at = @storedAt, last_seen = @lastSeen, severity = @severity, severity_rank = @rank, alerts = @alerts, count = @count, body = @body`,
     );
   }
 
@@ -58,6 +61,7 @@ export class IncidentStore {
 
   /** write updates and run the hooks; the caller holds the transaction */
   write(updates: readonly IncidentUpdate[]): void {
+    const storedAt = this.now();
     for (const u of updates) {
       const i = u.incident;
       this.upsert.run({
@@ -72,6 +76,7 @@ export class IncidentStore {
         alerts: i.alerts,
         count: i.count,
         body: JSON.stringify(i),
+        storedAt,
       });
       for (const h of this.hooks) h(u);
     }

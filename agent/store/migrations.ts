@@ -158,4 +158,14 @@ export const migrations: string[] = [
   DROP TRIGGER baselines_counted_out;
   DROP TABLE row_counts;
   `,
+  // 8: retention ages alerts and incidents by when this agent last stored them, not by
+  // their events' time: an old capture replayed today is kept (and delivered) like a live one
+  `
+  ALTER TABLE alerts ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE alerts SET stored_at = last_seen;
+  CREATE INDEX alerts_stored ON alerts (stored_at);
+  ALTER TABLE incidents ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE incidents SET stored_at = last_seen;
+  CREATE INDEX incidents_stored ON incidents (stored_at);
+  `,
 ];

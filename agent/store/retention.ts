@@ -2,8 +2,10 @@
 // age and up to a maximum count, and pruned incrementally — a few hundred rows per
 // table per step, each step one short transaction per table, steps a second apart
 // (back to back, 20 ms apart, while there is a backlog) — never one huge DELETE that
-// would block the event loop. Oldest first (alerts and incidents by their last
-// occurrence, audit rows by sequence, baselines by when they were last active); a
+// would block the event loop. Oldest first (alerts and incidents by when the agent last
+// stored them — not their events' time, so an old capture read today is kept and
+// delivered — and over the count least recently seen first; audit rows by sequence,
+// baselines by when they were last active); a
 // baseline locked by a person, or in memory with changes not saved yet, is never pruned. Alerts and incidents
 // pruned by count before their age are deliberately dropped: counted in the metric
 // and announced by an agent-alerts-dropped self-alert.
@@ -56,13 +58,13 @@ export interface RetentionDeps {
   intervalMs?: number;
 }
 
-/** a table pruned oldest first by a time column */
-function timeTable(db: Db, table: string, timeCol: string): { count: Stmt; older: Stmt; oldest: Stmt } {
+/** a table pruned by age of `ageCol` and, over its count, least recent `recentCol` first */
+function timeTable(db: Db, table: string, ageCol: string, recentCol: string): { count: Stmt; older: Stmt; oldest: Stmt } {
   return {
     // count(*) reads only the page headers of the smallest index: ~1 ms per million rows
     count: db.prepare(`SELECT count(*) AS n FROM ${table}`),
-    older: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${timeCol} < ? ORDER BY ${timeCol} LIMIT ?)`),
-    oldest: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} ORDER BY ${timeCol} LIMIT ?)`),
+    older: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${ageCol} < ? ORDER BY ${ageCol} LIMIT ?)`),
+    oldest: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} ORDER BY ${recentCol} LIMIT ?)`),
   };
 }
 
@@ -83,8 +85,10 @@ export class Retention {
   constructor(private d: RetentionDeps) {
     const db = d.db;
     this.timer = d.timer ?? realTimer;
-    this.alerts = timeTable(db, 'alerts', 'last_seen');
-    this.incidents = timeTable(db, 'incidents', 'last_seen');
+    // aged by when the agent last stored them (an old capture replayed today is not
+    // pruned before it is delivered); over the count, the least recently seen go first
+    this.alerts = timeTable(db, 'alerts', 'stored_at', 'last_seen');
+    this.incidents = timeTable(db, 'incidents', 'stored_at', 'last_seen');
     this.auditOlder = db.prepare('DELETE FROM audit_trail WHERE seq IN (SELECT seq FROM audit_trail WHERE time < ? ORDER BY time LIMIT ?)');
     this.auditSpan = db.prepare('SELECT min(seq) AS lo, max(seq) AS hi FROM audit_trail');
     this.auditBelow = db.prepare('DELETE FROM audit_trail WHERE seq < ? AND seq < ?');

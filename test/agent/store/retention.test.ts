@@ -47,9 +47,11 @@ describe('store: retention', () => {
   }
 
   it('prunes alerts past maxAge incrementally (a bounded batch per step), oldest first', () => {
-    const alerts = new AlertStore(db);
+    let storedAt = T0;
+    const alerts = new AlertStore(db, () => storedAt);
     const old = new Date(T0).toISOString();
     for (let i = 0; i < 1200; i++) alerts.commit([isNew(makeAlert({ time: old, lastSeen: old }))]);
+    storedAt = timer.now();
     const fresh = makeAlert({ time: new Date(timer.now()).toISOString(), lastSeen: new Date(timer.now()).toISOString() });
     alerts.commit([isNew(fresh)]);
     const { r, metrics } = retention({ alerts: { maxAgeMs: 30 * DAY, maxCount: 1_000_000 } });
@@ -58,6 +60,19 @@ describe('store: retention', () => {
     assert.deepEqual((db.prepare('SELECT id FROM alerts').all() as { id: string }[]).map((x) => x.id), [fresh.id]);
     assert.equal(alerts.count(), 1, 'the trigger-kept count follows');
     return metrics.registry.getSingleMetricAsString('habitwatch_retention_deleted_total').then((m) => assert.match(m, /table="alerts",reason="age"\} 1200/));
+  });
+
+  it('ages an alert from when it was stored, not from its events: an old capture read today is kept', () => {
+    const alerts = new AlertStore(db, () => timer.now());
+    const old = new Date(T0).toISOString();
+    const replayed = makeAlert({ time: old, lastSeen: old });
+    alerts.commit([isNew(replayed)]);
+    const { r } = retention({ alerts: { maxAgeMs: 30 * DAY, maxCount: 1_000_000 } });
+    drain(r);
+    assert.deepEqual((db.prepare('SELECT id FROM alerts').all() as { id: string }[]).map((x) => x.id), [replayed.id]);
+    timer.advance(31 * DAY);
+    drain(r);
+    assert.equal(alerts.count(), 0, 'pruned maxAge after it was stored');
   });
 
   it('keeps at most maxCount alerts (the most recently seen) and announces the ones dropped before their age', () => {
