@@ -11,7 +11,15 @@
 // target is taken relative to that root, never the node's). It is memoised per root
 // filesystem — keyed by the process's cgroup, as a container's processes share one root
 // — and per path, bounded; the owner of a BinaryPaths (the process cache) holds it.
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+//
+// A process is often gone by the time its exec is attributed (`true`, `cat`: a
+// millisecond), and with it every process of a short job; then no /proc/PID/root is left
+// to resolve in, and the spelling would depend on timing (`/bin/true` on one run,
+// `/usr/bin/true` on the next). A cgroup whose processes were once seen to share the
+// node's root (/proc/1/root: systemd services, host processes, containers without a root
+// of their own) is resolved in the node's root then; a container with its own root
+// needs one of its processes (as before).
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { findCgroup2Root } from './cgroupid.ts';
 
 export interface BinaryPathsOptions {
@@ -30,6 +38,8 @@ function resolvable(path: string): boolean {
 
 export class BinaryPaths {
   private memo = new Map<string, string>();
+  /** per cgroup: do its processes see the node's root (that of pid 1)? */
+  private nodeRoot = new Map<string, boolean>();
   private readonly procRoot: string;
   private cgroupRoot: string | null | undefined;
   private readonly max: number;
@@ -60,19 +70,46 @@ export class BinaryPaths {
       if (hit !== undefined) return hit;
     }
     let out: string | undefined;
+    let by = 0;
     for (const p of [pid, ...fallbackPids]) {
-      if (p > 0 && (out = this.resolveIn(p, path)) !== undefined) break;
+      if (p > 0 && (out = this.resolveIn(p, path)) !== undefined) {
+        by = p;
+        break;
+      }
     }
     if (out === undefined && rootKey !== undefined && (this.cgroupRoot ??= findCgroup2Root() ?? null) !== null) {
       // the process and its parent are gone (short-lived): any process of the cgroup will do
-      for (const p of this.livePids(rootKey)) if ((out = this.resolveIn(p, path)) !== undefined) break;
+      for (const p of this.livePids(rootKey)) {
+        if ((out = this.resolveIn(p, path)) !== undefined) {
+          by = p;
+          break;
+        }
+      }
     }
+    if (by > 0 && rootKey !== undefined) this.noteRoot(rootKey, by);
+    // nobody of the cgroup left, but its processes see the node's root: resolve there
+    if (out === undefined && rootKey !== undefined && this.nodeRoot.get(rootKey) === true) out = this.resolveIn(1, path);
     if (out === undefined) return path;
     if (key !== undefined) {
       if (this.memo.size >= this.max) this.memo.delete(this.memo.keys().next().value as string);
       this.memo.set(key, out);
     }
     return out;
+  }
+
+  /** remember whether the processes of `rootKey` (alive as `pid`) see the node's root */
+  private noteRoot(rootKey: string, pid: number): void {
+    if (this.nodeRoot.has(rootKey)) return;
+    let same: boolean;
+    try {
+      const mine = statSync(`${this.procRoot}/${pid}/root/`);
+      const node = statSync(`${this.procRoot}/1/root/`);
+      same = mine.dev === node.dev && mine.ino === node.ino;
+    } catch {
+      return; // gone meanwhile, or pid 1 not ours to look at: ask again next time
+    }
+    if (this.nodeRoot.size >= this.max) this.nodeRoot.delete(this.nodeRoot.keys().next().value as string);
+    this.nodeRoot.set(rootKey, same);
   }
 
   /** `path` with every symlink resolved inside pid's root; undefined when pid is gone or the path does not exist */

