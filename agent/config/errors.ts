@@ -3,7 +3,12 @@
 // alone cost `habitwatch --help` a third of a second.
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    // one line per problem, whatever a key or value holds (a YAML key can be a whole
+    // mapping, spanning lines): control characters are written as escapes
+    const lines = problems.map((p) => p.replace(/[\x00-\x1f\x7f\x85\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    super(`invalid configuration:\n  ${lines.join('\n  ')}`);
+    this.problems = lines;
   }
 }

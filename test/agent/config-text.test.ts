@@ -59,4 +59,14 @@ describe('config file text', () => {
     }
     assert.doesNotThrow(() => buildConfig(sink({ bearerToken: 'abc.DEF-123_~+/=', headers: { 'X-Tenant': 'acme corp' } })));
   });
+
+  it('one line per problem, whatever the keys hold (a YAML key can be a whole mapping)', () => {
+    for (const input of [{ 'api\nx': 1 }, parseConfigText('? { limits: { a: 1 } }\n: 2\n', 'c.yaml'), { node: 'a\u2028b', 'x\ry': 1 }]) {
+      assert.throws(
+        () => buildConfig(input),
+        (e: unknown) => e instanceof ConfigError && e.problems.length > 0 && e.problems.every((p) => !/[\n\r\u2028]/.test(p)) && e.message.split('\n').length === e.problems.length + 1,
+        JSON.stringify(input),
+      );
+    }
+  });
 });
