@@ -164,6 +164,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     selfAlerts,
     node: config.node,
     isOwn: optional.isOwn,
+    storeUsable: () => db.usableNow,
   });
   log.info('sources started', { sources: chosen.map((s) => s.name) });
   readiness.setStarted(true);

@@ -63,6 +63,12 @@ export interface PipelineDeps {
   commitRetry?: { initialMs: number; maxMs: number };
   /** this node's name (events rebuilt from moved items default to it) */
   node?: string;
+  /**
+   * Whether the store can be read now. Judging reads it (a workload's baseline is loaded
+   * on its first event), so no slice is judged while it cannot be (the database file
+   * being restored): half a judged slice could neither be committed nor be read again.
+   */
+  storeUsable?: () => boolean;
   /** the agent's own events (collector/enrich/self.ts): left out once enriched — never learned, judged or streamed */
   isOwn?: (ev: RuntimeEvent) => boolean;
 }
@@ -157,6 +163,20 @@ export class Pipeline {
     }
   }
 
+  /** waits (backing off) while the store cannot be read; false when stopped meanwhile */
+  private async storeUsableAgain(signal: AbortSignal): Promise<boolean> {
+    const usable = this.deps.storeUsable;
+    if (usable === undefined || usable()) return true;
+    const r = this.deps.commitRetry ?? { initialMs: 100, maxMs: 5000 };
+    const backoff = new Backoff({ initialMs: r.initialMs, maxMs: r.maxMs });
+    while (!usable()) {
+      await sleep(backoff.next(), signal);
+      if (signal.aborted) return false;
+    }
+    this.lastYield = performance.now();
+    return true;
+  }
+
   /** after the commit: count, stream and hand out what was committed */
   private fanOut(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], acceptedAt: number): void {
     this.countIncidents(incidents);
@@ -188,6 +208,7 @@ export class Pipeline {
     const held: RuntimeEvent[] | undefined = ack !== undefined ? [] : undefined;
     let raised: AlertUpdate[] = [];
     for (let i = 0; i < batch.length; i += SLICE_EVENTS) {
+      if (!(await this.storeUsableAgain(signal))) return;
       const part = batch.length <= SLICE_EVENTS ? batch : batch.slice(i, i + SLICE_EVENTS);
       for (const u of this.processBatch(part, false, held)) raised.push(u);
       if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', part);

@@ -56,7 +56,7 @@ function comm(pid: number): string {
 
 let built = false;
 /** `npm run build`: dist/ from this tree's sources, so a bench never measures a stale build */
-function buildOnce(): void {
+export function buildOnce(): void {
   if (built) return;
   execFileSync(process.execPath, [join(REPO, 'bin/build.js')], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
   built = true;
@@ -78,6 +78,12 @@ export interface BenchAgent {
  * Start the agent with cfg (merged over bench defaults) and wait until /readyz says it
  * observes. nodeArgs go to node itself (e.g. --cpu-prof).
  */
+/** the compiled CLI (bin/habitwatch.js, running dist/), built from this tree first */
+export function builtCli(): string {
+  buildOnce();
+  return join(REPO, 'bin/habitwatch.js');
+}
+
 export async function startBenchAgent(dir: string, cfg: Record<string, unknown>, opts: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<BenchAgent> {
   buildOnce();
   mkdirSync(dir, { recursive: true });

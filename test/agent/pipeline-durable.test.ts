@@ -107,6 +107,28 @@ describe('pipeline: at least once under storage failures', () => {
     assert.match(m, /op="commit"\} [1-9]/);
   });
 
+  it('judges nothing while the store cannot be read (the file being restored): the batch waits, whole, then is judged and acknowledged', async () => {
+    const alerts = new AlertStore(db);
+    const engine = new Engine(new Profiler(DEFAULT_LEARNING), rules, DEFAULT_ENGINE);
+    let usable = false;
+    let asked = 0;
+    const p = new Pipeline({ engine, enricher: createEnricher(), log: silentLogger, now: () => Date.now(), alerts, commitRetry: { initialMs: 1, maxMs: 5 }, storeUsable: () => (asked++, usable) });
+    let acked = false;
+    async function* source(): EventBatches {
+      yield withAck([evil(1), evil(2)], () => (acked = true));
+    }
+    const ac = new AbortController();
+    const done = p.run([{ name: 'events', batches: source() }], ac.signal);
+    await waitFor(() => asked >= 3, { what: 'the store asked again' });
+    assert.equal(p.events, 0, 'nothing judged');
+    assert.equal(acked, false);
+    usable = true;
+    await waitFor(() => acked, { what: 'judged and acknowledged' });
+    assert.equal((db.prepare("SELECT count(*) AS n FROM alerts WHERE rule = 'exec-writable-path'").get() as { n: number }).n, 2);
+    ac.abort();
+    await done;
+  });
+
   it('a stop during the retries acknowledges nothing (the batch is read again on start)', async () => {
     const alerts = new AlertStore(db);
     const engine = new Engine(new Profiler(DEFAULT_LEARNING), rules, DEFAULT_ENGINE);

@@ -50,7 +50,10 @@ describe('pipeline learning with an injected clock (sinon fake timers)', () => {
       while (!push) await Promise.resolve();
       const f = push;
       push = undefined;
+      const before = p.events;
       f([e]);
+      // judged: the run loop may yield to a macrotask first (setImmediate is not faked)
+      while (p.events === before) await new Promise((r) => setImmediate(r));
       for (let i = 0; i < 10; i++) await Promise.resolve();
     };
     await send(exec('/usr/bin/svc', Date.now()));

@@ -7,10 +7,10 @@
 // (bench/alert-storm.bench.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
+import { startAlertReceiver } from './alert-receiver.ts';
 
 export const DISTINCT_PER_WORKLOAD = 4;
 
@@ -21,7 +21,9 @@ export interface StormOptions {
   repeats: number;
   /** how to start the agent: argv after node (a script and its first arguments) */
   agent: string[];
-  /** SIGTERM once this fraction of the input is committed, then start again */
+  /** SIGTERM once this fraction of the input is committed, then start again (the
+   * agent is also stopped at the end, started again on the full database — restartReadyS —
+   * and stopped once more: every stop is in `stops`) */
   sigtermAt?: number;
   /** extra agent config merged over the storm's */
   config?: Record<string, unknown>;
@@ -39,6 +41,8 @@ export interface StormResult {
   /** distinct (workload, rule) pairs stored, of expectedAlerts */
   storedPairs: number;
   wallS: number;
+  /** from starting the agent again on the storm's database to /readyz 200 */
+  restartReadyS: number;
   alertsPerS: number;
   readyzP99Ms: number;
   readyzMaxMs: number;
@@ -59,29 +63,33 @@ export interface StormResult {
   delivered: number;
 }
 
+/**
+ * The lines of workload w: its DISTINCT_PER_WORKLOAD alerting events, then `repeats`
+ * more of them (which fold into those alerts' counts). `ns` names its namespace.
+ */
+export function workloadLines(w: number, repeats: number, t0: number, ns = 'storm'): string {
+  const wl = `{"id":"${ns}/Deployment/app-${w}","namespace":"${ns}","kind":"Deployment","name":"app-${w}","container":"main"}`;
+  const p = (pid: number, exe: string, args: string): string => `"process":{"pid":${pid},"ppid":1,"exe":"${exe}","args":${args},"uid":0}`;
+  const evs = [
+    `"kind":"exec",${p(1000 + w, '/tmp/payload', '["/tmp/payload"]')}`,
+    `"kind":"file_write","op":"create","path":"/usr/bin/implant",${p(2000 + w, '/bin/cp', '["cp"]')}`,
+    `"kind":"connect","dstAddr":"10.9.9.9","dstPort":3333,${p(3000 + w, '/usr/bin/xmrig', '["xmrig"]')}`,
+    `"kind":"listen","port":4444,${p(4000 + w, '/usr/bin/nc', '["nc","-lp","4444"]')}`,
+  ];
+  let chunk = '';
+  for (let i = 0; i < DISTINCT_PER_WORKLOAD + repeats; i++) chunk += `{"time":${t0 + w},${evs[i % evs.length]},"workload":${wl}}\n`;
+  return chunk;
+}
+
 /** the storm's input: one JSON line per event */
 export async function writeStormInput(file: string, workloads: number, repeats: number, t0 = Date.now()): Promise<number> {
   const out = createWriteStream(file);
-  let n = 0;
   for (let w = 0; w < workloads; w++) {
-    const wl = `{"id":"storm/Deployment/app-${w}","namespace":"storm","kind":"Deployment","name":"app-${w}","container":"main"}`;
-    const p = (pid: number, exe: string, args: string): string => `"process":{"pid":${pid},"ppid":1,"exe":"${exe}","args":${args},"uid":0}`;
-    const evs = [
-      `"kind":"exec",${p(1000 + w, '/tmp/payload', '["/tmp/payload"]')}`,
-      `"kind":"file_write","op":"create","path":"/usr/bin/implant",${p(2000 + w, '/bin/cp', '["cp"]')}`,
-      `"kind":"connect","dstAddr":"10.9.9.9","dstPort":3333,${p(3000 + w, '/usr/bin/xmrig', '["xmrig"]')}`,
-      `"kind":"listen","port":4444,${p(4000 + w, '/usr/bin/nc', '["nc","-lp","4444"]')}`,
-    ];
-    let chunk = '';
-    for (let i = 0; i < DISTINCT_PER_WORKLOAD + repeats; i++) {
-      chunk += `{"time":${t0 + w},${evs[i % evs.length]},"workload":${wl}}\n`;
-      n++;
-    }
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (!out.write(workloadLines(w, repeats, t0))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   out.end();
   await new Promise<void>((r) => out.once('finish', () => r()));
-  return n;
+  return workloads * (DISTINCT_PER_WORKLOAD + repeats);
 }
 
 interface Running {
@@ -163,18 +171,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
   say(`input: ${events} events, ${(size / 2 ** 20).toFixed(0)} MiB`);
 
   // a loopback webhook that accepts everything: delivery runs as it would
-  let delivered = 0;
-  const rx: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      delivered += (body.match(/"idempotencyKey"/g) ?? []).length;
-      res.writeHead(200);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', () => r()));
-  const rxPort = (rx.address() as { port: number }).port;
+  const rx = await startAlertReceiver();
   const dbFile = join(o.dir, 'data', 'habitwatch.db');
   const configFile = join(o.dir, 'agent.yaml');
   writeFileSync(
@@ -185,7 +182,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
       log: { level: 'info' },
       api: { listen: '127.0.0.1:0' },
       sources: { enabled: ['events'], events: { paths: [input], follow: true } },
-      sinks: [{ type: 'webhook', name: 'storm-rx', url: `http://127.0.0.1:${rxPort}/`, batchSize: 500 }],
+      sinks: [{ type: 'webhook', name: 'storm-rx', url: rx.url }],
       ...o.config,
     }),
   );
@@ -226,7 +223,12 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
       const at = committed(dbFile);
       if (Date.now() - lastSay > 5000) {
         lastSay = Date.now();
-        say(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${((100 * at) / size).toFixed(0)}% committed, RSS peak ${peak.toFixed(0)} MiB, delivered ${delivered}`);
+        const mt = await fetch(`http://127.0.0.1:${agent.port}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()).catch(() => '');
+        const mib = (name: string): string => (metric(mt, name) / 2 ** 20).toFixed(0);
+        say(
+          `${((performance.now() - t0) / 1000).toFixed(0)} s: ${((100 * at) / size).toFixed(0)}% committed, RSS peak ${peak.toFixed(0)} MiB ` +
+            `(heap used ${mib('habitwatch_nodejs_heap_size_used_bytes')} of ${mib('habitwatch_nodejs_heap_size_total_bytes')} MiB, external ${mib('habitwatch_nodejs_external_memory_bytes')} MiB), delivered ${rx.deliveries()}`,
+        );
       }
       if (!stopped && at >= size * o.sigtermAt!) {
         stopped = true;
@@ -246,11 +248,26 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
     polling = false;
     await poller;
     peak = Math.max(peak, peakRss(agent.child.pid!));
-    const s = performance.now();
-    agent.stopping = true;
-    agent.child.kill('SIGTERM');
-    stops.push({ ms: performance.now() - s, code: await agent.exit });
-    stops[stops.length - 1].ms = performance.now() - s;
+    const stop = async (): Promise<void> => {
+      const s = performance.now();
+      agent.stopping = true;
+      agent.child.kill('SIGTERM');
+      const code = await agent.exit;
+      stops.push({ ms: performance.now() - s, code });
+    };
+    await stop();
+    // started again on the storm's database: how soon is it ready?
+    const r0 = performance.now();
+    agent = await startAgent(o, configFile);
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`not ready after the restart:\n${agent.logs().slice(-3000)}`);
+      const r = await fetch(`http://127.0.0.1:${agent.port}/readyz`).catch(() => undefined);
+      if (r?.status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const restartReadyS = (performance.now() - r0) / 1000;
+    say(`restarted on the storm's database: ready in ${restartReadyS.toFixed(2)} s`);
+    await stop();
 
     const db = new Database(dbFile, { readonly: true });
     try {
@@ -266,6 +283,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
         storedAlerts,
         storedPairs,
         wallS,
+        restartReadyS,
         alertsPerS: storedAlerts / wallS,
         readyzP99Ms: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0,
         readyzMaxMs: lat[lat.length - 1] ?? 0,
@@ -278,7 +296,7 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
         deliveriesDropped: metric(m, 'habitwatch_outbox_dropped_total', 'sink="storm-rx",reason="overflow"') + metric(m, 'habitwatch_outbox_dropped_total', 'sink="storm-rx",reason="expired"'),
         selfAlerts,
         droppedDetail: dropped ? (JSON.parse(dropped.body) as { evidence: { detail: string } }).evidence.detail : undefined,
-        delivered,
+        delivered: rx.deliveries(),
       };
     } finally {
       db.close();
@@ -286,7 +304,6 @@ export async function runAlertStorm(o: StormOptions): Promise<StormResult> {
   } finally {
     polling = false;
     if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
-    await new Promise<void>((r) => rx.close(() => r()));
-    rx.closeAllConnections();
+    await rx.close();
   }
 }
