@@ -97,6 +97,21 @@ function stored(dataDir: string): number {
   }
 }
 
+/**
+ * After the fault is gone: ready again, everything appended so far delivered, alerts
+ * raised from now on delivered too, the self-alert delivered; then stopped (the same
+ * process it started as) and every alert found in the database in the data dir.
+ */
+async function recovered(r: Run, selfAlert: string, pid: number): Promise<void> {
+  await waitFor(async () => (await readyz(r)).status === 200, { timeoutMs: 30_000, what: 'ready again' });
+  await allDelivered(r, 'after the recovery');
+  append(r, 'after', STEP);
+  await allDelivered(r, 'raised after the recovery');
+  await waitFor(() => [...r.rx.alerts.values()].some((a) => a.rule === selfAlert), { what: `${selfAlert} delivered` });
+  await stop(r, pid);
+  assert.equal(stored(r.dataDir), expected(r));
+}
+
 describe('e2e: storage faults under the live agent — nothing lost, not ready meanwhile, recovery without a restart', function () {
   this.timeout(FULL ? 15 * 60_000 : 4 * 60_000);
   let tmp: ReturnType<typeof tempDir>;
@@ -138,13 +153,7 @@ describe('e2e: storage faults under the live agent — nothing lost, not ready m
 
     chattr('-i');
     cleanups.pop();
-    await waitFor(async () => (await readyz(r)).status === 200, { timeoutMs: 30_000, what: 'ready again' });
-    await allDelivered(r, 'after chattr -i');
-    append(r, 'after', STEP);
-    await allDelivered(r, 'raised after the recovery');
-    await waitFor(() => [...r.rx.alerts.values()].some((a) => a.rule === 'agent-storage-failing'), { what: 'agent-storage-failing delivered' });
-    await stop(r, pid);
-    assert.equal(stored(r.dataDir), expected(r));
+    await recovered(r, 'agent-storage-failing', pid);
   });
 
   it('the data dir on a small tmpfs that fills up, then is enlarged', async () => {
@@ -172,13 +181,7 @@ describe('e2e: storage faults under the live agent — nothing lost, not ready m
     assert.ok(inputAlerts(r.rx) < expected(r), 'what could not be stored was not delivered');
 
     execFileSync('mount', ['-o', 'remount,size=256m', dataDir]);
-    await waitFor(async () => (await readyz(r)).status === 200, { timeoutMs: 30_000, what: 'ready again after the tmpfs grew' });
-    await allDelivered(r, 'after the tmpfs grew');
-    append(r, 'after', STEP);
-    await allDelivered(r, 'raised after the recovery');
-    await waitFor(() => [...r.rx.alerts.values()].some((a) => a.rule === 'agent-storage-failing'), { what: 'agent-storage-failing delivered' });
-    await stop(r, pid);
-    assert.equal(stored(r.dataDir), expected(r));
+    await recovered(r, 'agent-storage-failing', pid);
   });
 
   it('the data dir removed (rm -rf) while running', async () => {
@@ -194,13 +197,7 @@ describe('e2e: storage faults under the live agent — nothing lost, not ready m
     // the store was failing (hence not ready) from the discovery to the restore
     assert.ok((await metric(r, 'habitwatch_store_errors_total', 'op="database"')) >= 1, 'the store reported failing while the database was gone');
     assert.equal(await metric(r, 'habitwatch_database_events_total', 'event="missing"'), 1);
-    await waitFor(async () => (await readyz(r)).status === 200, { timeoutMs: 30_000, what: 'ready again after the restore' });
-    await allDelivered(r, 'after the restore');
-    append(r, 'after', STEP);
-    await allDelivered(r, 'raised after the restore');
-    await waitFor(() => [...r.rx.alerts.values()].some((a) => a.rule === 'agent-database-missing'), { what: 'agent-database-missing delivered' });
-    await stop(r, pid);
     // everything is in the database in the data dir, before and after the removal
-    assert.equal(stored(r.dataDir), expected(r));
+    await recovered(r, 'agent-database-missing', pid);
   });
 });
