@@ -98,7 +98,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
   const loop = monitorLoop(metrics.registry, selfAlerts);
 
   const chosen = await chooseSources(config, log);
-  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, observesHost: chosen.some((s) => s.observesHost === true), selfAlerts });
+  const optional = await wireOptional({ config, db, alerts, metrics, bus, log, observesHost: chosen.some((s) => s.observesHost === true), selfAlerts, profiler });
   const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), now });
   optional.attachEnricher?.(enricher);
   // delivery is wired: a missing or replaced database can be reported as a self-alert now
@@ -160,6 +160,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
     metrics,
     bus,
     flushIntervalMs: config.store.flushIntervalMs,
+    ...(optional.late ? { late: optional.late } : {}),
     health,
     selfAlerts,
     node: config.node,

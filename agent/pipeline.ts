@@ -19,7 +19,7 @@ import { isStorageError, type StoreHealth } from './store/health.ts';
 import type { SelfAlerts } from './self-alerts.ts';
 import { Backoff } from '../collector/backoff.ts';
 import { sleep } from '../collector/sleep.ts';
-import { applyMoves } from './moves.ts';
+import { applyMoves, judgeLate, type Late } from './moves.ts';
 
 export { BoundedQueue } from './queue.ts';
 
@@ -71,6 +71,8 @@ export interface PipelineDeps {
   storeUsable?: () => boolean;
   /** the agent's own events (collector/enrich/self.ts): left out once enriched — never learned, judged or streamed */
   isOwn?: (ev: RuntimeEvent) => boolean;
+  /** items the cluster's baseline brought that a local enforcing baseline did not take: judged here */
+  late?: () => Late[];
 }
 
 export class Pipeline {
@@ -115,6 +117,8 @@ export class Pipeline {
 
   /** provisional identities the API has named since: their baselines move (agent/moves.ts) */
   private applyMoves(out: AlertUpdate[]): void {
+    const late = this.deps.late?.();
+    if (late !== undefined && late.length > 0) judgeLate(late, this.deps.engine, this.deps.node ?? '', this.deps.now(), out);
     const moves = this.deps.enricher.moves();
     if (moves.length === 0) return;
     const r = applyMoves(moves, this.deps.engine, this.deps.node ?? '', this.deps.now(), out);

@@ -19,6 +19,8 @@ import { registerStream } from './api/stream.ts';
 import type { SelfAlerts } from './self-alerts.ts';
 import { wireKubernetes } from './kube/wire.ts';
 import type { Enricher } from '../collector/enrich/index.ts';
+import type { Profiler } from '../models/baseline/profiler.ts';
+import type { Late } from './moves.ts';
 
 export interface Optional {
   enrichSteps: EnrichStep[];
@@ -28,6 +30,8 @@ export interface Optional {
   attachEnricher?(e: Enricher): void;
   /** the agent's own events (itself, its children, its own cgroup or pod): not judged */
   isOwn: (ev: RuntimeEvent) => boolean;
+  /** cluster baseline items a local enforcing baseline did not take (the pipeline judges them) */
+  late?: () => Late[];
   registerApi?: (api: ApiServer) => void;
   stop(): Promise<void>;
 }
@@ -43,6 +47,8 @@ export async function wireOptional(deps: {
   observesHost: boolean;
   /** deliveries dropped on purpose are announced as self-alerts */
   selfAlerts?: SelfAlerts;
+  /** the baselines the WorkloadBaseline sync keeps in step with the cluster */
+  profiler?: Profiler;
 }): Promise<Optional> {
   const { config, db, alerts, metrics, bus, log, selfAlerts } = deps;
   // delivery first: its outbox hook must be in place before the first alert commits
@@ -56,14 +62,15 @@ export async function wireOptional(deps: {
   });
   let stream: { close(): void } | undefined;
   const host = deps.observesHost;
-  const kube = await wireKubernetes({ config, log, metrics, hostSources: host });
   const self = discoverSelf({ pid: process.pid, env: process.env, hostSources: host, cliScripts: cliScripts() });
   log.info('own processes excluded', { pid: self.pid, cgroup: self.cgroupPath, pod: self.pod && `${self.pod.namespace}/${self.pod.name}` });
+  const kube = await wireKubernetes({ config, log, metrics, hostSources: host, ...(deps.profiler ? { profiler: deps.profiler } : {}) });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds
     enrichSteps: [...(host ? [createProcfsAttribution()] : []), ...(kube?.enrichSteps ?? [])],
     ...(kube ? { holdMs: kube.holdMs, attachEnricher: kube.attachEnricher } : {}),
     isOwn: (ev) => isOwnEvent(ev, self),
+    ...(kube?.late ? { late: kube.late } : {}),
     registerApi(api) {
       stream = registerStream(api, bus, { log, metrics });
     },

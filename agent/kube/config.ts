@@ -13,7 +13,7 @@
 //       - { runtime: cri-o, dir: /run/containers/storage/overlay-containers }
 //     baselines:               # cluster-wide baselines (WorkloadBaseline objects)
 //       sync: true
-//       writeInterval: 10s     # a workload's new items are written at most this often per node
+//       writeInterval: 30s     # a workload's object is written at most this often per node (and yields to other nodes' writes)
 //       maxObjectBytes: 786432 # an object past this is `unstable` (etcd refuses 1.5 MiB)
 import { existsSync } from 'node:fs';
 import { DEFAULT_RUNTIME_DIRS, type RuntimeDir } from '../../collector/enrich/kube/runtime.ts';
@@ -106,7 +106,7 @@ export function parseKubernetes(raw: unknown): { config: KubernetesConfig; probl
     runtimeDirs: r.runtimeDirs ?? DEFAULT_RUNTIME_DIRS,
     baselines: {
       sync: r.baselines?.sync ?? true,
-      writeIntervalMs: r.baselines?.writeInterval !== undefined ? parseDuration(r.baselines.writeInterval) : 10_000,
+      writeIntervalMs: r.baselines?.writeInterval !== undefined ? parseDuration(r.baselines.writeInterval) : 30_000,
       maxObjectBytes: r.baselines?.maxObjectBytes ?? 786_432,
     },
   };

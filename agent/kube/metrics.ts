@@ -3,9 +3,16 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { KubeEnrichment } from '../../collector/enrich/kube/index.ts';
 import type { Enricher } from '../../collector/enrich/index.ts';
+import type { BaselineSync } from './sync.ts';
 
-export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, enricher: () => Enricher | undefined): void {
+export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, enricher: () => Enricher | undefined, sync?: BaselineSync): void {
   const r = [registry];
+  if (sync) registerSyncMetrics(registry, sync);
+  // every informer, the WorkloadBaseline watch included
+  const informers = (): { name: string; synced: boolean; connected: boolean; lists: number; errors: number }[] => [
+    ...kube.stats().informers,
+    ...(sync ? [{ name: 'workloadbaselines', synced: sync.stats.watchSynced, connected: sync.stats.connected, lists: sync.stats.watchLists, errors: sync.stats.watchErrors }] : []),
+  ];
   new Counter({
     name: 'habitwatch_enrichment_partial_total',
     help: 'Events emitted with a provisional (node-local) identity, by reason: pod_unknown (the API had not reported the container after the hold), api_unavailable, no_api, owner_unresolved',
@@ -39,7 +46,7 @@ export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, en
     labelNames: ['informer'],
     registers: r,
     collect() {
-      for (const i of kube.stats().informers) this.set({ informer: i.name }, i.synced && i.connected ? 1 : 0);
+      for (const i of informers()) this.set({ informer: i.name }, i.synced && (i.connected || (i.name === 'workloadbaselines' && sync?.stats.watched === 0)) ? 1 : 0);
     },
   });
   new Counter({
@@ -49,7 +56,7 @@ export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, en
     registers: r,
     collect() {
       this.reset();
-      for (const i of kube.stats().informers) this.inc({ informer: i.name }, i.errors);
+      for (const i of informers()) this.inc({ informer: i.name }, i.errors);
     },
   });
   new Counter({
@@ -59,7 +66,7 @@ export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, en
     registers: r,
     collect() {
       this.reset();
-      for (const i of kube.stats().informers) this.inc({ informer: i.name }, i.lists);
+      for (const i of informers()) this.inc({ informer: i.name }, i.lists);
     },
   });
   new Gauge({
@@ -88,6 +95,42 @@ export function registerKubeMetrics(registry: Registry, kube: KubeEnrichment, en
       const s = kube.stats();
       this.inc({ outcome: 'ok' }, s.ownerLookups - s.ownerLookupErrors);
       this.inc({ outcome: 'error' }, s.ownerLookupErrors);
+    },
+  });
+}
+
+/** the WorkloadBaseline sync: how often it writes and why it does not */
+function registerSyncMetrics(registry: Registry, sync: BaselineSync): void {
+  const r = [registry];
+  const counter = (name: string, help: string, labelNames: string[], get: () => [Record<string, string>, number][]): void => {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [l, n] of get()) this.inc(l, n);
+      },
+    });
+  };
+  const s = sync.stats;
+  counter('habitwatch_cluster_baseline_writes_total', 'Writes of WorkloadBaseline objects (spec and status), and the 409 conflicts that were re-read, merged and retried', ['outcome'], () => [
+    [{ outcome: 'ok' }, s.writes],
+    [{ outcome: 'conflict' }, s.conflicts],
+    [{ outcome: 'error' }, s.errors],
+  ]);
+  counter('habitwatch_cluster_baseline_items_total', 'Items merged in from WorkloadBaseline objects: accepted, or rejected (another node learned them after this baseline was stable)', ['outcome'], () => [
+    [{ outcome: 'accepted' }, s.accepted],
+    [{ outcome: 'rejected' }, s.rejected],
+  ]);
+  counter('habitwatch_cluster_baseline_over_budget_total', 'Workloads whose WorkloadBaseline object would exceed kubernetes.baselines.maxObjectBytes (made unstable)', [], () => [[{}, s.overBudget]]);
+  new Gauge({
+    name: 'habitwatch_cluster_baselines_watched',
+    help: 'WorkloadBaseline objects this node watches (its workloads)',
+    registers: r,
+    collect() {
+      this.set(s.watched);
     },
   });
 }

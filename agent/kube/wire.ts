@@ -8,16 +8,22 @@ import type { AgentConfig } from '../config/load.ts';
 import type { Metrics } from '../metrics.ts';
 import { loadKubeConfig } from './client.ts';
 import { registerKubeMetrics } from './metrics.ts';
+import { BaselineSync } from './sync.ts';
+import type { Profiler } from '../../models/baseline/profiler.ts';
+import type { Late } from '../moves.ts';
 
 export interface KubeWiring {
   kube: KubeEnrichment;
   enrichSteps: EnrichStep[];
   holdMs: number;
   attachEnricher(e: Enricher): void;
+  /** cluster baseline items a local enforcing baseline did not take (judged by the pipeline) */
+  late?: () => Late[];
+  sync?: BaselineSync;
   stop(): Promise<void>;
 }
 
-export async function wireKubernetes(deps: { config: AgentConfig; log: Logger; metrics: Metrics; hostSources: boolean }): Promise<KubeWiring | undefined> {
+export async function wireKubernetes(deps: { config: AgentConfig; log: Logger; metrics: Metrics; hostSources: boolean; profiler?: Profiler }): Promise<KubeWiring | undefined> {
   const k = deps.config.kubernetes;
   if (!k.api && !deps.hostSources) return undefined;
   const log = deps.log.child({ component: 'kubernetes' });
@@ -32,14 +38,32 @@ export async function wireKubernetes(deps: { config: AgentConfig; log: Logger; m
     peers: k.peers,
   });
   let enricher: Enricher | undefined;
-  registerKubeMetrics(deps.metrics.registry, kube, () => enricher);
+  const sync =
+    kc && k.baselines.sync && deps.profiler
+      ? new BaselineSync({
+          kc,
+          profiler: deps.profiler,
+          node: deps.config.node,
+          log: log.child({ component: 'baseline-sync' }),
+          writeIntervalMs: k.baselines.writeIntervalMs,
+          maxObjectBytes: k.baselines.maxObjectBytes,
+          localWorkloads: () => kube.workloads(),
+          retry: k.retry,
+        })
+      : undefined;
+  registerKubeMetrics(deps.metrics.registry, kube, () => enricher, sync);
   kube.start();
-  if (kc) log.info('kubernetes api: watching the pods of this node', { node: deps.config.node, server: kc.getCurrentCluster()?.server });
+  sync?.start();
+  if (kc) log.info('kubernetes api: watching the pods of this node', { node: deps.config.node, server: kc.getCurrentCluster()?.server, baselineSync: sync !== undefined });
   return {
     kube,
     enrichSteps: [kube.step],
     holdMs: k.holdMs,
     attachEnricher: (e) => void (enricher = e),
-    stop: () => kube.stop(),
+    ...(sync ? { late: () => sync.takeLate(), sync } : {}),
+    stop: async () => {
+      await sync?.stop();
+      await kube.stop();
+    },
   };
 }

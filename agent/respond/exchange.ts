@@ -83,6 +83,7 @@ export const importSchema = {
               collapsed: kindLists,
               provisional: { type: 'boolean' },
               images: { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 8 },
+              decidedAt: ms,
               forbidden: kindLists,
               exceptions: { type: 'object', additionalProperties: stringList },
             },

@@ -64,6 +64,8 @@ export interface BaselineMeta extends DecisionsMeta {
   provisional?: boolean;
   /** other images this version has seen running (a rollout's old pods): not a new version */
   images?: string[];
+  /** when a person last locked, unlocked or relearned it (the latest decision wins across the cluster) */
+  decidedAt?: number;
 }
 
 /** what an observation adds to its item beyond the count */

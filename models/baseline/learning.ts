@@ -59,13 +59,18 @@ export function newImage(b: Baseline, image: string, now: number): void {
   setState(b, 'relearning', now);
 }
 
+// A person's decisions (lock, unlock, relearn) record when they were made: across the
+// cluster the latest decision about a baseline wins (models/baseline/cluster.ts).
+
 export function lock(b: Baseline, actor: string, now: number): void {
   setState(b, 'locked', now);
   b.meta.lockedBy = actor;
+  b.meta.decidedAt = now;
 }
 
 export function unlock(b: Baseline, now: number): void {
   setState(b, 'stable', now);
+  b.meta.decidedAt = now;
 }
 
 /** Start learning again; `reset` drops the learned items (a fresh version). */
@@ -76,4 +81,5 @@ export function relearn(b: Baseline, now: number, reset: boolean): void {
     b.meta.version++;
   }
   setState(b, 'relearning', now);
+  b.meta.decidedAt = now;
 }

@@ -14,7 +14,7 @@ import { cgroup2Available, createTestContainer, type TestContainer } from '../su
 import { bpftraceInstalled, isRoot, REPO, requireComponent, waitFor } from '../support/env.ts';
 import { startAgentProc, tempDir, TEST_TOKEN, type AgentProc } from '../support/agent-proc.ts';
 import { KubeApiServer } from '../support/kube/server.ts';
-import { deployment, pod, replicaSet } from '../support/kube/objects.ts';
+import { cronJob, deployment, job, pod, replicaSet } from '../support/kube/objects.ts';
 import type { Alert } from '../../models/alert.ts';
 
 describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emulated API)', function () {
@@ -22,6 +22,7 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
   let kube: KubeApiServer;
   let agent: AgentProc;
   let replicas: TestContainer[] = [];
+  const runs: TestContainer[] = [];
   let tmp: ReturnType<typeof tempDir>;
   let hook: Server;
   const delivered: Alert[] = [];
@@ -32,10 +33,11 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
     requireComponent(this, bpftraceInstalled(), 'bpftrace');
     tmp = tempDir('hw-kube-e2e-');
     kube = await KubeApiServer.start();
+    kube.installCrd(join(REPO, 'manifests/crds/workloadbaselines.habitwatch.io.yaml'));
     replicas = [createTestContainer(), createTestContainer()];
     const rs = kube.apply(replicaSet(kube.apply(deployment('shop', 'web')), '7d4b9c8f6d'));
     for (const [i, c] of replicas.entries()) {
-      kube.apply(pod({ namespace: 'shop', name: `web-7d4b9c8f6d-r${i}xyz`, uid: c.podUid, owner: rs, node: 'test-node', containers: [{ name: 'app', id: c.containerId, image: 'registry.example/web:1.0' }] }));
+      kube.apply(pod({ namespace: 'shop', name: `web-7d4b9c8f6d-r${i}xyz`, uid: c.podUid, owner: rs, node: 'test-node', containers: [{ name: 'app', id: c.containerId, image: 'registry.example/web:1.0', digest: `sha256:${'a'.repeat(64)}` }] }));
     }
     const kubeconfig = join(tmp.dir, 'kubeconfig');
     writeFileSync(kubeconfig, kube.kubeconfigYaml());
@@ -68,7 +70,7 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
 
   after(async () => {
     await agent?.kill();
-    for (const c of replicas) await c.remove();
+    for (const c of [...replicas, ...runs]) await c.remove();
     await kube?.close();
     hook?.close();
     tmp?.cleanup();
@@ -117,5 +119,43 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
     assert.match(stdout, /\/usr\/bin\/true/);
     assert.match(stdout, /\/usr\/bin\/env/);
     assert.match(stdout, /stable/);
+  });
+
+  it('a CronJob’s runs (a new pod, cgroup and container id each) accumulate into one baseline that becomes stable, then alerts on a new binary', async () => {
+    const cj = kube.apply(cronJob('batch', 'report'));
+    const minute = Math.floor(Date.now() / 60000);
+    const wl = async () => (await (await agent.api('/v1/workloads/batch/CronJob/report/baseline')).json()) as { baselines?: { meta: { state: string }; items: { exec?: { key: string }[] } }[] };
+    /** one run: its Job and pod in the API, its container cgroup on the node, a few seconds of work, then gone */
+    async function run(i: number, script: string): Promise<string> {
+      const c = createTestContainer();
+      runs.push(c);
+      const j = kube.apply(job('batch', '', cj, minute + i));
+      const p = kube.apply(pod({ namespace: 'batch', name: `${j.metadata.name}-b${i}xz7`, uid: c.podUid, owner: j, node: 'test-node', containers: [{ name: 'report', id: c.containerId, image: 'registry.example/report:2.1', digest: `sha256:${'b'.repeat(64)}` }] }));
+      const r = await c.run(script);
+      assert.equal(r.code, 0, r.stderr);
+      return p.metadata.name!;
+    }
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await run(i, '/bin/date >/dev/null; /usr/bin/env true; /bin/true');
+      const b = await waitFor(async () => (await wl()).baselines?.[0], { timeoutMs: 30000, what: `run ${i} learned` });
+      states.push(b.meta.state);
+    }
+    const keys = ((await wl()).baselines?.[0].items.exec ?? []).map((x) => x.key);
+    assert.ok(keys.some((k) => k.endsWith('/date')) && keys.includes('/usr/bin/env'), keys.join());
+    // every run in one baseline: no workload per run, per pod or per container
+    const ids = ((await (await agent.api('/v1/workloads')).json()) as { workloads: { id: string }[] }).workloads.map((w) => w.id);
+    assert.deepEqual(ids.filter((id) => id.includes('report') || runs.some((c) => id.includes(c.podUid))), ['batch/CronJob/report']);
+    await waitFor(async () => (await wl()).baselines?.[0].meta.state === 'stable', { timeoutMs: 30000, what: 'the CronJob’s baseline stable' });
+    assert.equal(states[0], 'learning', 'it learned across runs first');
+
+    const last = await run(9, '/bin/date >/dev/null; /usr/bin/id -u >/dev/null');
+    const alert = await waitFor(() => delivered.find((a) => a.rule === 'unexpected-exec' && a.evidence.exe === '/usr/bin/id' && a.workload.id === 'batch/CronJob/report'), {
+      timeoutMs: 30000,
+      what: 'the alert on the new binary in a later run',
+    });
+    assert.equal(alert.workload.pod, last);
+    assert.equal(alert.workload.container, 'report');
+    assert.ok(!delivered.some((a) => a.workload.id === 'batch/CronJob/report' && a.evidence.exe !== '/usr/bin/id'), 'the runs’ own habits never alert');
   });
 });

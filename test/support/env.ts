@@ -63,3 +63,13 @@ export function bpftraceInstalled(): boolean {
     return false;
   }
 }
+
+/** kubectl runs here (`kubectl version --client` succeeds) */
+export function kubectlInstalled(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 10000 });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -50,6 +50,8 @@ export interface KubeStats {
 export interface KubeEnrichment {
   step: KubeStep;
   pods: PodIndex;
+  /** the workloads (namespace/Kind/name) of this node's pods, as the API names them */
+  workloads(): string[];
   /** starts the informer (returns at once; it lists and watches in the background) */
   start(): void;
   stop(): Promise<void>;
@@ -105,6 +107,14 @@ export async function createKubeEnrichment(o: KubeEnrichmentOptions): Promise<Ku
   return {
     step,
     pods,
+    workloads: () => {
+      const out = new Set<string>();
+      for (const p of pods.pods()) {
+        const w = owners ? owners.workloadOf(p) : { kind: 'Pod', name: p.metadata.name };
+        if (w !== undefined && !w.inferred) out.add(`${p.metadata.namespace}/${w.kind}/${w.name}`);
+      }
+      return [...out];
+    },
     start: () => {
       inf?.start();
       for (const i of others) i.start();

@@ -4,7 +4,8 @@
 //   revision (a watch), or with a fresh list when the revision expired meanwhile;
 // - lists are paginated (limit/continue) — an expired continue restarts the list;
 // - watches ask for bookmarks, so a quiet watch's revision stays fresh and a restart
-//   rarely falls out of the server's history;
+//   rarely falls out of the server's history, and a server-side timeout (5–10 min), so
+//   a watch the network lost silently is replaced;
 // - every object is slimmed to what its user needs before ListWatch caches it, so the
 //   cache holds a few fields per object, not the API's whole object.
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -59,7 +60,9 @@ class SlimWatch<T> extends Watch {
     let failed = false;
     const ctl = await super.watch(
       path,
-      { ...params, allowWatchBookmarks: true },
+      // as client-go: the server ends each watch after 5–10 minutes (it is then resumed
+      // from the last revision), so a watch the network silently lost does not linger
+      { ...params, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) },
       (phase, obj: Record<string, unknown>, raw) => cb(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.slim(obj) : obj, raw),
       (err) => {
         if (err) failed = true;

@@ -24,7 +24,7 @@ import {
 } from '@kubernetes/client-node';
 import { KubeApiServer } from './server.ts';
 import { deployment, pod, replicaSet } from './objects.ts';
-import { waitFor } from '../env.ts';
+import { kubectlInstalled, requireComponent, waitFor } from '../env.ts';
 import type { KubeObject } from './store.ts';
 
 const WIDGETS: KubeObject = {
@@ -319,13 +319,8 @@ describe('emulated Kubernetes API server (driven by @kubernetes/client-node)', f
       const cfg = join(dir, 'kubeconfig');
       writeFileSync(cfg, kube.kubeconfigYaml());
       const run = promisify(execFile);
-      let out: string;
-      try {
-        out = (await run('kubectl', ['--kubeconfig', cfg, 'get', 'pods', '-A'], { env: { ...process.env, HOME: dir } })).stdout;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.skip();
-        throw e;
-      }
+      requireComponent(this, kubectlInstalled(), 'kubectl');
+      const out = (await run('kubectl', ['--kubeconfig', cfg, 'get', 'pods', '-A'], { env: { ...process.env, HOME: dir } })).stdout;
       assert.match(out, /shop\s+web-1/);
       const w = (await run('kubectl', ['--kubeconfig', cfg, 'get', 'widgets', '-A'], { env: { ...process.env, HOME: dir } })).stdout;
       assert.match(w, /NAMESPACE\s+NAME\s+SIZE\s+STATE\s+AGE/);

@@ -44,6 +44,7 @@ import { ApiError } from './rest.ts';
 import { discovery } from './discovery.ts';
 import { asTable, wantsTable } from './table.ts';
 import { testCertificate } from './tls.ts';
+import { answerReview, forbidden, readJson, resolvePath, verbOf } from './route.ts';
 import { parseProxyPath, podAddress, proxyRequest, proxyUpgrade, type ProxyTarget } from './proxy.ts';
 
 export interface KubeApiOptions {
@@ -83,13 +84,6 @@ export interface RequestRecord {
   code?: number;
 }
 
-interface Target {
-  t: ResourceType;
-  ns?: string;
-  name?: string;
-  sub?: string;
-}
-
 export class KubeApiServer {
   readonly store: Store;
   readonly reviews = new Reviews();
@@ -99,6 +93,8 @@ export class KubeApiServer {
   private sockets = new Set<Socket>();
   private watches = new Set<OpenWatch>();
   private mode: 'up' | 'refuse' | 'unavailable' = 'up';
+  /** runs before every resource request is served (after authorisation): tests change state under a client's feet */
+  beforeServe?: (r: RequestRecord) => void;
   private opts: Required<Omit<KubeApiOptions, 'watchTimeoutMs'>> & { watchTimeoutMs?: number };
   port = 0;
 
@@ -311,11 +307,11 @@ export class KubeApiServer {
         const addr = this.proxyTarget(proxied, verbOf(req.method ?? 'GET', true, false), user, rec);
         return proxyRequest(req, res, proxied, addr, (e) => this.send(res, 503, statusBody(503, 'ServiceUnavailable', `error trying to reach service: ${e.message}`)));
       }
-      const target = this.resolve(url.pathname, rec);
+      const target = resolvePath(this.types, url.pathname, rec);
       if (!target) {
         rec.verb = (req.method ?? 'GET').toLowerCase();
         rec.nonResource = true;
-        if (this.opts.authorize && !this.reviews.allows(user, { path: url.pathname, verb: rec.verb })) throw this.forbidden(user, rec);
+        if (this.opts.authorize && !this.reviews.allows(user, { path: url.pathname, verb: rec.verb })) throw forbidden(user, rec);
         const d = discovery([...this.types.values()], url.pathname, `127.0.0.1:${this.port}`);
         if (d === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
         return this.send(res, 200, d);
@@ -324,12 +320,13 @@ export class KubeApiServer {
       const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
       rec.verb = verbOf(req.method ?? 'GET', name !== undefined, watch);
       if (this.opts.authorize && !this.reviews.allows(user, { verb: rec.verb, group: t.group, resource: t.resource, subresource: sub, namespace: ns, name })) {
-        throw this.forbidden(user, rec);
+        throw forbidden(user, rec);
       }
       const body = ['POST', 'PUT', 'PATCH'].includes(req.method ?? '') ? await readJson(req) : undefined;
+      this.beforeServe?.(rec);
       if (t.virtual) {
         if (rec.verb !== 'create') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-        return this.send(res, 201, this.review(t, body, user));
+        return this.send(res, 201, answerReview(this.reviews, t, body, user));
       }
       if (sub !== undefined && !(sub === 'status' && t.statusSubresource)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       const table = wantsTable(req.headers.accept);
@@ -370,7 +367,7 @@ export class KubeApiServer {
   /** authorise a pod proxy request (the pods/proxy subresource) and find where the pod listens */
   private proxyTarget(t: ProxyTarget, verb: string, user: UserInfo, rec: RequestRecord): { host: string; port: number } {
     Object.assign(rec, { verb, group: '', version: 'v1', resource: 'pods', subresource: 'proxy', namespace: t.namespace, name: t.pod });
-    if (this.opts.authorize && !this.reviews.allows(user, { verb, group: '', resource: 'pods', subresource: 'proxy', namespace: t.namespace, name: t.pod })) throw this.forbidden(user, rec);
+    if (this.opts.authorize && !this.reviews.allows(user, { verb, group: '', resource: 'pods', subresource: 'proxy', namespace: t.namespace, name: t.pod })) throw forbidden(user, rec);
     const pod = this.read('v1', 'Pod', t.namespace, t.pod);
     if (!pod) throw new ApiError(404, 'NotFound', `pods "${t.pod}" not found`);
     const addr = podAddress(pod, t);
@@ -406,86 +403,6 @@ export class KubeApiServer {
     return { username: 'system:anonymous', groups: ['system:unauthenticated'] };
   }
 
-  private forbidden(user: UserInfo, rec: RequestRecord): ApiError {
-    if (rec.nonResource) return new ApiError(403, 'Forbidden', `forbidden: User "${user.username}" cannot ${rec.verb} path "${rec.path}"`);
-    const res = rec.subresource ? `${rec.resource}/${rec.subresource}` : rec.resource;
-    const scope = rec.namespace ? `in the namespace "${rec.namespace}"` : 'at the cluster scope';
-    return new ApiError(
-      403,
-      'Forbidden',
-      `${rec.resource}${rec.group ? '.' + rec.group : ''}${rec.name ? ` "${rec.name}"` : ''} is forbidden: User "${user.username}" cannot ${rec.verb} resource "${res}" in API group "${rec.group}" ${scope}`,
-      { ...(rec.name ? { name: rec.name } : {}), group: rec.group, kind: rec.resource },
-    );
-  }
 
-  private review(t: ResourceType, body: unknown, user: UserInfo): Record<string, unknown> {
-    const o = (body ?? {}) as { spec?: Record<string, unknown>; metadata?: object };
-    const spec = o.spec ?? {};
-    let status: object;
-    if (t.kind === 'TokenReview') status = this.reviews.answerTokenReview(spec);
-    else if (t.kind === 'SubjectAccessReview') status = this.reviews.answerSubjectAccessReview(spec);
-    else status = this.reviews.answerSubjectAccessReview({ ...spec, user: user.username, groups: user.groups ?? [] });
-    return { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { creationTimestamp: null, ...(o.metadata ?? {}) }, spec, status };
-  }
-
-  /** URL path → the resource it names (undefined for non-resource paths) */
-  private resolve(path: string, rec: RequestRecord): Target | undefined {
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (segs[0] === 'api' && segs.length >= 3) [group, version, rest] = ['', segs[1], segs.slice(2)];
-    else if (segs[0] === 'apis' && segs.length >= 4) [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
-    else return undefined;
-    const typeAt = (r: string): ResourceType | undefined => this.types.get(`${group}/${version}/${r}`);
-    let ns: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3 && typeAt(rest[2])?.namespaced) {
-      ns = rest[1];
-      rest = rest.slice(2);
-    }
-    const t = typeAt(rest[0]);
-    Object.assign(rec, { group, version, resource: rest[0], ...(ns !== undefined ? { namespace: ns } : {}) });
-    if (!t || rest.length > 3 || (ns === undefined && t.namespaced && rest.length > 1)) {
-      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    }
-    const name = rest[1];
-    const sub = rest[2];
-    if (name !== undefined) rec.name = name;
-    if (sub !== undefined) rec.subresource = sub;
-    return { t, ...(ns !== undefined ? { ns } : {}), ...(name !== undefined ? { name } : {}), ...(sub !== undefined ? { sub } : {}) };
-  }
 }
 
-function verbOf(method: string, named: boolean, watch: boolean): string {
-  switch (method) {
-    case 'GET':
-      return watch ? 'watch' : named ? 'get' : 'list';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return named ? 'delete' : 'deletecollection';
-    default:
-      return method.toLowerCase();
-  }
-}
-
-/** request body as JSON; 3 MiB as kube-apiserver's limit (413 beyond) */
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > 3 * 1024 * 1024) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
-    chunks.push(c as Buffer);
-  }
-  if (n === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (e) {
-    throw new ApiError(400, 'BadRequest', `the body of the request was in an unknown format: ${(e as Error).message}`);
-  }
-}
