@@ -1,4 +1,4 @@
-// The WorkloadBaseline object (manifests/crds/workloadbaselines.habitwatch.io.yaml) and
+// The WorkloadBaseline object (manifests/base/crds/workloadbaselines.habitwatch.io.yaml) and
 // the cluster view of a baseline (models/baseline/cluster.ts): naming, the label that
 // lets each node watch only its workloads' objects, conversion both ways, the status a
 // node writes, and the union of what the object holds with what this node knows.

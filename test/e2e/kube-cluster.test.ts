@@ -27,7 +27,7 @@ import { deployment, pod, randomContainerId, replicaSet } from '../support/kube/
 import type { WorkloadBaselineObject } from '../../agent/kube/crd.ts';
 import type { Alert } from '../../models/alert.ts';
 
-const CRD = join(REPO, 'manifests/crds/workloadbaselines.habitwatch.io.yaml');
+const CRD = join(REPO, 'manifests/base/crds/workloadbaselines.habitwatch.io.yaml');
 
 interface Replica {
   node: string;

@@ -33,7 +33,7 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
     requireComponent(this, bpftraceInstalled(), 'bpftrace');
     tmp = tempDir('hw-kube-e2e-');
     kube = await KubeApiServer.start();
-    kube.installCrd(join(REPO, 'manifests/crds/workloadbaselines.habitwatch.io.yaml'));
+    kube.installCrd(join(REPO, 'manifests/base/crds/workloadbaselines.habitwatch.io.yaml'));
     replicas = [createTestContainer(), createTestContainer()];
     const rs = kube.apply(replicaSet(kube.apply(deployment('shop', 'web')), '7d4b9c8f6d'));
     for (const [i, c] of replicas.entries()) {

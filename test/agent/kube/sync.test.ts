@@ -1,6 +1,6 @@
 // Cluster-wide baselines through WorkloadBaseline objects, in process: several "nodes"
 // (each its own Profiler and BaselineSync) against one emulated API server with the
-// real CRD (manifests/crds), through the real client-node. What one node learns reaches
+// real CRD (manifests/base/crds), through the real client-node. What one node learns reaches
 // the others; a replica on a new node starts from the cluster's baseline; concurrent
 // writers meet 409 and merge; stable workloads stop writing; an object past its budget
 // makes the workload unstable once; versions and a person's decisions propagate.
@@ -20,7 +20,7 @@ import type { AlertUpdate } from '../../../models/alert.ts';
 import type { RuntimeEvent } from '../../../collector/event.ts';
 import { connect, exec, testLearning, write } from '../../support/events.ts';
 
-const CRD = join(REPO, 'manifests/crds/workloadbaselines.habitwatch.io.yaml');
+const CRD = join(REPO, 'manifests/base/crds/workloadbaselines.habitwatch.io.yaml');
 const WEB = 'shop/Deployment/web';
 
 interface Node {

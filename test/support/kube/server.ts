@@ -18,7 +18,7 @@
 //   const kube = await KubeApiServer.start();            // HTTPS on 127.0.0.1:<free port>
 //   const kc = kube.kubeConfig('a-token');                // client-node KubeConfig (CA trusted)
 //   writeFileSync(file, kube.kubeconfigYaml('a-token'));  // for agents run as processes, kubectl
-//   kube.installCrd('manifests/crds/….yaml');
+//   kube.installCrd('manifests/base/crds/….yaml');
 //   const rs = kube.apply(replicaSet(kube.apply(deployment('shop', 'web'))));   // objects.ts
 //   kube.apply(pod({ namespace: 'shop', owner: rs, node: 'node-a', containers: [{ name: 'app', id }] }));
 //   kube.reviews.addToken('t', { username: 'alice', groups: ['sre'] });          // TokenReview
