@@ -68,7 +68,7 @@ export function judgeLate(late: readonly Late[], engine: Engine, node: string, n
 export function applyMoves(moves: IdentityMove[], engine: Engine, node: string, now: number, out: AlertUpdate[]): MoveResult {
   const r: MoveResult = { moved: 0, unconfirmed: 0 };
   for (const m of moves) {
-    const a = engine.profiler.adopt(m.from, m.to);
+    const a = engine.profiler.adopt(m.from, m.to, m.image);
     if (a === undefined) continue;
     r.moved++;
     r.unconfirmed += judgeLate([{ workload: m.to, items: a.unconfirmed }], engine, node, now, out);

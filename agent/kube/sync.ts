@@ -200,11 +200,13 @@ export class BaselineSync {
     for (const sc of o.spec.containers) {
       const rc = fromObject(sc, o.status?.containers?.find((c) => c.name === sc.name));
       const key = baselineKey(id, sc.name);
-      let b = this.o.profiler.baselines.get(key);
+      // in memory, else saved (an idle pass may have let it go): never replaced by the cluster's
+      let b = this.o.profiler.get(key);
       if (b === undefined) {
         // a replica scheduled here starts from the cluster's baseline (others are not kept)
         if (!here) continue;
         b = fromCluster({ workloadId: id, namespace: w.namespace, workloadKind: w.kind, workloadName: w.name }, rc, now);
+        b.usedAt = now;
         this.o.profiler.load(b);
         for (const kind of BASELINE_KINDS) for (const it of b.items.get(kind)!.values()) b.dirty.mark(kind, it.key);
       } else {

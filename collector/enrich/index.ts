@@ -20,6 +20,8 @@ export interface HoldContext {
 export interface IdentityMove {
   from: { workloadId: string; container: string };
   to: WorkloadRef & { container: string };
+  /** the container's image as the API names it (digest, else name): a baseline learned without one takes it */
+  image?: string;
 }
 
 export interface EnrichStep {

@@ -249,6 +249,7 @@ export class Profiler {
   adopt(
     from: { workloadId: string; container: string },
     to: { id: string; namespace?: string; kind: string; name: string; container: string },
+    image?: string,
   ): { baseline: Baseline; unconfirmed: Unconfirmed[] } | undefined {
     const src = this.get(baselineKey(from.workloadId, from.container));
     if (src === undefined || src.meta.provisional !== true) return undefined;
@@ -257,6 +258,13 @@ export class Profiler {
     const existing = this.get(key);
     const identity = { workloadId: to.id, container: to.container, namespace: to.namespace ?? null, workloadKind: to.kind, workloadName: to.name };
     const r = adoptInto(existing, src, identity);
+    // in use as much as what moved into it (an idle pass must not take it for a workload gone)
+    if (src.usedAt > r.baseline.usedAt) r.baseline.usedAt = src.usedAt;
+    // learned before anyone named its image: the API's name for it now holds
+    if (image !== undefined && r.baseline.meta.image === null) {
+      r.baseline.meta.image = flatString(image);
+      r.baseline.metaDirty = true;
+    }
     this.load(r.baseline);
     return r;
   }

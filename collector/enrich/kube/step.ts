@@ -192,7 +192,8 @@ export class KubeStep implements EnrichStep {
       const target = apiIdentity(pod, c, w).workload;
       for (const from of provisionalKeys({ id: c.id, runtime: c.runtime, podUid: pod.metadata.uid }, this.o.runtime?.names(c.id, c.runtime))) {
         if (from.workloadId === target.id && from.container === target.container) continue;
-        this.pendingMoves.push({ from, to: target });
+        const image = c.digest ?? c.image;
+        this.pendingMoves.push({ from, to: target, ...(image ? { image } : {}) });
       }
       if (this.moved.size >= this.max) this.moved.clear();
       this.moved.add(c.id);

@@ -89,4 +89,42 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
     assert.ok(web.has('exec', '/usr/bin/app') && web.has('exec', '/usr/bin/helper'), 'nothing learned was lost');
     assert.equal(web.meta.provisional, false);
   });
+
+  it('a move in the periodic pass keeps the moved baseline in memory through the idle pass that follows, with the image the API names', async () => {
+    kube = await KubeApiServer.start();
+    dir = mkdtempSync(join(tmpdir(), 'hw-moves-'));
+    db = openDatabase(join(dir, 'habitwatch.db'));
+    const store = new BaselineStore(db);
+    k = await createKubeEnrichment({ node: 'node-a', log: silentLogger, kc: kube.kubeConfig(), runtimeDirs: [], backoff: { initialMs: 20, maxMs: 100 } });
+    const enricher = createEnricher([k.step], { holdMs: 30 });
+    // idle baselines leave memory after 15 min: a moved one was just used, it stays
+    const engine = new Engine(new Profiler(testLearning(), { idleMs: 15 * 60_000, source: store }), rules, DEFAULT_ENGINE);
+    const p = new Pipeline({ engine, enricher, log: silentLogger, now: () => Date.now(), baselines: store });
+    enricher.setSink((evs) => p.handle(evs, performance.now(), true));
+    const uid = randomUUID();
+    const cid = randomContainerId();
+    // before the informer has listed: learned under the pod UID, without an image
+    const path = `/kubepods.slice/kubepods-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${cid}.scope`;
+    p.handle([{ time: Date.now(), node: 'node-a', source: 'test', kind: 'exec', process: { pid: 3, exe: '/usr/bin/app', args: ['/usr/bin/app'] }, cgroup: { path }, enrichment: 'complete' }]);
+    const provisional = `host/pod/${uid}#${cid.slice(0, 12)}`;
+    assert.ok(engine.profiler.baselines.get(provisional)?.has('exec', '/usr/bin/app'));
+    const digest = 'sha256:' + '2'.repeat(64);
+    const rs = kube.apply(replicaSet(kube.apply(deployment('shop', 'web'))));
+    kube.apply(pod({ namespace: 'shop', uid, owner: rs, node: 'node-a', containers: [{ name: 'app', id: cid, image: 'registry.example/web:2', digest }] }));
+    k.start();
+    await waitFor(() => k.pods.size === 1 && k.stats().synced, { what: 'pod known' });
+    // the agent's periodic pass: moves, flush, then the idle pass
+    await waitFor(
+      () => {
+        p.periodic();
+        return engine.profiler.baselines.has('shop/Deployment/web#app');
+      },
+      { what: 'moved' },
+    );
+    const web = engine.profiler.baselines.get('shop/Deployment/web#app')!;
+    assert.ok(web.has('exec', '/usr/bin/app'), 'what was learned moved');
+    assert.equal(web.meta.image, digest, 'the image the API names');
+    p.periodic();
+    assert.equal(engine.profiler.baselines.get('shop/Deployment/web#app'), web, 'still in memory after the idle pass');
+  });
 });
