@@ -48,6 +48,7 @@ const INVENTORY: { file: string; starts: string; by: string }[] = [
   { file: 'docs/operations.md', starts: 'node: node-a', by: 'config' },
   { file: 'docs/operations.md', starts: 'habitwatch incidents --since 1h', by: 'test/docs/respond-examples.test.ts' },
   { file: 'docs/operations.md', starts: 'kubectl -n habitwatch create secret', by: 'overlay install' },
+  { file: 'docs/operations.md', starts: 'kubectl get workloadbaselines -A', by: 'test/agent/kube/sync.test.ts' },
 ];
 
 const blocks = docBlocks();

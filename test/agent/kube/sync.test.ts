@@ -19,6 +19,7 @@ import { judgeLate } from '../../../agent/moves.ts';
 import type { AlertUpdate } from '../../../models/alert.ts';
 import type { RuntimeEvent } from '../../../collector/event.ts';
 import { connect, exec, testLearning, write } from '../../support/events.ts';
+import { docBlocks } from '../../support/doc-blocks.ts';
 
 const CRD = join(REPO, 'manifests/base/crds/workloadbaselines.habitwatch.io.yaml');
 const WEB = 'shop/Deployment/web';
@@ -261,9 +262,16 @@ describe('cluster-wide baselines: WorkloadBaseline sync (emulated API server, re
     try {
       writeFileSync(join(dir, 'kubeconfig'), kube.kubeconfigYaml());
       requireComponent(this, kubectlInstalled(), 'kubectl');
-      const out = (await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'workloadbaselines', '-A'], { env: { ...process.env, HOME: dir } })).stdout;
-      assert.match(out, /NAMESPACE\s+NAME\s+KIND\s+WORKLOAD\s+STATE\s+CONTAINERS\s+ITEMS\s+NODES\s+UPDATED\s+AGE/);
-      assert.match(out, /shop\s+deployment\.web\s+Deployment\s+web\s+learning\s+1\s+2\s+1\s/);
+      // docs/operations.md's example: both of its commands, the columns it shows
+      const doc = docBlocks(['docs/operations.md']).find((b) => b.text.startsWith('kubectl get workloadbaselines -A'))!;
+      const [cmd, header] = doc.text.split('\n');
+      const commands = [cmd.replace(/\s*#.*$/, ''), cmd.replace(/^.*# or: /, '')];
+      assert.deepEqual(commands, ['kubectl get workloadbaselines -A', 'kubectl get wb -A']);
+      for (const c of commands) {
+        const out = (await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), ...c.split(' ').slice(1)], { env: { ...process.env, HOME: dir } })).stdout;
+        assert.deepEqual(out.split('\n')[0].trim().split(/\s+/), header.trim().split(/\s+/), c);
+        assert.match(out, /shop\s+deployment\.web\s+Deployment\s+web\s+learning\s+1\s+2\s+1\s/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
