@@ -30,6 +30,21 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
   let db: Db;
   let dir: string;
 
+  /** the emulated API, the enrichment, a pipeline over a SQLite store (idle: baselines leave memory after 15 min idle) */
+  async function setup(idle = false): Promise<{ store: BaselineStore; engine: Engine; p: Pipeline }> {
+    kube = await KubeApiServer.start();
+    dir = mkdtempSync(join(tmpdir(), 'hw-moves-'));
+    db = openDatabase(join(dir, 'habitwatch.db'));
+    const store = new BaselineStore(db);
+    k = await createKubeEnrichment({ node: 'node-a', log: silentLogger, kc: kube.kubeConfig(), runtimeDirs: [], backoff: { initialMs: 20, maxMs: 100 } });
+    const enricher = createEnricher([k.step], { holdMs: 30 });
+    const engine = new Engine(new Profiler(testLearning(), idle ? { idleMs: 15 * 60_000, source: store } : {}), rules, DEFAULT_ENGINE);
+    const p = new Pipeline({ engine, enricher, log: silentLogger, now: () => Date.now(), baselines: store });
+    // what Pipeline.run wires: held events come back through the pipeline
+    enricher.setSink((evs) => p.handle(evs, performance.now(), true));
+    return { store, engine, p };
+  }
+
   afterEach(async () => {
     await k?.stop();
     db?.close();
@@ -38,16 +53,7 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
   });
 
   it('moves what a container learned under its pod UID to its Deployment once the API names it', async () => {
-    kube = await KubeApiServer.start();
-    dir = mkdtempSync(join(tmpdir(), 'hw-moves-'));
-    db = openDatabase(join(dir, 'habitwatch.db'));
-    const store = new BaselineStore(db);
-    k = await createKubeEnrichment({ node: 'node-a', log: silentLogger, kc: kube.kubeConfig(), runtimeDirs: [], backoff: { initialMs: 20, maxMs: 100 } });
-    const enricher = createEnricher([k.step], { holdMs: 30 });
-    const engine = new Engine(new Profiler(testLearning()), rules, DEFAULT_ENGINE);
-    const p = new Pipeline({ engine, enricher, log: silentLogger, now: () => Date.now(), baselines: store });
-    // what Pipeline.run wires: held events come back through the pipeline
-    enricher.setSink((evs) => p.handle(evs, performance.now(), true));
+    const { store, engine, p } = await setup();
     k.start();
     await waitFor(() => k.stats().synced && k.stats().connected, { what: 'informer live' });
 
@@ -91,16 +97,8 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
   });
 
   it('a move in the periodic pass keeps the moved baseline in memory through the idle pass that follows, with the image the API names', async () => {
-    kube = await KubeApiServer.start();
-    dir = mkdtempSync(join(tmpdir(), 'hw-moves-'));
-    db = openDatabase(join(dir, 'habitwatch.db'));
-    const store = new BaselineStore(db);
-    k = await createKubeEnrichment({ node: 'node-a', log: silentLogger, kc: kube.kubeConfig(), runtimeDirs: [], backoff: { initialMs: 20, maxMs: 100 } });
-    const enricher = createEnricher([k.step], { holdMs: 30 });
     // idle baselines leave memory after 15 min: a moved one was just used, it stays
-    const engine = new Engine(new Profiler(testLearning(), { idleMs: 15 * 60_000, source: store }), rules, DEFAULT_ENGINE);
-    const p = new Pipeline({ engine, enricher, log: silentLogger, now: () => Date.now(), baselines: store });
-    enricher.setSink((evs) => p.handle(evs, performance.now(), true));
+    const { engine, p } = await setup(true);
     const uid = randomUUID();
     const cid = randomContainerId();
     // before the informer has listed: learned under the pod UID, without an image
