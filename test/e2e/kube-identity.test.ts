@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cgroup2Available, createTestContainer, type TestContainer } from '../support/cgroup.ts';
-import { bpftraceInstalled, isRoot, REPO, requireComponent, waitFor } from '../support/env.ts';
+import { bpftraceInstalled, CLI, isRoot, REPO, requireComponent, waitFor } from '../support/env.ts';
 import { startAgentProc, tempDir, TEST_TOKEN, type AgentProc } from '../support/agent-proc.ts';
 import { KubeApiServer } from '../support/kube/server.ts';
 import { cronJob, deployment, job, pod, replicaSet } from '../support/kube/objects.ts';
@@ -114,7 +114,7 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
     assert.match(metrics, /habitwatch_alerts_total\{rule="unexpected-exec",severity="[a-z]+",namespace="shop"\} [1-9]/);
     assert.match(metrics, /habitwatch_kube_informer_up\{informer="pods"\} 1/);
 
-    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO, 'bin/habitwatch.js'), 'baseline', 'show', 'shop/Deployment/web', '--api', `http://127.0.0.1:${agent.port}`, '--token', TEST_TOKEN], { cwd: REPO });
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'baseline', 'show', 'shop/Deployment/web', '--api', `http://127.0.0.1:${agent.port}`, '--token', TEST_TOKEN], { cwd: REPO });
     assert.match(stdout, /shop\/Deployment\/web/);
     assert.match(stdout, /\/usr\/bin\/true/);
     assert.match(stdout, /\/usr\/bin\/env/);
