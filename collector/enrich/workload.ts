@@ -1,9 +1,13 @@
 // Standalone workload identity, the last step of enrichment: the cgroup v2 path is the
 // workload, and a container scope collapses to its container id, so a systemd service
-// or a plain host's container (docker, podman) is one workload with one baseline. A
-// pod's containers never get here: the Kubernetes step before it (enrich/kube/step.ts)
-// names them — from the pod informer's cache when the API is configured, else from the
-// container runtime's bundles or the pod UID in the cgroup path.
+// or a plain host's container (docker, podman) is one workload with one baseline. Where
+// the Kubernetes step runs before it (enrich/kube/step.ts; the agent wires it when the
+// API is configured or a host source reads this node), a pod's containers do not get
+// here: that step names them — from its PodIndex (enrich/kube/pods.ts, this node's pods
+// as the informer reports them) when the API is configured, else from the container
+// runtime's bundles or the pod UID in the cgroup path. Replay, and an agent with neither
+// the API nor a host source, have no such step: a pod's container is then named by its
+// container id here.
 import type { RuntimeEvent, WorkloadRef } from '../event.ts';
 
 export function standaloneWorkload(ev: RuntimeEvent): WorkloadRef {
