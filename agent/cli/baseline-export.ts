@@ -7,7 +7,8 @@ import { EXIT } from './errors.ts';
 import { Output } from './output.ts';
 import { encodeWorkload, need, noExtra, commonOptionSpec, qs, query } from './args.ts';
 
-export const EXPORT_HELP = `  export   WORKLOAD [--container C] [-o json|yaml]    the baseline document (baseline import takes it back)
+export const EXPORT_HELP = `  export   WORKLOAD [--container C] [--format document|workloadbaseline] [-o json|yaml]
+           the baseline document (baseline import takes it back), or the WorkloadBaseline object (kubectl apply -f)
   seccomp  WORKLOAD [--container C] [--format localhost|operator|report]   seccomp allow-list from the learned syscalls
   networkpolicy WORKLOAD [--pod-selector app=web]    NetworkPolicy from the learned listen/connect items
   writable-paths WORKLOAD [--container C] [--mounts /data,/cache]   would readOnlyRootFilesystem hold, with which emptyDirs`;

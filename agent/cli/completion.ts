@@ -31,7 +31,7 @@ const VALUES: Record<string, string[]> = {
   '--output': ['table', 'json', 'yaml', 'name'],
   '-o': ['table', 'json', 'yaml', 'name'],
   '--color': ['auto', 'always', 'never'],
-  '--format': ['localhost', 'operator', 'report'],
+  '--format': ['localhost', 'operator', 'report', 'document', 'workloadbaseline'],
   '--source': ['events', 'auditd', 'tetragon', 'falco', 'bpftrace'],
 };
 /** flags whose value is a file: let the shell complete paths */

@@ -4,7 +4,7 @@
 // (emulated) API server's pod proxy; the agent checks the user's token with TokenReview
 // and each action with SubjectAccessReview. Nothing is stubbed but the cluster.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, appendFileSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,20 +14,12 @@ import { silentLogger } from '../../collector/log.ts';
 import { EXIT } from '../../agent/cli/errors.ts';
 import { KubeApiServer } from '../support/kube/server.ts';
 import { tempDir } from '../support/agent-proc.ts';
-import { REPO, requireComponent, waitFor } from '../support/env.ts';
+import { REPO, kubectlInstalled, requireComponent, waitFor } from '../support/env.ts';
 
 const run = promisify(execFile);
 const W = 'shop/Deployment/web';
 const G = 'habitwatch.io';
 
-function kubectlWorks(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('kubectl habitwatch (plugin) through the API server pod proxy', function () {
   this.timeout(120_000);
@@ -50,7 +42,7 @@ describe('kubectl habitwatch (plugin) through the API server pod proxy', functio
   };
 
   before(async function () {
-    requireComponent(this, kubectlWorks(), 'kubectl on PATH');
+    requireComponent(this, kubectlInstalled(), 'kubectl on PATH');
     tmp = tempDir('hw-plugin-');
     kube = await KubeApiServer.start({ authenticate: true, authorize: true });
     const sa = 'system:serviceaccount:habitwatch:habitwatch';

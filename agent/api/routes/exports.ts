@@ -7,6 +7,7 @@ import { seccompFrom, seccompProfileObject } from '../../respond/export/seccomp.
 import { dnsLabelName, kubePeer, networkPolicyFrom, type PeerSelector } from '../../respond/export/networkpolicy.ts';
 import { splitNetKey } from '../../../models/baseline/items.ts';
 import { writableReport } from '../../respond/export/writable.ts';
+import { workloadBaselineObject } from '../../respond/export/workloadbaseline.ts';
 import { optContainer, optEnum, optString, workloadId } from './params.ts';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -43,8 +44,13 @@ export function exportRoutes(api: ApiServer, r: Responder): void {
   api.route(
     'GET',
     '/v1/workloads/{id*}/export',
-    (req) => ({ json: r.export(workloadId(req.params.id), optContainer(req.query.get('container'))) }),
-    { access: 'get', query: ['container'] },
+    (req) => {
+      const id = workloadId(req.params.id);
+      const container = optContainer(req.query.get('container'));
+      const format = optEnum(req.query, 'format', ['document', 'workloadbaseline'] as const) ?? 'document';
+      return { json: format === 'document' ? r.export(id, container) : workloadBaselineObject(id, r.lookup.containersOf(id, container)) };
+    },
+    { access: 'get', query: ['container', 'format'] },
   );
 
   api.route(

@@ -186,6 +186,7 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
     await call('GET', w('diff')[0], `${w('diff')[1]}?from=1&against=${W}`);
     // exports
     const exp = await call('GET', ...w('export'));
+    await call('GET', w('export')[0], `${w('export')[1]}?format=workloadbaseline`);
     await call('GET', ...w('seccomp'));
     await call('GET', w('seccomp')[0], `${w('seccomp')[1]}?format=operator`);
     await call('GET', w('seccomp')[0], `${w('seccomp')[1]}?format=report`);
