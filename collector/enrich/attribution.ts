@@ -45,10 +45,13 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
         }
       }
       if (p.pid <= 0) return;
-      if (ev.kind === 'exec') procs.recordExecEvent(ev);
-      else if (p.exe === '' || p.args.length === 0) {
+      if (ev.kind === 'exec') {
+        // the parent as it is now, not an earlier process that had its pid
+        if (p.ppid !== undefined && p.ppid > 0) procs.current(p.ppid, ev.time);
+        procs.recordExecEvent(ev);
+      } else if (p.exe === '' || p.args.length === 0) {
         // a record of a running process carries its comm at most: exe and argv from its exec
-        const e = procs.get(p.pid);
+        const e = procs.current(p.pid, ev.time);
         if (e) {
           if (e.exe) p.exe = e.exe;
           if (p.args.length === 0) p.args = e.args;

@@ -2,7 +2,7 @@
 // carry everything, so short-lived processes are known even after /proc is gone) and
 // from /proc/PID on a miss. Bounded (oldest recorded out), so it cannot grow with
 // the pid space. Gives the ancestry chain (exe lineage) alerts show.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Ancestor, RuntimeEvent } from '../event.ts';
 import { cgroupPathFromProc } from './proc-cgroup.ts';
@@ -19,6 +19,8 @@ export interface ProcEntry {
   cgroupText?: string;
   /** where the entry came from */
   from: 'exec' | 'procfs';
+  /** when it was known to be right (epoch ms): its exec event's time, or when /proc was read */
+  seen?: number;
   /** this process as an ancestor, and its own ancestry: built once, shared by events */
   asAncestor?: Ancestor;
   chain?: Ancestor[];
@@ -26,11 +28,32 @@ export interface ProcEntry {
 
 export interface ProcReader {
   read(pid: number): Omit<ProcEntry, 'from'> | undefined;
+  /** when the process holding pid now started (epoch ms); undefined when none does */
+  startedMs?(pid: number): number | undefined;
+  /** whether a process holds pid (cheaper than startedMs) */
+  exists?(pid: number): boolean;
 }
+
+/** clock ticks per second of /proc/PID/stat's start time (USER_HZ: 100 on every Linux ABI Node runs on) */
+const USER_HZ = 100;
 
 /** reads /proc/PID/{exe,cmdline,status,cgroup}; undefined when the process is gone */
 export function procfsReader(root = '/proc'): ProcReader {
+  let bootMs: number | undefined;
   return {
+    exists: (pid) => existsSync(`${root}/${pid}`),
+    startedMs(pid) {
+      try {
+        bootMs ??= Number(/^btime (\d+)$/m.exec(readFileSync(`${root}/stat`, 'utf8'))?.[1] ?? NaN) * 1000;
+        const stat = readFileSync(`${root}/${pid}/stat`, 'utf8');
+        // fields after the command name (which may hold spaces and parentheses): state is
+        // field 3, starttime field 22
+        const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+        return Number.isFinite(bootMs) && Number.isFinite(start) ? bootMs + (start * 1000) / USER_HZ : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     read(pid) {
       const dir = `${root}/${pid}`;
       let status: string;
@@ -108,6 +131,13 @@ export interface ProcessCacheOptions {
   max?: number;
   /** a pid not found in /proc is not looked up again for this long (ms) */
   missTtlMs?: number;
+  /** a cached pid is checked for reuse at most this often (ms) */
+  reuseCheckMs?: number;
+  /**
+   * every this much event time, entries of processes gone from /proc for longer than this
+   * are dropped (their pid will be someone else's); 0: never (ms)
+   */
+  goneAfterMs?: number;
   now?: () => number;
   reader?: ProcReader;
   /** ancestry depth limit */
@@ -119,12 +149,20 @@ export interface ProcessCacheOptions {
   binaries?: BinaryPaths;
 }
 
+/** how far apart an entry's time and a process start must be to tell a reused pid (btime has whole seconds) */
+const REUSE_SLACK_MS = 2000;
+
 export class ProcessCache {
   private entries = new Map<number, ProcEntry>();
   // pids already gone: short-lived processes produce several events each, and a failed
   // /proc read (an exception) costs far more than parsing the event
   private misses = new Map<number, number>();
+  // pid → when it was last checked for reuse (event time)
+  private checked = new Map<number, number>();
   private readonly missTtlMs: number;
+  private readonly reuseCheckMs: number;
+  private readonly goneAfterMs: number;
+  private lastSweep: number | undefined;
   private readonly now: () => number;
   private readonly max: number;
   private readonly reader: ProcReader;
@@ -137,6 +175,8 @@ export class ProcessCache {
     this.reader = opts.reader ?? procfsReader();
     this.maxDepth = opts.maxDepth ?? 8;
     this.missTtlMs = opts.missTtlMs ?? 2000;
+    this.reuseCheckMs = opts.reuseCheckMs ?? 1000;
+    this.goneAfterMs = opts.goneAfterMs ?? 30_000;
     this.now = opts.now ?? Date.now;
     this.binaries = opts.binaries ?? (opts.reader ? undefined : new BinaryPaths());
   }
@@ -162,11 +202,12 @@ export class ProcessCache {
       ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
       ...(p.uid !== undefined ? { uid: p.uid } : {}),
       ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
+      time: ev.time,
     });
   }
 
   /** an exec replaces whatever was known for the pid (pid reuse, or a new image) */
-  recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string }): void {
+  recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string; time?: number }): void {
     const prev = this.entries.get(p.pid);
     this.entries.delete(p.pid);
     this.misses.delete(p.pid);
@@ -175,6 +216,7 @@ export class ProcessCache {
       exe: p.exe,
       args: p.args,
       from: 'exec',
+      ...(p.time !== undefined ? { seen: p.time } : {}),
       ...(p.ppid !== undefined ? { ppid: p.ppid } : prev?.ppid !== undefined ? { ppid: prev.ppid } : {}),
       ...(p.uid !== undefined ? { uid: p.uid } : {}),
       ...(p.cgroupPath !== undefined ? { cgroupPath: p.cgroupPath } : prev?.cgroupPath ? { cgroupPath: prev.cgroupPath } : {}),
@@ -202,10 +244,59 @@ export class ProcessCache {
       this.misses.set(pid, this.now());
       return undefined;
     }
-    const e: ProcEntry = { ...r, from: 'procfs' };
+    const e: ProcEntry = { ...r, from: 'procfs', seen: this.now() };
     this.entries.set(pid, e);
     this.trim();
     return e;
+  }
+
+  /**
+   * The entry of pid at event time `at` (epoch ms), as get(), but not one of an earlier
+   * process whose pid was reused: a fork that does not exec (a subshell, a pre-fork
+   * worker) never reaches the cache, so once the pid space wraps its events and its
+   * children's would be attributed to whatever last exec'd under that pid — on a busy
+   * node, a worker's `$(… | sha1sum)` "executed by tail". An entry older than the
+   * process now holding the pid is read again from /proc. A pid gone from /proc keeps
+   * its entry (a short-lived parent is still named by its exec). One check per pid per
+   * reuseCheckMs.
+   */
+  current(pid: number, at: number): ProcEntry | undefined {
+    this.sweep(at);
+    const hit = this.entries.get(pid);
+    if (hit === undefined || hit.seen === undefined || this.reader.startedMs === undefined) return this.get(pid);
+    const last = this.checked.get(pid);
+    if (last !== undefined && at - last < this.reuseCheckMs && at >= last) return hit;
+    if (this.checked.size >= this.max) this.checked.clear();
+    this.checked.set(pid, at);
+    const started = this.reader.startedMs(pid);
+    // start times are known to a second (btime): a process that started clearly after
+    // the entry was right is another one
+    if (started === undefined || started <= hit.seen + REUSE_SLACK_MS) return hit;
+    this.entries.delete(pid);
+    return this.get(pid);
+  }
+
+  /**
+   * Entries whose process is gone are kept a while (a short-lived parent is named by its
+   * exec for its children's events), then dropped: kept for good, a pid reused by a fork
+   * that never execs — checked by current() only while that process lives — would name
+   * its children's parent after the long-dead earlier holder. One pass per goneAfterMs of
+   * event time over entries seen before the previous pass.
+   */
+  private sweep(at: number): void {
+    if (this.goneAfterMs <= 0 || this.reader.startedMs === undefined) return;
+    if (this.lastSweep === undefined || at < this.lastSweep) {
+      this.lastSweep = at;
+      return;
+    }
+    if (at - this.lastSweep < this.goneAfterMs) return;
+    const before = at - this.goneAfterMs;
+    this.lastSweep = at;
+    const r = this.reader;
+    const exists = r.exists !== undefined ? (pid: number) => r.exists!(pid) : (pid: number) => r.startedMs!(pid) !== undefined;
+    for (const [pid, e] of this.entries) {
+      if (e.seen !== undefined && e.seen < before && !exists(pid)) this.entries.delete(pid);
+    }
   }
 
   /** only what is cached, never touching /proc */

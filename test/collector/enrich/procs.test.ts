@@ -91,3 +91,96 @@ describe('process cache: gone processes', () => {
     assert.equal(c.get(42)?.exe, '/x');
   });
 });
+
+describe('process cache: reused pids', () => {
+  // pid 50 exec'd tail at t=1000; much later the pid space wrapped and a subshell of a
+  // worker (bash, pid 7, forked without exec) got pid 50; its child execs sha1sum
+  const T = 1_000_000;
+  function world(started: Record<number, number | undefined>, table: Record<number, { ppid: number; exe: string }>) {
+    let reads = 0;
+    let starts = 0;
+    const reader: ProcReader = {
+      read(pid) {
+        reads++;
+        const e = table[pid];
+        return e ? { pid, ppid: e.ppid, exe: e.exe, args: [e.exe] } : undefined;
+      },
+      startedMs(pid) {
+        starts++;
+        return started[pid];
+      },
+    };
+    return { reader, reads: () => reads, starts: () => starts };
+  }
+
+  it('an entry older than the process now holding its pid is read again: the subshell, not the old tail', () => {
+    const w = world({ 50: T + 600_000 }, { 50: { ppid: 7, exe: '/usr/bin/bash' }, 7: { ppid: 1, exe: '/usr/bin/bash' } });
+    const c = new ProcessCache({ reader: w.reader, now: () => T + 600_500 });
+    c.recordExec({ pid: 50, ppid: 9, exe: '/usr/bin/tail', args: ['tail'], time: T });
+    assert.equal(c.current(50, T + 601_000)?.exe, '/usr/bin/bash');
+    c.recordExec({ pid: 51, ppid: 50, exe: '/usr/bin/sha1sum', args: ['sha1sum'], time: T + 601_000 });
+    assert.deepEqual(c.ancestors(51).map((a) => a.exe), ['/usr/bin/bash', '/usr/bin/bash']);
+  });
+
+  it('the same process keeps its entry; a parent gone from /proc keeps its exec entry', () => {
+    const w = world({ 60: T - 5 }, {});
+    const c = new ProcessCache({ reader: w.reader });
+    c.recordExec({ pid: 60, ppid: 1, exe: '/usr/bin/python3', args: ['python3'], time: T });
+    assert.equal(c.current(60, T + 900_000)?.exe, '/usr/bin/python3', 'started before its exec: the same process');
+    c.recordExec({ pid: 61, ppid: 1, exe: '/usr/bin/sh', args: ['sh'], time: T });
+    assert.equal(c.current(61, T + 900_000)?.exe, '/usr/bin/sh', 'gone: its exec still names it');
+    assert.equal(w.reads(), 0);
+  });
+
+  it('start times are within a second: a process started within the slack is the same', () => {
+    const w = world({ 70: T + 1500 }, { 70: { ppid: 1, exe: '/other' } });
+    const c = new ProcessCache({ reader: w.reader });
+    c.recordExec({ pid: 70, ppid: 1, exe: '/usr/bin/bash', args: ['bash'], time: T });
+    assert.equal(c.current(70, T + 2000)?.exe, '/usr/bin/bash');
+  });
+
+  it('checks a pid once per reuseCheckMs of event time', () => {
+    const w = world({ 80: T - 5 }, {});
+    const c = new ProcessCache({ reader: w.reader, reuseCheckMs: 1000 });
+    c.recordExec({ pid: 80, ppid: 1, exe: '/usr/bin/bash', args: ['bash'], time: T });
+    for (let i = 0; i < 50; i++) c.current(80, T + 10 * i);
+    assert.equal(w.starts(), 1);
+    c.current(80, T + 1500);
+    assert.equal(w.starts(), 2);
+  });
+
+  it('the real /proc: a child started now is seen started now, this process long before', async () => {
+    const r = procfsReader();
+    const { spawn } = await import('node:child_process');
+    const child = spawn('sleep', ['5']);
+    try {
+      const started = r.startedMs!(child.pid!);
+      assert.ok(started !== undefined && Math.abs(started - Date.now()) < 2500, `child started ${started} vs now ${Date.now()}`);
+      const me = r.startedMs!(process.pid)!;
+      assert.ok(me <= started!, 'this process started before its child');
+      assert.equal(r.startedMs!(2 ** 22 + 12345), undefined);
+    } finally {
+      child.kill();
+    }
+  });
+});
+
+describe('process cache: gone processes are forgotten after a while', () => {
+  it('an entry of a process gone for goneAfterMs is dropped; a live one and a recent one stay', () => {
+    const alive = new Set([1, 2]);
+    const reader: ProcReader = { read: () => undefined, startedMs: (pid) => (alive.has(pid) ? 0 : undefined) };
+    const T = 5_000_000;
+    const c = new ProcessCache({ reader, goneAfterMs: 30_000 });
+    c.recordExec({ pid: 1, exe: '/init', args: [], time: T });
+    c.recordExec({ pid: 2, ppid: 1, exe: '/usr/bin/bash', args: [], time: T });
+    c.recordExec({ pid: 3, ppid: 2, exe: '/usr/bin/tail', args: [], time: T });
+    c.current(2, T); // the first pass starts the clock
+    c.recordExec({ pid: 4, ppid: 2, exe: '/usr/bin/sh', args: [], time: T + 29_000 });
+    c.current(2, T + 31_000);
+    assert.equal(c.peek(3), undefined, 'tail: gone and seen before the previous pass');
+    assert.equal(c.peek(4)?.exe, '/usr/bin/sh', 'sh: gone, but seen since');
+    assert.equal(c.peek(2)?.exe, '/usr/bin/bash');
+    // a later child of pid 3 (now someone's subshell) gets no parent rather than tail
+    assert.deepEqual(c.ancestors(5, 3), []);
+  });
+});
