@@ -7,7 +7,7 @@ import { BATCH_ACK, type AckableBatch, type EventBatches } from '../collector/so
 import type { Enricher } from '../collector/enrich/index.ts';
 import type { Logger } from '../collector/log.ts';
 import { redactEvent } from '../collector/redact-event.ts';
-import type { AlertUpdate } from '../models/alert.ts';
+import { coalesce, type AlertUpdate } from '../models/alert.ts';
 import type { IncidentUpdate } from '../models/incident.ts';
 import type { Engine } from '../models/engine.ts';
 import type { AlertStore } from './store/alerts.ts';
@@ -22,6 +22,7 @@ import { sleep } from '../collector/sleep.ts';
 import { applyMoves, judgeLate, type Late } from './moves.ts';
 
 export { BoundedQueue } from './queue.ts';
+export { coalesce };
 
 /**
  * a big batch is judged in slices of this many events… (small: an event of a workload
@@ -392,15 +393,4 @@ export class Pipeline {
     this.deps.enricher.flush();
     this.periodic();
   }
-}
-
-/** Several updates of one alert within a batch become one (the latest). */
-export function coalesce(updates: AlertUpdate[]): AlertUpdate[] {
-  if (updates.length < 2) return updates;
-  const byId = new Map<string, AlertUpdate>();
-  for (const u of updates) {
-    const prev = byId.get(u.alert.id);
-    byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew, ...(prev.folded || u.folded ? { folded: true } : {}) } : u);
-  }
-  return [...byId.values()];
 }

@@ -122,3 +122,14 @@ export interface AlertUpdate {
   /** a distinct target folded into an open fan-out finding (not a plain repeat) */
   folded?: boolean;
 }
+
+/** Several updates of one alert within a batch become one (the latest; new if any was). */
+export function coalesce(updates: AlertUpdate[]): AlertUpdate[] {
+  if (updates.length < 2) return updates;
+  const byId = new Map<string, AlertUpdate>();
+  for (const u of updates) {
+    const prev = byId.get(u.alert.id);
+    byId.set(u.alert.id, prev ? { alert: u.alert, isNew: prev.isNew || u.isNew, ...(prev.folded || u.folded ? { folded: true } : {}) } : u);
+  }
+  return [...byId.values()];
+}
