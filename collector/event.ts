@@ -25,6 +25,12 @@ export interface ProcessInfo {
   args: string[];
   uid?: number;
   cwd?: string;
+  /**
+   * exec events: the parent's name (comm) at this exec, as the kernel had it (bpftrace).
+   * Attribution checks the parent it finds against it: a parent that exec'd since is not
+   * named after what it became (collector/enrich/procs.ts).
+   */
+  parentComm?: string;
   /** nearest parent first */
   ancestors?: Ancestor[];
 }

@@ -97,6 +97,8 @@ describe('e2e: bpftrace source (live kernel)', function () {
     // the parent shell, spelled the same from its exec event or from /proc: /bin/sh is
     // /usr/bin/dash behind two links on Debian
     assert.equal(t.process.ancestors?.[0]?.exe, realpathSync('/bin/sh'), JSON.stringify(t.process.ancestors));
+    // and the kernel's name of that parent at the exec, which attribution checks it against
+    assert.equal(t.process.parentComm, 'sh');
     const env = await waitFor(() => mine('exec').find((e) => e.process.exe === '/usr/bin/env'), { ...WAIT, what: 'exec env' });
     assert.deepEqual(env.process.args, ['/usr/bin/env', 'true']);
     // env then execs true from PATH in the same pid: one exec per image

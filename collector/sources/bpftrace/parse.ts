@@ -10,7 +10,7 @@
 // escapes non-printables as \xNN.
 //
 // Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r),
-// X exec, W file write, N rename target, O open (write, or read of a sensitive path),
+// E exec (X in recordings made before: without the parent's comm), W file write, N rename target, O open (write, or read of a sensitive path),
 // L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
 // older recordings), R ready. File records are decoded in files.ts, fields in decode.ts.
 import type { Envelope, Proto, RuntimeEvent } from '../../event.ts';
@@ -137,8 +137,10 @@ export class BpftraceParser implements RecordHost {
         return this.argChunk(f, true);
       case 'A':
         return this.argChunk(f, false);
+      case 'E':
+        return this.exec(f, out, true);
       case 'X':
-        return this.exec(f, out);
+        return this.exec(f, out, false);
       case 'W':
         return this.files.write(f, out);
       case 'O':
@@ -207,16 +209,18 @@ export class BpftraceParser implements RecordHost {
     p.chunks[idx] = f[4];
   }
 
+  // E nsecs pid tid ppid cgroup uid argStart argLen pcomm filename…
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
-  private exec(f: string[], out: RuntimeEvent[]): void {
-    if (f.length < 10 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3]) || !isInt(f[4]) || !isUint(f[5]) || !isInt(f[6]) || !isUint(f[7]) || !isInt(f[8])) {
+  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean): void {
+    const at = withParentComm ? 10 : 9; // where the file name starts
+    if (f.length < at + 1 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3]) || !isInt(f[4]) || !isUint(f[5]) || !isInt(f[6]) || !isUint(f[7]) || !isInt(f[8])) {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
     const tid = Number(f[3]);
     const pending = this.args.get(tid);
     if (pending) this.args.delete(tid);
-    const filename = f.length > 10 ? f.slice(9).join('\t') : f[9];
+    const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
     const argLen = Number(f[8]);
     let partial = false;
     let args: string[] = [];
@@ -264,6 +268,11 @@ export class BpftraceParser implements RecordHost {
     const env = this.envelope(f[1], pid, f[5], exe, args);
     if (!env) return;
     env.process = { ...env.process, ppid: Number(f[4]), uid: Number(f[6]) };
+    if (withParentComm) {
+      // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
+      const pcomm = decodeComm(f[9]);
+      if (pcomm !== '') env.process.parentComm = pcomm;
+    }
     if (partial) env.enrichment = 'partial';
     const ev: RuntimeEvent = { ...env, kind: 'exec' };
     this.counts.exec++;

@@ -106,7 +106,8 @@ function cleanProcess(p: Obj): boolean {
         if (isInt(p[k])) continue;
         return false;
       case 'cwd':
-        if (isStr(p.cwd)) continue;
+      case 'parentComm':
+        if (isStr(p[k])) continue;
         return false;
       case 'ancestors':
         if (Array.isArray(p.ancestors)) continue;
@@ -128,6 +129,7 @@ function processOf(p: unknown): ProcessInfo | undefined {
   const ppid = p.ppid;
   const uid = p.uid;
   const cwd = p.cwd;
+  const parentComm = p.parentComm;
   const anc = p.ancestors;
   if (!isInt(pid) || pid < 0) return refuse(absentOr(pid), 'process.pid must be a non-negative integer');
   if (!isStr(exe) || exe === '') return refuse(absentOr(exe), 'process.exe must be a non-empty string');
@@ -145,6 +147,7 @@ function processOf(p: unknown): ProcessInfo | undefined {
   if (isInt(ppid)) out.ppid = ppid;
   if (isInt(uid)) out.uid = uid;
   if (isStr(cwd)) out.cwd = cwd;
+  if (isStr(parentComm)) out.parentComm = parentComm;
   if (Array.isArray(anc)) out.ancestors = ancestorsOf(anc);
   return out;
 }

@@ -87,7 +87,7 @@ describe('bpftrace parser fuzz', () => {
     const stats = new MemoryStats();
     const p = new BpftraceParser({ node: 'n', stats, toEpochMs: (ns) => ns / 1e6 });
     const out: RuntimeEvent[] = [];
-    const kinds = ['A', 'X', 'W', 'N', 'L', 'C', 'T', 'R', 'Z', ''];
+    const kinds = ['A', 'X', 'E', 'W', 'N', 'L', 'C', 'T', 'R', 'Z', ''];
     const vals = ['', '0', '-1', '-100', '65536', '18446744073709551615', 'tcp', 'udp', '2', '10', '/p', 'a\\x00b', '\\xzz', 'NaN'];
     for (let i = 0; i < 5000; i++) {
       const n = Math.floor(r() * 14);

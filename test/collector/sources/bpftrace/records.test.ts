@@ -23,6 +23,27 @@ describe('bpftrace records: argv in hex', () => {
   });
 });
 
+describe('bpftrace records: exec with the parent\'s comm (E)', () => {
+  it('carries the parent\'s name at the exec; a file name with a tab stays whole', () => {
+    const { out, stats } = parseAll([
+      rec('E\t1000\t7\t7\t6\t5\t0\t99\t0\tsh\\x00\\x00\t/usr/bin/date'),
+      rec('E\t1001\t8\t8\t6\t5\t0\t99\t0\tsh\t/tmp/a\tb'),
+      rec('E\t1002\t9\t9\t2\t5\t0\t99\t0\t\\x00\t/usr/bin/x'),
+    ]);
+    assert.equal(stats.totalBad(), 0);
+    assert.deepEqual(
+      out.map((e) => [e.process.exe, e.process.ppid, e.process.parentComm]),
+      [['/usr/bin/date', 6, 'sh'], ['/tmp/a\tb', 6, 'sh'], ['/usr/bin/x', 2, undefined]],
+    );
+  });
+  it('X (recordings made before) has no parent comm; an E record without a file name is bad input', () => {
+    const { out, stats } = parseAll([rec('X\t1000\t7\t7\t6\t5\t0\t99\t0\t/usr/bin/date'), rec('E\t1000\t7\t7\t6\t5\t0\t99\t0\tsh')]);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].process.parentComm, undefined);
+    assert.equal(stats.snap.bad.bpftrace?.bad_exec_record, 1);
+  });
+});
+
 describe('bpftrace records: opens', () => {
   const deps = { resolvePath: (_pid: number, dfd: number, p: string) => (dfd === -100 ? `/work/${p}` : undefined) };
   it('kind 1 is a write with its flags; O_TRUNC stays visible', () => {
