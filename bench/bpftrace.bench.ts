@@ -19,6 +19,8 @@
 // Why a paced C storm and not shell loops: a shell fork+exec of a dynamically linked
 // binary cost so much CPU on a 2-core machine that the load itself starved bpftrace and
 // the agent. The storm's execs are cheap, and pacing keeps the load at the budget's rate.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -116,6 +118,32 @@ async function idle(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number;
   return { agentMsPerS: ((procCpu(a.pid) - c0) * 1000) / wall, childMsPerS: bp ? ((procCpu(bp) - b0) * 1000) / wall : 0 };
 }
 
+/**
+ * bpftrace's own floor: the peak RSS of bpftrace running a one-probe program (a count
+ * of execs in a map), attached and idle. What its runtime (LLVM, BTF, libbpf) costs
+ * whatever the program; the rest of bpftrace_child_rss_mib is ours.
+ */
+async function bpftraceFloorRss(): Promise<number> {
+  const child = spawn('bpftrace', ['-e', 'tracepoint:sched:sched_process_exec { @n = count(); } BEGIN { printf("READY\\n"); }'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await new Promise<void>((res, rej) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('READY')) res();
+      });
+      child.once('exit', (code) => rej(new Error(`bpftrace exited (${code}) before attaching`)));
+    });
+    await sleep(1000);
+    return procRss(child.pid!).peak;
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      await once(child, 'exit');
+    }
+  }
+}
+
 export default defineBench({
   name: 'bpftrace',
   budgets: {
@@ -137,7 +165,8 @@ export default defineBench({
     try {
       ctx.progress('starting the agent');
       a = await startBenchAgent(join(ctx.tmp, 'bpftrace-agent'), {
-        sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: [c.path] } },
+        // BENCH_BPFTRACE_CONFIG: more bpftrace source keys as JSON, for a same-machine A/B (e.g. {"readWindowMs":50})
+        sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: [c.path], ...(JSON.parse(process.env.BENCH_BPFTRACE_CONFIG ?? '{}') as object) } },
       }, process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {});
       ctx.progress('idle: settling');
       await sleep(ctx.quick ? 2000 : 5000);
@@ -199,6 +228,7 @@ export default defineBench({
         live_vs_replay_cpu_per_event_ratio: liveUs / replayUs,
         idle_cpu_ms_per_s: quiet.agentMsPerS,
         idle_bpftrace_child_cpu_ms_per_s: quiet.childMsPerS,
+        bpftrace_floor_rss_mib: await bpftraceFloorRss(),
       };
     } finally {
       await a?.stop();
