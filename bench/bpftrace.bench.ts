@@ -124,7 +124,8 @@ async function idle(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number;
  * whatever the program; the rest of bpftrace_child_rss_mib is ours.
  */
 async function bpftraceFloorRss(): Promise<number> {
-  const child = spawn('bpftrace', ['-e', 'tracepoint:sched:sched_process_exec { @n = count(); } BEGIN { printf("READY\\n"); }'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // -B none: bpftrace's text output to a pipe is otherwise buffered until it exits
+  const child = spawn('bpftrace', ['-B', 'none', '-e', 'tracepoint:sched:sched_process_exec { @n = count(); } BEGIN { printf("READY\\n"); }'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     await new Promise<void>((res, rej) => {
       let out = '';
