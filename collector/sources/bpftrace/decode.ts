@@ -8,16 +8,37 @@ export function decodeR(s: string): string {
   return Buffer.from(latin, 'latin1').toString('utf8');
 }
 
-const HEX_BYTES = /^(?:[0-9a-f]{2}(?: [0-9a-f]{2})*)?$/;
+/** value of a lowercase hex digit's char code; -1 for any other character */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
 
-/** decodes bpftrace %rh output (`2f 62 69 6e`): undefined when it is not that form */
+/**
+ * decodes bpftrace %rh output (`2f 62 69 6e`: two lowercase hex digits a byte, one space
+ * between bytes) in one pass; undefined when it is not that form
+ */
 export function decodeHexBytes(s: string): Buffer | undefined {
-  if (!HEX_BYTES.test(s)) return undefined;
-  return Buffer.from(s.replaceAll(' ', ''), 'hex');
+  if (s.length === 0) return Buffer.alloc(0);
+  if ((s.length + 1) % 3 !== 0) return undefined;
+  const n = (s.length + 1) / 3;
+  const out = Buffer.allocUnsafe(n);
+  for (let j = 0, i = 0; j < n; j++, i += 3) {
+    const hi = hexDigit(s.charCodeAt(i));
+    const lo = hexDigit(s.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0 || (j + 1 < n && s.charCodeAt(i + 2) !== 32)) return undefined;
+    out[j] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 /** a NUL-padded comm from buf(comm, 16) */
 export function decodeComm(s: string): string {
+  // the usual comm: printable ASCII, then its NUL padding printed as \x00 escapes
+  const pad = s.indexOf('\\x00');
+  const head = pad < 0 ? s : s.slice(0, pad);
+  if (head.indexOf('\\') < 0) return head;
   const d = decodeR(s);
   const z = d.indexOf('\0');
   return z < 0 ? d : d.slice(0, z);
@@ -51,7 +72,30 @@ export function decodeArgv(raw: string, complete: boolean): string[] {
   return args;
 }
 
-export const isUint = (s: string | undefined): boolean => s !== undefined && s.length > 0 && s.length < 21 && /^\d+$/.test(s);
-export const isInt = (s: string | undefined): boolean => s !== undefined && s.length > 0 && s.length < 21 && /^-?\d+$/.test(s);
+/**
+ * A decimal field of a record as a number: NaN when it is not `[0-9]+` (`-?[0-9]+` for
+ * intOf) of at most 20 digits. One pass, no regular expression: every record has
+ * several. Exact up to 2^53 (larger values round as Number() rounds them).
+ */
+export function uintOf(s: string | undefined): number {
+  if (s === undefined) return NaN;
+  const n = s.length;
+  if (n === 0 || n > 20) return NaN;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return n <= 15 ? v : Number(s);
+}
+
+export function intOf(s: string | undefined): number {
+  if (s === undefined || s.charCodeAt(0) !== 45 /* - */) return uintOf(s);
+  return s.length > 1 ? -uintOf(s.slice(1)) : NaN;
+}
+
+export const isUint = (s: string | undefined): boolean => !Number.isNaN(uintOf(s));
+export const isInt = (s: string | undefined): boolean => !Number.isNaN(intOf(s));
 
 export { openFlagNames } from '../../open-flags.ts';

@@ -13,10 +13,10 @@
 // E exec (X in recordings made before: without the parent's comm), W file write, N rename target, O open (write, or read of a sensitive path),
 // L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
 // older recordings), R ready. File records are decoded in files.ts, fields in decode.ts.
-import type { Envelope, Proto, RuntimeEvent } from '../../event.ts';
+import type { Envelope, ProcessInfo, Proto, RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
-import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, isInt, isUint } from './decode.ts';
+import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, intOf, isInt, isUint, uintOf } from './decode.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
 
@@ -53,6 +53,38 @@ interface PendingArgs {
   chunks: string[];
 }
 
+/** how bpftrace -f json starts a printf record's line (its JSON is written by hand, spacing included) */
+const PRINTF = '{"type": "printf", "data": "';
+
+/**
+ * The fields of a printf line `{"type": "printf", "data": "…"}` without JSON.parse, when
+ * its data holds no escape but the tabs between fields, the final newline and escaped
+ * backslashes (%r fields: the NUL padding of a comm prints as `\x00`): split at the
+ * escaped tabs. That is almost every record; paths and comms with a quote, a control
+ * character or a newline are rare. Undefined sends the line to JSON.parse, which then
+ * decides as before; for the lines taken here both give the same fields.
+ *
+ * Why splitting at `\t` is exact: a `\t` whose backslash belongs to an escaped
+ * backslash (`\\t`, a backslash then the letter t) leaves an odd backslash at the end
+ * of the field before it, and a field keeps only whole `\\` pairs.
+ */
+export function printfFields(line: string): string[] | undefined {
+  let inner = line.slice(PRINTF.length, -2);
+  if (inner.endsWith('\\n')) inner = inner.slice(0, -2);
+  if (inner.indexOf('"') >= 0 || CONTROL.test(inner)) return undefined;
+  const f = inner.split('\\t');
+  for (let i = 0; i < f.length; i++) {
+    const x = f[i];
+    if (x.indexOf('\\') < 0) continue;
+    if (x.replaceAll('\\\\', '').indexOf('\\') >= 0) return undefined;
+    f[i] = x.replaceAll('\\\\', '\\');
+  }
+  return f;
+}
+
+/** a raw control character: not valid inside a JSON string, so JSON.parse is the judge */
+const CONTROL = /[\u0000-\u001f]/;
+
 export class BpftraceParser implements RecordHost {
   private args = new Map<number, PendingArgs>();
   private lastIntervalNs = 0;
@@ -72,6 +104,10 @@ export class BpftraceParser implements RecordHost {
   line(line: string, out: RuntimeEvent[]): void {
     this.lines++;
     if (line.length === 0) return;
+    if (line.length >= PRINTF.length + 2 && line.startsWith(PRINTF) && line.endsWith('"}')) {
+      const f = printfFields(line);
+      if (f !== undefined) return this.fields(f, out);
+    }
     if (line.charCodeAt(0) !== 123 /* { */) {
       // text-mode lost-events message (older versions print it on stdout)
       const m = /^Lost (\d+) events/.exec(line);
@@ -131,7 +167,11 @@ export class BpftraceParser implements RecordHost {
 
   private record(data: string, out: RuntimeEvent[]): void {
     const text = data.endsWith('\n') ? data.slice(0, -1) : data;
-    const f = text.split('\t');
+    this.fields(text.split('\t'), out);
+  }
+
+  /** a printf record's tab-separated fields (the trailing newline removed) */
+  private fields(f: string[], out: RuntimeEvent[]): void {
     switch (f[0]) {
       case 'H':
         return this.argChunk(f, true);
@@ -156,16 +196,17 @@ export class BpftraceParser implements RecordHost {
         return;
       case 'T':
         if (isUint(f[1])) this.lastIntervalNs = Number(f[1]);
-        else this.d.stats.bad(SOURCE, 'bad_value', text);
+        else this.d.stats.bad(SOURCE, 'bad_value', f.join('\t'));
         this.files.expire(out);
         return;
       default:
-        this.d.stats.bad(SOURCE, 'unknown_record', text);
+        this.d.stats.bad(SOURCE, 'unknown_record', f.join('\t'));
     }
   }
 
   /** common envelope; undefined when filtered out */
-  envelope(nsecs: string, pid: number, cgroupId: string, exe: string, args: string[]): Envelope | undefined {
+  envelope(nsecs: string, cgroupId: string, process: ProcessInfo): Envelope | undefined {
+    const pid = process.pid;
     if (this.d.ignorePid?.(pid)) return undefined;
     const path = this.d.cgroupPath?.(cgroupId, pid);
     if (this.d.accept && !this.d.accept(cgroupId, path)) {
@@ -176,7 +217,7 @@ export class BpftraceParser implements RecordHost {
       time: this.d.toEpochMs(Number(nsecs)),
       node: this.d.node,
       source: SOURCE,
-      process: { pid, exe, args },
+      process,
       cgroup: path !== undefined ? { id: cgroupId, path } : { id: cgroupId },
       enrichment: 'complete',
     };
@@ -213,15 +254,18 @@ export class BpftraceParser implements RecordHost {
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
   private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean): void {
     const at = withParentComm ? 10 : 9; // where the file name starts
-    if (f.length < at + 1 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[3]) || !isInt(f[4]) || !isUint(f[5]) || !isInt(f[6]) || !isUint(f[7]) || !isInt(f[8])) {
+    const pid = uintOf(f[2]);
+    const tid = uintOf(f[3]);
+    const ppid = intOf(f[4]);
+    const uid = intOf(f[6]);
+    const argLen = intOf(f[8]);
+    if (f.length < at + 1 || !isUint(f[1]) || Number.isNaN(pid) || Number.isNaN(tid) || Number.isNaN(ppid) || !isUint(f[5]) || Number.isNaN(uid) || !isUint(f[7]) || Number.isNaN(argLen)) {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
-    const tid = Number(f[3]);
     const pending = this.args.get(tid);
     if (pending) this.args.delete(tid);
     const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
-    const argLen = Number(f[8]);
     let partial = false;
     let args: string[] = [];
     if (pending && pending.argStart === f[7]) {
@@ -253,7 +297,6 @@ export class BpftraceParser implements RecordHost {
       if (pending) this.d.stats.dropped(SOURCE, 'unpaired_argv', 1);
       if (argLen > 0) partial = true; // argv records lost or unreadable
     }
-    const pid = Number(f[2]);
     if (filename === '') {
       this.d.stats.bad(SOURCE, 'unreadable_string', 'exec without filename');
       return;
@@ -265,14 +308,14 @@ export class BpftraceParser implements RecordHost {
       else partial = true;
     }
     if (filename.length >= STRLEN - 1) partial = true;
-    const env = this.envelope(f[1], pid, f[5], exe, args);
-    if (!env) return;
-    env.process = { ...env.process, ppid: Number(f[4]), uid: Number(f[6]) };
+    const process: ProcessInfo = { pid, exe, args, ppid, uid };
     if (withParentComm) {
       // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
       const pcomm = decodeComm(f[9]);
-      if (pcomm !== '') env.process.parentComm = pcomm;
+      if (pcomm !== '') process.parentComm = pcomm;
     }
+    const env = this.envelope(f[1], f[5], process);
+    if (!env) return;
     if (partial) env.enrichment = 'partial';
     const ev: RuntimeEvent = { ...env, kind: 'exec' };
     this.counts.exec++;
@@ -285,9 +328,8 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
-    const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[7]), []);
+    const env = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[7]), args: [], uid: Number(f[5]) });
     if (!env) return;
-    env.process = { ...env.process, uid: Number(f[5]) };
     this.counts.listen++;
     this.emit({ ...env, kind: 'listen', proto: 'tcp', addr: f[8], port: Number(f[9]) }, out);
   }
@@ -298,9 +340,8 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
-    const env = this.envelope(f[1], Number(f[2]), f[4], decodeComm(f[8]), []);
+    const env = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[8]), args: [], uid: Number(f[5]) });
     if (!env) return;
-    env.process = { ...env.process, uid: Number(f[5]) };
     this.counts.connect++;
     this.emit({ ...env, kind: 'connect', proto: f[6] as Proto, dstAddr: f[9], dstPort: Number(f[10]) }, out);
   }
@@ -346,7 +387,7 @@ export class BpftraceParser implements RecordHost {
     for (const [cg, byPid] of byCgroup) {
       for (const [pid, names] of byPid) {
         // the kernel stores the thread group id: an event of our own bpftrace child is ours
-        const env = this.envelope(nsecs, pid, cg, '', []);
+        const env = this.envelope(nsecs, cg, { pid, exe: '', args: [] });
         if (!env) continue;
         this.counts.syscall++;
         this.emit({ ...env, kind: 'syscall', names: [...names].sort(), aggregated: true }, out);

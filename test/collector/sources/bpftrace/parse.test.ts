@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpftraceParser, decodeR, decodeArgv, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
+import { BpftraceParser, decodeR, decodeArgv, printfFields, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
+import { decodeHexBytes, intOf, uintOf } from '../../../../collector/sources/bpftrace/decode.ts';
 import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
 import { REPO } from '../../../support/env.ts';
 import { of, parseAll } from './helpers.ts';
@@ -177,6 +178,54 @@ describe('bpftrace parser: bpftrace messages and bad input', () => {
     assert.equal(decodeR('b\\xc3\\xa4r\\x09x'), 'bär\tx');
     assert.equal(decodeR('plain\\path'), 'plain\\path');
     assert.deepEqual(decodeArgv('a\\x00b c\\x00', true), ['a', 'b c']);
+  });
+});
+
+describe('bpftrace record fields without JSON.parse', () => {
+  // what the parser did before: JSON.parse of the envelope, the newline cut, split at tabs
+  const slow = (line: string): string[] => {
+    const d = (JSON.parse(line) as { data: string }).data;
+    return (d.endsWith('\n') ? d.slice(0, -1) : d).split('\t');
+  };
+  const printfLine = (data: string): string => `{"type": "printf", "data": ${JSON.stringify(data)}}`;
+
+  it('gives the fields JSON.parse gives, for every recorded printf line it takes', () => {
+    let taken = 0;
+    for (const l of fixtureLines()) {
+      if (!l.startsWith('{"type": "printf"')) continue;
+      const f = printfFields(l);
+      if (f === undefined) continue;
+      taken++;
+      assert.deepEqual(f, slow(l), l);
+    }
+    assert.ok(taken > 40, `taken ${taken}`);
+  });
+
+  it('reads escaped backslashes; leaves every line with another escape (quote, newline inside, control character, \\u) to JSON.parse', () => {
+    const alphabet = ['\t', '\n', '\\', '"', '\u0001', '\u001f', 'é', 'a', '/', '0', ' ', 'u', 't', 'n', '\\t', '\\n', '\\\\', '\\x00', '\\\\t'];
+    let s = 7;
+    const rnd = (n: number): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    let fast = 0;
+    for (let i = 0; i < 5000; i++) {
+      let data = 'X';
+      for (let j = rnd(12); j >= 0; j--) data += alphabet[rnd(alphabet.length)];
+      const line = printfLine(data + (rnd(2) ? '\n' : ''));
+      const f = printfFields(line);
+      if (f === undefined) continue;
+      fast++;
+      assert.deepEqual(f, slow(line), line);
+    }
+    assert.ok(fast > 100 && fast < 5000, `fast ${fast}`);
+    // a raw control character is not JSON: it goes to JSON.parse, which refuses it
+    assert.equal(printfFields('{"type": "printf", "data": "X\u0001\\n"}'.replace('\\u0001', '\u0001')), undefined);
+  });
+
+  it('decodes numbers and hex argv as before: NaN and undefined for what is not one', () => {
+    for (const [s, v] of [['0', 0], ['42', 42], ['18446744073709551615', 18446744073709551615], ['', NaN], ['-1', NaN], ['1a', NaN], ['1'.repeat(21), NaN]] as const) assert.equal(uintOf(s), v, s);
+    for (const [s, v] of [['-100', -100], ['7', 7], ['-', NaN], ['--1', NaN], ['+1', NaN]] as const) assert.equal(intOf(s), v, s);
+    assert.deepEqual(decodeHexBytes('2f 62 00 ff'), Buffer.from([0x2f, 0x62, 0, 0xff]));
+    assert.deepEqual(decodeHexBytes(''), Buffer.alloc(0));
+    for (const bad of ['2f62', '2F 62', '2f 6', '2f  62', '2f 62 ', ' 2f', 'zz']) assert.equal(decodeHexBytes(bad), undefined, bad);
   });
 });
 
