@@ -37,7 +37,13 @@ function resolvable(path: string): boolean {
 }
 
 export class BinaryPaths {
-  private memo = new Map<string, string>();
+  /**
+   * root key → path → canonical spelling. Two levels, not one `rootKey + path` key: the
+   * key of every exec would be a new string of ~150 characters, joined and hashed per
+   * event, where these are lookups of strings whose hashes are already known.
+   */
+  private memo = new Map<string, Map<string, string>>();
+  private memoSize = 0;
   /** per cgroup: do its processes see the node's root (that of pid 1)? */
   private nodeRoot = new Map<string, boolean>();
   private readonly procRoot: string;
@@ -53,7 +59,7 @@ export class BinaryPaths {
   }
 
   get size(): number {
-    return this.memo.size;
+    return this.memoSize;
   }
 
   /**
@@ -64,9 +70,8 @@ export class BinaryPaths {
    */
   canonical(path: string, pid: number, rootKey: string | undefined, fallbackPids: readonly number[] = []): string {
     if (!resolvable(path)) return path;
-    const key = rootKey !== undefined ? rootKey + '\0' + path : undefined;
-    if (key !== undefined) {
-      const hit = this.memo.get(key);
+    if (rootKey !== undefined) {
+      const hit = this.memo.get(rootKey)?.get(path);
       if (hit !== undefined) return hit;
     }
     let out: string | undefined;
@@ -90,11 +95,22 @@ export class BinaryPaths {
     // nobody of the cgroup left, but its processes see the node's root: resolve there
     if (out === undefined && rootKey !== undefined && this.nodeRoot.get(rootKey) === true) out = this.resolveIn(1, path);
     if (out === undefined) return path;
-    if (key !== undefined) {
-      if (this.memo.size >= this.max) this.memo.delete(this.memo.keys().next().value as string);
-      this.memo.set(key, out);
-    }
+    if (rootKey !== undefined) this.remember(rootKey, path, out);
     return out;
+  }
+
+  /** bounded: past max entries, the oldest of the root first remembered goes */
+  private remember(rootKey: string, path: string, canonical: string): void {
+    if (this.memoSize >= this.max) {
+      const [oldestRoot, paths] = this.memo.entries().next().value as [string, Map<string, string>];
+      paths.delete(paths.keys().next().value as string);
+      this.memoSize--;
+      if (paths.size === 0) this.memo.delete(oldestRoot);
+    }
+    let paths = this.memo.get(rootKey);
+    if (paths === undefined) this.memo.set(rootKey, (paths = new Map()));
+    if (!paths.has(path)) this.memoSize++;
+    paths.set(path, canonical);
   }
 
   /** remember whether the processes of `rootKey` (alive as `pid`) see the node's root */

@@ -195,33 +195,28 @@ export class ProcessCache {
       const exe = this.binaries.canonical(p.exe, p.pid, ev.cgroup?.path, p.ppid !== undefined ? [p.ppid] : []);
       if (exe !== p.exe) p.exe = exe;
     }
-    this.recordExec({
-      pid: p.pid,
-      exe: p.exe,
-      args: p.args,
-      ...(p.ppid !== undefined ? { ppid: p.ppid } : {}),
-      ...(p.uid !== undefined ? { uid: p.uid } : {}),
-      ...(ev.cgroup?.path !== undefined ? { cgroupPath: ev.cgroup.path } : {}),
-      time: ev.time,
-    });
+    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, ev.cgroup?.path, ev.time);
   }
 
   /** an exec replaces whatever was known for the pid (pid reuse, or a new image) */
   recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string; time?: number }): void {
-    const prev = this.entries.get(p.pid);
-    this.entries.delete(p.pid);
-    this.misses.delete(p.pid);
-    this.entries.set(p.pid, {
-      pid: p.pid,
-      exe: p.exe,
-      args: p.args,
-      from: 'exec',
-      ...(p.time !== undefined ? { seen: p.time } : {}),
-      ...(p.ppid !== undefined ? { ppid: p.ppid } : prev?.ppid !== undefined ? { ppid: prev.ppid } : {}),
-      ...(p.uid !== undefined ? { uid: p.uid } : {}),
-      ...(p.cgroupPath !== undefined ? { cgroupPath: p.cgroupPath } : prev?.cgroupPath ? { cgroupPath: prev.cgroupPath } : {}),
-      ...(prev?.cgroupText !== undefined ? { cgroupText: prev.cgroupText } : {}),
-    });
+    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, p.cgroupPath, p.time);
+  }
+
+  /** one entry object per exec (every exec, so no intermediate objects), fields set as known */
+  private record(pid: number, exe: string, args: string[], ppid: number | undefined, uid: number | undefined, cgroupPath: string | undefined, time: number | undefined): void {
+    const prev = this.entries.get(pid);
+    this.entries.delete(pid);
+    this.misses.delete(pid);
+    const e: ProcEntry = { pid, exe, args, from: 'exec' };
+    if (time !== undefined) e.seen = time;
+    if (ppid !== undefined) e.ppid = ppid;
+    else if (prev?.ppid !== undefined) e.ppid = prev.ppid;
+    if (uid !== undefined) e.uid = uid;
+    if (cgroupPath !== undefined) e.cgroupPath = cgroupPath;
+    else if (prev?.cgroupPath) e.cgroupPath = prev.cgroupPath;
+    if (prev?.cgroupText !== undefined) e.cgroupText = prev.cgroupText;
+    this.entries.set(pid, e);
     this.trim();
   }
 
@@ -315,7 +310,7 @@ export class ProcessCache {
     if (parentPid === undefined || parentPid <= 0 || parentPid === pid) return [];
     const parent = this.get(parentPid);
     if (!parent) return []; // exited before we saw it: the chain ends here
-    return this.chainOf(parent, new Set([pid]));
+    return parent.chain ?? this.chainOf(parent, new Set([pid]));
   }
 
   /** [e, e's parent, …] as ancestors, at most maxDepth long */
