@@ -99,7 +99,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; now?
 
   const chosen = await chooseSources(config, log);
   const optional = await wireOptional({ config, db, alerts, metrics, bus, log, observesHost: chosen.some((s) => s.observesHost === true), selfAlerts, profiler });
-  const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), now });
+  const enricher = createEnricher([...optional.enrichSteps, ...(opts.enrichSteps ?? [])], { ...(optional.holdMs !== undefined ? { holdMs: optional.holdMs } : {}), ...(optional.fill ? { fill: optional.fill } : {}), now });
   optional.attachEnricher?.(enricher);
   // delivery is wired: a missing or replaced database can be reported as a self-alert now
   const guard = superviseStore(store, { log: log.child({ component: 'store' }), now, health, self: selfAlerts, metrics });

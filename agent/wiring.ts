@@ -24,6 +24,8 @@ import type { Late } from './moves.ts';
 
 export interface Optional {
   enrichSteps: EnrichStep[];
+  /** names what the input left unnamed (EnricherOptions.fill) */
+  fill?: EnrichStep;
   /** longest hold of an event whose pod the API has not reported yet */
   holdMs?: number;
   /** the enricher built from enrichSteps (Kubernetes reports its held events) */
@@ -67,16 +69,18 @@ export async function wireOptional(deps: {
   const kube = await wireKubernetes({ config, log, metrics, hostSources: host, ...(deps.profiler ? { profiler: deps.profiler } : {}) });
   return {
     // attribution first: Kubernetes identity reads the cgroup path it finds
-    enrichSteps: [...(host ? [createProcfsAttribution()] : []), ...(kube?.enrichSteps ?? [])],
-    ...(kube ? { holdMs: kube.holdMs, attachEnricher: kube.attachEnricher } : {}),
+    enrichSteps: [...(host ? [createProcfsAttribution()] : []), ...kube.enrichSteps],
+    ...(kube.fill ? { fill: kube.fill } : {}),
+    holdMs: kube.holdMs,
+    attachEnricher: kube.attachEnricher,
     isOwn: (ev) => isOwnEvent(ev, self),
-    ...(kube?.late ? { late: kube.late } : {}),
+    ...(kube.late ? { late: kube.late } : {}),
     registerApi(api) {
       stream = registerStream(api, bus, { log, metrics });
     },
     async stop() {
       stream?.close();
-      await kube?.stop();
+      await kube.stop();
       await delivery.stop();
     },
   };

@@ -9,7 +9,9 @@
 // after it, other shards' lines are skipped from their bytes alone.
 import { LineScanner, openInput, utf8Line } from '../../collector/lines.ts';
 import { EventLineDecoder } from '../../collector/sources/events/line-decoder.ts';
-import { createEnricher } from '../../collector/enrich/index.ts';
+import { createEnricher, type Enricher } from '../../collector/enrich/index.ts';
+import { KubeStep } from '../../collector/enrich/kube/step.ts';
+import { PodIndex } from '../../collector/enrich/kube/pods.ts';
 import { silentLogger } from '../../collector/log.ts';
 import { MemoryStats, type StatsSnapshot } from '../../collector/stats.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
@@ -53,6 +55,16 @@ export interface ShardResult {
 const BATCH = 512;
 
 /**
+ * Replay's enrichment: what an event names stays; a pod's container that is named by
+ * nothing but its cgroup path gets the pod UID identity (`host/pod/<uid>`, enrich/kube/
+ * identity.ts tier 3), never its container id alone. No API and no node to ask: the
+ * input may come from anywhere. Time is fixed so that identities never expire.
+ */
+export function replayEnricher(): Enricher {
+  return createEnricher([], { fill: new KubeStep({ pods: new PodIndex(), fillOnly: true, now: () => 0 }) });
+}
+
+/**
  * The pipeline a replay judges with: learning from the input, alerts kept by id.
  * Incidents group within a scope only (no process-tree joins across workloads), so a
  * replay sharded by workload gives exactly the alerts of one thread, incident ids too.
@@ -62,7 +74,7 @@ export function replayPipeline(learning: LearningConfig, engineCfg: EngineConfig
   const alerts = new Map<string, Alert>();
   const pipeline = new Pipeline({
     engine: new Engine(profiler, rules, { ...engineCfg, incidents: { ...engineCfg.incidents, processTree: false } }),
-    enricher: createEnricher(),
+    enricher: replayEnricher(),
     log: silentLogger,
     now: () => 0,
     onAlert: (u) => alerts.set(u.alert.id, u.alert),
@@ -75,7 +87,7 @@ export class ShardReplay {
   private readonly profiler: Profiler;
   private readonly pipeline: Pipeline;
   private readonly alerts: Map<string, Alert>;
-  private readonly enricher = createEnricher();
+  private readonly enricher = replayEnricher();
   private readonly router: LineRouter;
   private readonly decoder: EventLineDecoder;
   private readonly cut: boolean;

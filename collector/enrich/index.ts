@@ -57,6 +57,12 @@ export interface EnricherOptions {
   holdMs?: number;
   /** most events held at once; past it they go on unheld */
   maxHeld?: number;
+  /**
+   * names what the input left unnamed (replay, normalised events: a pod's container by
+   * its pod UID): runs, before the standalone identity, on events without a workload
+   * only — an event its source named costs nothing more
+   */
+  fill?: EnrichStep;
   now?: () => number;
 }
 
@@ -64,6 +70,7 @@ const NO_MOVES: IdentityMove[] = [];
 
 export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions = {}): Enricher {
   const identity = new IdentityStep();
+  const fill = opts.fill;
   if (steps.length === 0) {
     // nothing host-specific to add (replay, normalised input): only fill what is missing
     return {
@@ -71,6 +78,7 @@ export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions =
         for (let i = 0; i < batch.length; i++) {
           const ev = batch[i];
           if (ev.workload !== undefined && (ev.container !== undefined || ev.cgroup?.path === undefined)) continue;
+          if (fill !== undefined && ev.workload === undefined) fill.enrich(ev);
           identity.enrich(ev);
         }
       },
@@ -78,10 +86,12 @@ export function createEnricher(steps: EnrichStep[] = [], opts: EnricherOptions =
       moves: () => NO_MOVES,
       flush() {},
       held: 0,
-      close() {},
+      close() {
+        fill?.close?.();
+      },
     };
   }
-  const chain: EnrichStep[] = [...steps, identity];
+  const chain: EnrichStep[] = [...steps, ...(fill ? [fill] : []), identity];
   const now = opts.now ?? Date.now;
   const queue = new HoldQueue(opts.holdMs ?? 2000, opts.maxHeld ?? 10_000);
   let sink: ((events: RuntimeEvent[]) => void) | undefined;

@@ -1,13 +1,13 @@
 // Standalone workload identity, the last step of enrichment: the cgroup v2 path is the
 // workload, and a container scope collapses to its container id, so a systemd service
-// or a plain host's container (docker, podman) is one workload with one baseline. Where
-// the Kubernetes step runs before it (enrich/kube/step.ts; the agent wires it when the
-// API is configured or a host source reads this node), a pod's containers do not get
-// here: that step names them — from its PodIndex (enrich/kube/pods.ts, this node's pods
-// as the informer reports them) when the API is configured, else from the container
-// runtime's bundles or the pod UID in the cgroup path. Replay, and an agent with neither
-// the API nor a host source, have no such step: a pod's container is then named by its
-// container id here.
+// or a plain host's container (docker, podman) is one workload with one baseline. A
+// pod's containers do not get here: the Kubernetes step runs before this one
+// (enrich/kube/step.ts) wherever events are judged — in the agent (agent/kube/wire.ts)
+// and in replay (agent/replay/shard.ts) — and names them: from its PodIndex
+// (enrich/kube/pods.ts, this node's pods as the informer reports them) when the API is
+// configured, else from the container runtime's bundles when a host source reads this
+// node, else from the pod UID in the cgroup path (`host/pod/<uid>`). Only an event that
+// already names its workload, or a container outside any pod, is named here.
 import type { RuntimeEvent, WorkloadRef } from '../event.ts';
 
 export function standaloneWorkload(ev: RuntimeEvent): WorkloadRef {

@@ -4,8 +4,9 @@
 //  2. the node's runtime (OCI bundle annotations): namespace, pod and container names;
 //     the workload inferred from the pod's name (a Deployment's or CronJob's pods have
 //     recognisable names), else the pod itself (`namespace/Pod/name`). Provisional.
-//  3. the cgroup path alone: the pod UID and the container id (`host/pod/<uid>`,
-//     container = the id's first 12 hex). Provisional; only when neither of the above.
+//  3. the cgroup path alone: the pod UID (`host/pod/<uid>`), container = its name when
+//     the event's source named it (Tetragon, Falco, normalised events), else the id's
+//     first 12 hex. Provisional; only when neither of the above.
 // Provisional identities are what the workload's items are learned under until the API
 // names it; then they move (IdentityMove). Each identity is built once per container
 // and shared, read-only, by all of its events.
@@ -54,7 +55,7 @@ export function apiIdentity(pod: SlimPod, c: SlimContainer, w: WorkloadName): Id
 
 /** tier 2 and 3: what the node alone says about a container of a pod */
 export function nodeIdentity(
-  c: { id: string; runtime: ContainerRuntime; podUid?: string },
+  c: { id: string; runtime: ContainerRuntime; podUid?: string; name?: string; image?: string },
   names: RuntimeNames | undefined,
   reason: PartialReason,
 ): Identity {
@@ -73,15 +74,23 @@ export function nodeIdentity(
     };
   } else {
     const uid = c.podUid ?? 'unknown';
-    workload = { id: `host/pod/${uid}`, kind: 'Pod', name: uid, container: c.id.slice(0, 12), podUid: uid };
+    workload = { id: `host/pod/${uid}`, kind: 'Pod', name: uid, container: c.name ?? c.id.slice(0, 12), podUid: uid, ...(c.image ? { image: c.image } : {}) };
   }
-  const container: ContainerRef = { id: c.id, runtime: c.runtime, ...(names ? { name: names.container } : {}), ...(names?.image ? { image: names.image } : {}) };
+  const name = names?.container ?? c.name;
+  const image = names?.image ?? c.image;
+  const container: ContainerRef = { id: c.id, runtime: c.runtime, ...(name ? { name } : {}), ...(image ? { image } : {}) };
   return Object.freeze({ workload: Object.freeze(workload), container: Object.freeze(container), partial: reason });
 }
 
-/** the keys a container's items may have been learned under before the API named it */
-export function provisionalKeys(c: { id: string; runtime: ContainerRuntime; podUid?: string }, names: RuntimeNames | undefined): { workloadId: string; container: string }[] {
-  const out = [nodeIdentity(c, undefined, 'pod_unknown').workload];
-  if (names) out.unshift(nodeIdentity(c, names, 'pod_unknown').workload);
+/**
+ * The keys a container's items may have been learned under before the API named it:
+ * the runtime's names, the pod UID with the container's name (its source named it) and
+ * the pod UID with its id.
+ */
+export function provisionalKeys(c: { id: string; runtime: ContainerRuntime; podUid?: string; name?: string }, names: RuntimeNames | undefined): { workloadId: string; container: string }[] {
+  const { name, ...byId } = c;
+  const out = [nodeIdentity(byId, undefined, 'pod_unknown').workload];
+  if (name !== undefined) out.unshift(nodeIdentity({ ...byId, name }, undefined, 'pod_unknown').workload);
+  if (names) out.unshift(nodeIdentity(byId, names, 'pod_unknown').workload);
   return out.map((w) => ({ workloadId: w.id, container: w.container }));
 }

@@ -22,6 +22,8 @@ export interface KubeEnrichmentOptions {
   ownerRetry?: { initialMs: number; maxMs: number };
   /** destination identity: which EndpointSlices to read (Services are always read), or off */
   peers?: 'headless' | 'all' | 'off';
+  /** events that name their workload keep it (KubeStepOptions.fillOnly) */
+  fillOnly?: boolean;
   now?: () => number;
 }
 
@@ -102,6 +104,7 @@ export async function createKubeEnrichment(o: KubeEnrichmentOptions): Promise<Ku
     peers,
     ...(owners ? { owners } : {}),
     ...(inf ? { apiLive: () => inf.live } : {}),
+    ...(o.fillOnly ? { fillOnly: true } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
   return {

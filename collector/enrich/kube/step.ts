@@ -8,7 +8,7 @@
 //
 // Hot path: one map lookup for the cgroup path's container (memoised), one for the
 // container's identity (built once, shared by its events).
-import type { RuntimeEvent } from '../../event.ts';
+import type { ContainerRef, RuntimeEvent } from '../../event.ts';
 import type { EnrichStep, HoldContext, IdentityMove } from '../index.ts';
 import { containerFromCgroupPath, type ContainerIdentity } from '../cgroup.ts';
 import { apiIdentity, nodeIdentity, provisionalKeys, type Identity, type PartialReason } from './identity.ts';
@@ -32,6 +32,11 @@ export interface KubeStepOptions {
   peers?: PeerIndex;
   /** is the pod informer listed and watching? undefined: no API configured */
   apiLive?: () => boolean;
+  /**
+   * the input names its workloads (replay, normalised events without the API): an event
+   * that carries a workload keeps it, only the others get a pod's identity
+   */
+  fillOnly?: boolean;
   /** after a container's hold expired unresolved, do not hold it again for this long */
   giveUpMs?: number;
   /** a provisional identity is looked at again after this long */
@@ -106,6 +111,7 @@ export class KubeStep implements EnrichStep {
   }
 
   enrich(ev: RuntimeEvent): void {
+    if (this.o.fillOnly === true && ev.workload !== undefined) return;
     if (ev.kind === 'connect') {
       const p = this.peerOf(ev.dstAddr);
       if (p !== undefined) ev.peer = p;
@@ -113,7 +119,7 @@ export class KubeStep implements EnrichStep {
     const c = this.containerOf(ev);
     if (c === undefined) return;
     let e = this.idents.get(c.id);
-    if (e === undefined || (e[0].partial !== undefined && this.now() > e[1])) e = this.identify(c);
+    if (e === undefined || (e[0].partial !== undefined && this.now() > e[1])) e = this.identify(c, ev.container?.id === c.id ? ev.container : undefined);
     if (e === undefined) return;
     const ident = e[0];
     ev.workload = ident.workload;
@@ -147,7 +153,8 @@ export class KubeStep implements EnrichStep {
     this.podPeers.clear();
   }
 
-  private identify(c: ContainerIdentity): [Identity, number] | undefined {
+  /** `named`: the container as the event's source named it (its name and image, when the node cannot tell) */
+  private identify(c: ContainerIdentity, named: ContainerRef | undefined): [Identity, number] | undefined {
     const hit = this.o.pods.container(c.id);
     let ident: Identity | undefined;
     if (hit !== undefined) {
@@ -159,7 +166,8 @@ export class KubeStep implements EnrichStep {
       // podman container, or a source that named the workload itself): not ours
       if (c.podUid === undefined) return undefined;
       const reason: PartialReason = this.o.apiLive === undefined ? 'no_api' : this.o.apiLive() ? (hit ? 'owner_unresolved' : 'pod_unknown') : 'api_unavailable';
-      ident = nodeIdentity(c, this.o.runtime?.names(c.id, c.runtime), reason);
+      const src = named === undefined ? c : { ...c, ...(named.name ? { name: named.name } : {}), ...(named.image ? { image: named.image } : {}) };
+      ident = nodeIdentity(src, this.o.runtime?.names(c.id, c.runtime), reason);
     }
     const e: [Identity, number] = [ident, ident.partial === undefined ? Infinity : this.now() + (this.o.provisionalTtlMs ?? 5000)];
     if (this.idents.size >= this.max) this.idents.clear();
@@ -190,7 +198,7 @@ export class KubeStep implements EnrichStep {
       }
       if (w.inferred || this.moved.has(c.id)) continue;
       const target = apiIdentity(pod, c, w).workload;
-      for (const from of provisionalKeys({ id: c.id, runtime: c.runtime, podUid: pod.metadata.uid }, this.o.runtime?.names(c.id, c.runtime))) {
+      for (const from of provisionalKeys({ id: c.id, runtime: c.runtime, podUid: pod.metadata.uid, name: c.name }, this.o.runtime?.names(c.id, c.runtime))) {
         if (from.workloadId === target.id && from.container === target.container) continue;
         const image = c.digest ?? c.image;
         this.pendingMoves.push({ from, to: target, ...(image ? { image } : {}) });

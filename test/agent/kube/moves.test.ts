@@ -52,7 +52,8 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('moves what a container learned under its pod UID to its Deployment once the API names it', async () => {
+  /** a container learns under its provisional key, then the API names its pod: all of it moves */
+  async function learnThenName(source: 'cgroup path' | 'container named by its source'): Promise<void> {
     const { store, engine, p } = await setup();
     k.start();
     await waitFor(() => k.stats().synced && k.stats().connected, { what: 'informer live' });
@@ -66,11 +67,13 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
       kind: 'exec',
       process: { pid: 3, exe, args: [exe] },
       cgroup: { path: `/kubepods.slice/kubepods-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${cid}.scope` },
+      ...(source === 'cgroup path' ? {} : { container: { id: cid, runtime: 'containerd' as const, name: 'app' } }),
       enrichment: 'complete',
     });
-    // the pod is not in the API: held, then learned under its pod UID
+    // the pod is not in the API: held, then learned under its pod UID (and the
+    // container's name when its source gave one, else the id's first 12 hex)
     p.handle([ev('/usr/bin/app'), ev('/usr/bin/helper')]);
-    const provisional = `host/pod/${uid}#${cid.slice(0, 12)}`;
+    const provisional = `host/pod/${uid}#${source === 'cgroup path' ? cid.slice(0, 12) : 'app'}`;
     await waitFor(() => engine.profiler.baselines.get(provisional)?.has('exec', '/usr/bin/helper'), { what: 'learned provisionally' });
     p.flush();
     assert.ok(store.loadAll().some((b) => b.key === provisional), 'stored under the provisional key');
@@ -94,7 +97,11 @@ describe('identity moves: learned provisionally, named by the API later (pipelin
     const web = stored.find((b) => b.key === 'shop/Deployment/web#app')!;
     assert.ok(web.has('exec', '/usr/bin/app') && web.has('exec', '/usr/bin/helper'), 'nothing learned was lost');
     assert.equal(web.meta.provisional, false);
-  });
+  }
+
+  it('moves what a container learned under its pod UID to its Deployment once the API names it', () => learnThenName('cgroup path'));
+
+  it('the same for a container its source named: pod UID + container name move too', () => learnThenName('container named by its source'));
 
   it('a move in the periodic pass keeps the moved baseline in memory through the idle pass that follows, with the image the API names', async () => {
     // idle baselines leave memory after 15 min: a moved one was just used, it stays
