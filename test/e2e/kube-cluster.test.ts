@@ -3,19 +3,19 @@
 // shop/web and converge, through one emulated API server (no kube-apiserver can be
 // installed here: test/support/kube emulates it), on one WorkloadBaseline; an agent on
 // node-c started later raises nothing for what the other two learned and alerts on a
-// new binary. Then the API server goes away: detection goes on, a responder's approval
-// made meanwhile reaches the cluster object when it is back.
+// new binary. Then the API server goes away for 60 s: detection goes on (alerts at the
+// start and at the end of the outage), both agents stay up and ready, a responder's
+// approval made meanwhile reaches the cluster object when it is back.
 //
 // Each agent reads its node's events from a file (the `events` source) with the pod's
 // cgroup path and no workload: the Kubernetes enrichment names them, as it does bpftrace's
 // events in kube-identity.test.ts.
 //
-// The outage: the agent's behaviour depends on an outage's length only through how many
-// retries failed (capped backoff: retry.max 500 ms reaches its cap within ~2 s, the same
-// state as after 60 s), whether its watch's resourceVersion expired meanwhile (forced:
-// the server compacts its history during the outage, so the watch must relist — what
-// 60 s of churn in a real cluster does), and what changed meanwhile (an approval). A
-// ~6 s outage with these settings goes through every state a 60 s one does.
+// The outage lasts 60 s, as the issue asks: that is the scenario's length, not a wait for
+// a condition (every condition in it is waited for). Meanwhile the retries reach their cap
+// (retry.max 500 ms) and fail there many times over, the watch's resourceVersion expires
+// (the server compacts its history during the outage, so the watch must relist — what
+// 60 s of churn in a real cluster does) and a person's approval is made on one node.
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -131,10 +131,11 @@ describe('e2e: agents on three nodes share one baseline per workload (WorkloadBa
     assert.deepEqual(others.map((x) => `${x.rule} ${x.evidence.exe}`), [], 'nothing for items node-a and node-b learned');
   });
 
-  it('API server away: detection goes on; an approval made meanwhile reaches the cluster object once it is back', async () => {
+  it('API server down for 60 s: detection goes on, the agents stay up and ready; an approval made meanwhile reaches the cluster object once it is back', async () => {
     const a = replicas['node-a'];
     const b = replicas['node-b'];
     await kube.down('refuse');
+    const downAt = Date.now();
     // detection from the local baseline, without the API
     exec(a, '/usr/bin/wget');
     await waitFor(async () => (await alerts(a)).find((x) => x.evidence.exe === '/usr/bin/wget'), { timeoutMs: 20000, what: 'an alert while the API is down' });
@@ -147,6 +148,30 @@ describe('e2e: agents on three nodes share one baseline per workload (WorkloadBa
     await waitFor(async () => (await failures()) >= before + 6, { timeoutMs: 30000, what: 'retries at their cap' });
     kube.apply(pod({ namespace: 'shop', name: 'unrelated', node: 'node-z', containers: [{ name: 'x' }] }));
     kube.compact();
+    // the rest of the 60 s (the scenario's length, see the header): checked every second —
+    // both agents running and ready (readiness does not depend on the API: docs/operations.md)
+    const problems: string[] = [];
+    let checks = 0;
+    await waitFor(
+      async () => {
+        for (const x of [a, b]) {
+          if (x.agent!.child.exitCode !== null) problems.push(`${x.node} exited during the outage:\n${x.agent!.logs().slice(-4000)}`);
+          else {
+            const ready = await x.agent!.api('/readyz').catch((e: unknown) => String(e));
+            if (typeof ready === 'string' || ready.status !== 200) problems.push(`${x.node} not ready during the outage: ${typeof ready === 'string' ? ready : await ready.text()}`);
+          }
+        }
+        checks++;
+        return problems.length > 0 || Date.now() - downAt >= 60_000;
+      },
+      { timeoutMs: 75_000, intervalMs: 1000, what: '60 s of outage' },
+    );
+    assert.deepEqual(problems, []);
+    assert.ok(checks >= 30, `checked the agents throughout the outage (${checks} times)`);
+    // detection at the end of the outage too, on the other node
+    exec(b, '/usr/bin/nmap');
+    await waitFor(async () => (await alerts(b)).find((x) => x.evidence.exe === '/usr/bin/nmap'), { timeoutMs: 20000, what: 'an alert 60 s into the outage' });
+    assert.ok((await failures()) >= before + 40, 'the pod informer kept retrying at its cap');
     await kube.up();
     await waitFor(() => execs().includes('/usr/bin/wget'), { timeoutMs: 30000, what: 'the approval in the cluster object' });
     const item = object()!.spec.containers[0].items!.exec!.find((i) => i.key === '/usr/bin/wget');
