@@ -59,18 +59,22 @@ describe('identity without the API or the node: the pod UID from the cgroup path
       // a third container of the pod, named by the event
       const c = randomContainerId();
       appendFileSync(input, exec(30, c, '/usr/bin/worker', { container: { id: c, name: 'worker' } }));
-      const list = await waitFor(
+      // every event judged: the pod's three containers, each with what it ran
+      const want = { [a.slice(0, 12)]: ['/usr/bin/app'], [b.slice(0, 12)]: ['/usr/bin/sidecar'], worker: ['/usr/bin/worker'] };
+      const byContainer = await waitFor(
         async () => {
-          const r = (await (await agent.api('/v1/workloads')).json()) as { workloads: { id: string; containers?: string[] }[] };
-          const pod = r.workloads.find((w) => w.id === `host/pod/${uid}`);
-          return pod !== undefined && r.workloads.length === 1 ? r.workloads : undefined;
+          const res = await agent.api(`/v1/workloads/host/pod/${uid}/baseline`);
+          if (res.status !== 200) return undefined;
+          const shown = (await res.json()) as { baselines: { meta: { container: string }; items: { exec?: { key: string }[] } }[] };
+          const got = Object.fromEntries(shown.baselines.map((x) => [x.meta.container, (x.items.exec ?? []).map((i) => i.key)]));
+          const canon = (o: Record<string, string[]>): string => JSON.stringify(Object.entries(o).sort());
+          return canon(got) === canon(want) ? got : undefined;
         },
-        { what: 'the pod-keyed workload' },
+        { what: 'the pod-keyed workload with its three containers' },
       );
-      assert.equal(list.length, 1, JSON.stringify(list));
-      const shown = (await (await agent.api(`/v1/workloads/host/pod/${uid}/baseline`)).json()) as { baselines: { meta: { container: string }; items: { exec?: { key: string }[] } }[] };
-      const byContainer = Object.fromEntries(shown.baselines.map((x) => [x.meta.container, (x.items.exec ?? []).map((i) => i.key)]));
-      assert.deepEqual(byContainer, { [a.slice(0, 12)]: ['/usr/bin/app'], [b.slice(0, 12)]: ['/usr/bin/sidecar'], worker: ['/usr/bin/worker'] });
+      assert.deepEqual(byContainer, want);
+      const list = ((await (await agent.api('/v1/workloads')).json()) as { workloads: { id: string }[] }).workloads;
+      assert.deepEqual(list.map((w) => w.id), [`host/pod/${uid}`], 'one workload, no host/container/<id>');
       const metrics = await (await agent.api('/metrics')).text();
       assert.match(metrics, /habitwatch_enrichment_partial_total\{reason="no_api"\} 21/);
     } finally {
