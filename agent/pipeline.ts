@@ -1,7 +1,9 @@
 // The pipeline: sources → enrich → redact → profile/detect → commit alerts → fan out.
 // Stages are bounded: sources push into a queue of fixed capacity and wait when it
 // is full (backpressure reaches the source, which counts what its kernel buffer
-// drops). Alerts are committed per batch; baselines are flushed on an interval.
+// drops). Alerts are committed per batch — a batch of only repeats of stored alerts,
+// with no offset to acknowledge, may wait for the next commit (waiting-repeats.ts);
+// baselines are flushed on an interval.
 import type { RuntimeEvent } from '../collector/event.ts';
 import { BATCH_ACK, type AckableBatch, type EventBatches } from '../collector/sources/types.ts';
 import type { Enricher } from '../collector/enrich/index.ts';
@@ -20,6 +22,8 @@ import type { SelfAlerts } from './self-alerts.ts';
 import { Backoff } from '../collector/backoff.ts';
 import { sleep } from '../collector/sleep.ts';
 import { applyMoves, judgeLate, type Late } from './moves.ts';
+import { WaitingRepeats, after } from './waiting-repeats.ts';
+import { fanOut } from './fan-out.ts';
 
 export { BoundedQueue } from './queue.ts';
 export { coalesce };
@@ -83,6 +87,8 @@ export class Pipeline {
   /** alerts of moved baselines whose commit failed: tried again next tick */
   private unstoredMoves: AlertUpdate[] = [];
   private unstoredIncidents: IncidentUpdate[] = [];
+  /** repeats judged live and not committed yet: the next commit takes them first */
+  private readonly waiting = new WaitingRepeats();
 
   constructor(private deps: PipelineDeps) {}
 
@@ -130,10 +136,11 @@ export class Pipeline {
   handle(batch: RuntimeEvent[], acceptedAt = performance.now(), enriched = false): AlertUpdate[] {
     const updates = this.processBatch(batch, enriched);
     if (batch.length > 0 && this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', batch);
+    this.commitWaiting(); // repeats judged before these (live: events released from a hold)
     const merged = coalesce(updates);
     const incidents = this.deps.engine.incidents?.drain() ?? [];
     this.commitOnce(merged, incidents, (batch as AckableBatch)[BATCH_ACK]);
-    this.fanOut(merged, incidents, acceptedAt);
+    fanOut(this.deps, merged, incidents, acceptedAt);
     return merged;
   }
 
@@ -182,26 +189,6 @@ export class Pipeline {
     return true;
   }
 
-  /** after the commit: count, stream and hand out what was committed */
-  private fanOut(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], acceptedAt: number): void {
-    this.countIncidents(incidents);
-    if (merged.length === 0) return;
-    const m = this.deps.metrics;
-    const latency = (performance.now() - acceptedAt) / 1000;
-    for (const u of merged) {
-      if (m) {
-        if (u.isNew) m.alerts.inc({ rule: u.alert.rule, severity: u.alert.severity, namespace: u.alert.workload.namespace ?? '' });
-        else {
-          m.alertRepeats.inc({ rule: u.alert.rule });
-          if (u.folded) m.alertFolds.inc({ rule: u.alert.rule });
-        }
-        m.pipelineLatency.observe(latency);
-      }
-      this.deps.bus?.emit('alert', u);
-      this.deps.onAlert?.(u);
-    }
-  }
-
   /**
    * The live path of one batch: judged in slices; past YIELD_AFTER_MS of work, what it
    * raised so far is committed and the event loop yields, so a batch that raises
@@ -218,10 +205,7 @@ export class Pipeline {
       for (const u of this.processBatch(part, false, held)) raised.push(u);
       if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', part);
       if (i + SLICE_EVENTS < batch.length && performance.now() - this.lastYield > YIELD_AFTER_MS) {
-        const merged = coalesce(raised);
-        const incidents = this.deps.engine.incidents?.drain() ?? [];
-        if (!(await this.commitDurably(merged, incidents, undefined, signal))) return;
-        this.fanOut(merged, incidents, acceptedAt);
+        if (!(await this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], undefined, acceptedAt, signal))) return;
         raised = [];
         await this.yieldLoop();
         if (signal.aborted) return;
@@ -234,10 +218,21 @@ export class Pipeline {
       this.deferredAcks.push(d);
       ack = undefined;
     }
-    const merged = coalesce(raised);
-    const incidents = this.deps.engine.incidents?.drain() ?? [];
-    if (!(await this.commitDurably(merged, incidents, ack, signal))) return;
-    this.fanOut(merged, incidents, acceptedAt);
+    await this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], ack, acceptedAt, signal);
+  }
+
+  /** only repeats: they wait (waiting-repeats.ts); else commit what waited, then these updates and the ack, durably, and fan out */
+  private async commitWith(merged: AlertUpdate[], incidents: readonly IncidentUpdate[], ack: (() => void) | undefined, acceptedAt: number, signal: AbortSignal): Promise<boolean> {
+    if (this.waiting.hold(merged, incidents, ack !== undefined, performance.now(), acceptedAt)) return true;
+    const w = this.waiting.take();
+    const all = after(w, merged, incidents);
+    if (!(await this.commitDurably(all.updates, all.incidents, ack, signal))) {
+      // stopped: what waited is committed by stop() (this batch's own outcome, as before, is not)
+      if (w !== undefined) this.waiting.giveBack(w, performance.now());
+      return false;
+    }
+    fanOut(this.deps, all.updates, all.incidents, w?.acceptedAt ?? acceptedAt);
+    return true;
   }
 
   /** acknowledgements of batches with events still held, in batch order */
@@ -281,13 +276,19 @@ export class Pipeline {
     this.lastYield = performance.now();
   }
 
-  private countIncidents(incidents: readonly IncidentUpdate[]): void {
-    const m = this.deps.metrics;
-    if (!m) return;
-    for (const u of incidents) {
-      if (u.change === 'opened') m.incidents.inc({ severity: u.incident.severity, namespace: u.incident.workload.namespace ?? '' });
-      else if (u.change === 'escalated') m.incidentEscalations.inc({ severity: u.incident.severity });
+  /** repeats still waiting (the load stopped): committed by the periodic tick, and at stop */
+  private commitWaiting(): void {
+    const w = this.waiting.take();
+    if (w === undefined) return;
+    try {
+      this.commitOnce(w.updates, w.incidents, undefined);
+      this.deps.health?.ok('commit');
+    } catch (e) {
+      this.waiting.giveBack(w, performance.now());
+      this.deps.health?.failed('commit', e);
+      return;
     }
+    fanOut(this.deps, w.updates, w.incidents, w.acceptedAt);
   }
 
   /** Persist changed baselines now. */
@@ -312,7 +313,7 @@ export class Pipeline {
         this.commitOnce(merged, incidents, undefined);
         this.unstoredMoves = [];
         this.unstoredIncidents = [];
-        this.fanOut(merged, incidents, performance.now());
+        fanOut(this.deps, merged, incidents, performance.now());
       } catch (e) {
         // kept for the next tick: alerts are never dropped because the store failed once
         this.unstoredMoves = merged;
@@ -320,6 +321,7 @@ export class Pipeline {
         this.deps.health?.failed('commit', e);
       }
     }
+    this.commitWaiting();
     this.deps.engine.profiler.tickAll(now);
     try {
       this.flush();
