@@ -197,6 +197,8 @@ export default defineBench({
       const cpu0 = procCpu(a.pid);
       const child0 = procCpu(bp);
       const recv0 = await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"');
+      // every storm exec repeats one open alert: each judged batch commits one repeat of it
+      const repeats0 = await metric(a, 'habitwatch_alert_repeats_total', 'rule="exec-writable-path"');
       const report = await runStorm(c, storm, count, RATE);
       const stormEnd = performance.now();
       ctx.progress(`storm done: ${report.execs} execs in ${report.wall_s.toFixed(1)} s (${Math.round(report.rate)}/s); draining`);
@@ -204,6 +206,7 @@ export default defineBench({
       const cpu = procCpu(a.pid) - cpu0;
       const childCpu = procCpu(bp) - child0;
       const events = (await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"')) - recv0;
+      const commits = (await metric(a, 'habitwatch_alert_repeats_total', 'rule="exec-writable-path"')) - repeats0;
       const lost = await metric(a, 'habitwatch_events_dropped_total', 'reason="lost_events"');
       const agentRss = procRss(a.pid);
       const childRss = procRss(bp);
@@ -218,6 +221,8 @@ export default defineBench({
         bpftrace_captured_ratio: (after.seen - before.seen) / report.execs,
         bpftrace_events_total: events,
         // from the storm's end to the agent counting its last exec (polled every 100 ms)
+        // storm events per commit of the alert's repeats (batch size, as the store sees it)
+        live_events_per_commit: commits > 0 ? events / commits : 0,
         bpftrace_drain_s: Math.max(0, after.at - stormEnd) / 1000,
         bpftrace_agent_cpu_s_per_10k_events: events > 0 ? (cpu / events) * 10000 : 0,
         bpftrace_child_cpu_s_per_10k_events: events > 0 ? (childCpu / events) * 10000 : 0,
