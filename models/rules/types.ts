@@ -103,9 +103,44 @@ export function shellArgs(p: { exe: string; args: readonly string[] }): readonly
   return base(p.exe) === 'busybox' && p.args.length > 1 && base(p.args[0]) === 'busybox' ? p.args.slice(2) : p.args.slice(1);
 }
 
-// interpreters whose first operand is a script file (`python3 /tmp/x.py`); options
-// before it are not parsed (an option with a value would be taken for the script)
-const SCRIPT_INTERPRETERS = /^(?:python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*)$/;
+// interpreters whose first operand is a script file (`python3 /tmp/x.py`,
+// `python3 -u /tmp/x.py`). Their options come first: a word starting with `-` is an
+// option; `code` options run their argument instead of a script (`python3 -c …`, `-m
+// mod`: no script file); `value` options take the next word (`-W ignore`, `-r mod`), so
+// it is not the script; `file` options name the script (`php -f x.php`). An option with
+// a value of its own not listed here would have its value taken for the script.
+interface InterpreterOptions {
+  code: ReadonlySet<string>;
+  value: ReadonlySet<string>;
+  file?: ReadonlySet<string>;
+}
+const set = (...s: string[]): ReadonlySet<string> => new Set(s);
+const INTERPRETER_OPTIONS: readonly [RegExp, InterpreterOptions][] = [
+  [/^python[0-9.]*$/, { code: set('-c', '-m'), value: set('-W', '-X', '--check-hash-based-pycs') }],
+  [/^perl[0-9.]*$/, { code: set('-e', '-E'), value: set() }], // perl's switches carry their values attached
+  [/^ruby[0-9.]*$/, { code: set('-e'), value: set('-I', '-r', '-C', '-E', '--encoding') }],
+  [/^(?:node|nodejs)$/, { code: set('-e', '--eval', '-p', '--print'), value: set('-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--title') }],
+  [/^php[0-9.]*$/, { code: set('-r'), value: set('-c', '-d', '-z'), file: set('-f') }],
+  [/^lua[0-9.]*$/, { code: set('-e'), value: set('-l') }],
+  [/^tclsh[0-9.]*$/, { code: set(), value: set('-encoding') }],
+];
+
+/** the script operand of an interpreter's argv (after its options), undefined when it runs code or stdin */
+function interpreterScript(opts: InterpreterOptions, args: readonly string[]): string | undefined {
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return args[i + 1];
+    if (a === '-' || a === '') return undefined; // stdin
+    if (!a.startsWith('-')) return a;
+    const name = a.startsWith('--') ? a.split('=', 1)[0] : a.slice(0, 2);
+    if (opts.code.has(name)) return undefined;
+    // a value attached (`-Wignore`, `--import=x`) or in the next word
+    const attached = a.startsWith('--') ? a.includes('=') : a.length > 2;
+    if (opts.file?.has(name)) return attached ? a.slice(2) : args[i + 1];
+    if (opts.value.has(name) && !attached) i++;
+  }
+  return undefined;
+}
 
 /**
  * The script file a process runs when it is a shell or an interpreter given one
@@ -120,9 +155,9 @@ export function scriptOf(p: { exe: string; args: readonly string[]; cwd?: string
     const rest = shellArgs(p);
     if (shellInput(rest) !== 'script') return undefined;
     script = rest.find((a) => !a.startsWith('-') && !a.startsWith('+'));
-  } else if (SCRIPT_INTERPRETERS.test(name)) {
-    const first = p.args[1];
-    if (first !== undefined && !first.startsWith('-')) script = first;
+  } else {
+    const opts = INTERPRETER_OPTIONS.find(([re]) => re.test(name))?.[1];
+    if (opts) script = interpreterScript(opts, p.args);
   }
   if (script === undefined || script === '') return undefined;
   if (script.startsWith('/')) return script;

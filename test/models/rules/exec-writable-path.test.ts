@@ -66,7 +66,22 @@ describe('rules/exec-writable-path', () => {
     assert.equal(p(['bash', '-s', 'x']), undefined);
     assert.equal(p(['busybox', 'sh', '/tmp/b.sh'], '/bin/busybox'), '/tmp/b.sh');
     assert.equal(p(['python3.11', '/tmp/x.py']), '/tmp/x.py');
-    assert.equal(p(['python3', '-u', '/tmp/x.py']), undefined, 'options before the script are not parsed');
+    // the interpreter's options come before its script
+    assert.equal(p(['python3', '-u', '/tmp/x.py']), '/tmp/x.py');
+    assert.equal(p(['python3', '-u', '-W', 'ignore', '-X', 'dev', '/tmp/x.py', '-W', 'y']), '/tmp/x.py');
+    assert.equal(p(['python3', '-Wignore', '-OO', '/tmp/x.py']), '/tmp/x.py');
+    assert.equal(p(['python3', '-u', '-c', 'print(1)', '/tmp/x.py']), undefined, 'code, not a script');
+    assert.equal(p(['python3', '-m', 'http.server']), undefined);
+    assert.equal(p(['python3', '-']), undefined, 'stdin');
+    assert.equal(p(['python3', '--', '/tmp/-x.py']), '/tmp/-x.py');
+    assert.equal(p(['node', '--import', 'tsx', '-r', './hook.js', '/tmp/x.js']), '/tmp/x.js');
+    assert.equal(p(['node', '--import=tsx', '/tmp/x.js']), '/tmp/x.js');
+    assert.equal(p(['node', '-e', 'x', '/tmp/x.js']), undefined);
+    assert.equal(p(['perl', '-w', '-Mstrict', '/tmp/x.pl']), '/tmp/x.pl');
+    assert.equal(p(['perl', '-e', 'print 1']), undefined);
+    assert.equal(p(['ruby', '-r', 'json', '/tmp/x.rb']), '/tmp/x.rb');
+    assert.equal(p(['php', '-d', 'x=1', '-f', '/tmp/x.php']), '/tmp/x.php');
+    assert.equal(p(['php', '-f/tmp/x.php']), '/tmp/x.php');
     assert.equal(p(['cat', '/tmp/x']), undefined);
   });
 });
