@@ -46,9 +46,10 @@ export function createProcfsAttribution(opts: AttributionOptions = {}): EnrichSt
       }
       if (p.pid <= 0) return;
       if (ev.kind === 'exec') {
-        // the parent as it is now, not an earlier process that had its pid
-        if (p.ppid !== undefined && p.ppid > 0) procs.current(p.ppid, ev.time);
-        procs.recordExecEvent(ev);
+        // the parent as it was at the exec: not an earlier process that had its pid, nor
+        // what it became since (procs.ts parentAtExec)
+        const a = procs.recordExecEvent(ev);
+        if (p.ancestors === undefined && a.length > 0) p.ancestors = a;
       } else if (p.exe === '' || p.args.length === 0) {
         // a record of a running process carries its comm at most: exe and argv from its exec
         const e = procs.current(p.pid, ev.time);

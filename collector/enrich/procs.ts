@@ -14,6 +14,11 @@ export interface ProcEntry {
   exe: string;
   args: string[];
   uid?: number;
+  /**
+   * its name as the kernel has it (comm, 15 bytes at most): /proc/PID/status's Name, or
+   * from an exec, the file name it ran (which is what the kernel names it)
+   */
+  comm?: string;
   cgroupPath?: string;
   /** raw /proc/PID/cgroup text when read from procfs (for v1 container lookups) */
   cgroupText?: string;
@@ -24,6 +29,12 @@ export interface ProcEntry {
   /** this process as an ancestor, and its own ancestry: built once, shared by events */
   asAncestor?: Ancestor;
   chain?: Ancestor[];
+  /**
+   * its ancestry as resolved at its exec, when the process found under its ppid then was
+   * not its parent as the kernel named it at the exec (parentAtExec): used instead of
+   * looking the ppid up again
+   */
+  parents?: Ancestor[];
 }
 
 export interface ProcReader {
@@ -56,6 +67,16 @@ export function procfsReader(root = '/proc'): ProcReader {
     },
     read(pid) {
       const dir = `${root}/${pid}`;
+      // the executable before the name: a process that execs between the two reads is
+      // then its old executable under its new name, which the parent check of an exec
+      // takes for a change (parentAtExec) — read the other way round, it would be the
+      // new executable under the old name, a parent it never was
+      let exe: string | undefined;
+      try {
+        exe = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
+      } catch {
+        /* kernel thread, gone, or not permitted */
+      }
       let status: string;
       try {
         status = readFileSync(`${dir}/status`, 'utf8');
@@ -65,12 +86,7 @@ export function procfsReader(root = '/proc'): ProcReader {
       const ppidM = /^PPid:\s+(\d+)/m.exec(status);
       const uidM = /^Uid:\s+(\d+)/m.exec(status);
       const nameM = /^Name:\s+(.*)$/m.exec(status);
-      let exe = '';
-      try {
-        exe = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
-      } catch {
-        exe = nameM ? nameM[1] : ''; // kernel threads and unreadable exe: comm instead
-      }
+      exe ??= nameM ? nameM[1] : ''; // kernel threads and unreadable exe: comm instead
       let args: string[] = [];
       try {
         const raw = readFileSync(`${dir}/cmdline`, 'utf8');
@@ -94,6 +110,7 @@ export function procfsReader(root = '/proc'): ProcReader {
         args,
         ...(ppidM ? { ppid: Number(ppidM[1]) } : {}),
         ...(uidM ? { uid: Number(uidM[1]) } : {}),
+        ...(nameM ? { comm: nameM[1] } : {}),
         ...(cgroupPath !== undefined ? { cgroupPath } : {}),
         ...(cgroupText !== undefined ? { cgroupText } : {}),
       };
@@ -149,6 +166,9 @@ export interface ProcessCacheOptions {
   binaries?: BinaryPaths;
 }
 
+/** no ancestry (shared: never changed) */
+const NONE: Ancestor[] = [];
+
 /** how far apart an entry's time and a process start must be to tell a reused pid (btime has whole seconds) */
 const REUSE_SLACK_MS = 2000;
 
@@ -169,6 +189,8 @@ export class ProcessCache {
   private readonly maxDepth: number;
   readonly binaries: BinaryPaths | undefined;
   procReads = 0;
+  /** set by parentAtExec: its ancestry is not the chain of the process under the ppid */
+  private corrected = false;
 
   constructor(opts: ProcessCacheOptions = {}) {
     this.max = opts.max ?? 16384;
@@ -187,28 +209,44 @@ export class ProcessCache {
 
   /**
    * record an exec event's process (with the cgroup the event was attributed to); its
-   * executable is first given its canonical spelling (binpath.ts), on the event too
+   * executable is first given its canonical spelling (binpath.ts), on the event too.
+   * Returns its ancestry as of the exec (parentAtExec), kept with it when corrected.
    */
-  recordExecEvent(ev: RuntimeEvent): void {
+  recordExecEvent(ev: RuntimeEvent): Ancestor[] {
     const p = ev.process;
+    const parents = p.ppid !== undefined && p.ppid > 0 ? this.parentAtExec(p.pid, p.ppid, p.parentComm, ev.time) : NONE;
+    const corrected = this.corrected;
+    // named by the file it ran, before the canonical spelling resolves links (/bin/sh → dash)
+    const comm = commOfFile(p.exe);
     if (this.binaries) {
       const exe = this.binaries.canonical(p.exe, p.pid, ev.cgroup?.path, p.ppid !== undefined ? [p.ppid] : []);
       if (exe !== p.exe) p.exe = exe;
     }
-    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, ev.cgroup?.path, ev.time);
+    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, ev.cgroup?.path, ev.time, comm, corrected ? parents : undefined);
+    return parents;
   }
 
   /** an exec replaces whatever was known for the pid (pid reuse, or a new image) */
-  recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string; time?: number }): void {
-    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, p.cgroupPath, p.time);
+  recordExec(p: { pid: number; ppid?: number; exe: string; args: string[]; uid?: number; cgroupPath?: string; time?: number; comm?: string }): void {
+    this.record(p.pid, p.exe, p.args, p.ppid, p.uid, p.cgroupPath, p.time, p.comm ?? commOfFile(p.exe), undefined);
   }
 
   /** one entry object per exec (every exec, so no intermediate objects), fields set as known */
-  private record(pid: number, exe: string, args: string[], ppid: number | undefined, uid: number | undefined, cgroupPath: string | undefined, time: number | undefined): void {
+  private record(
+    pid: number,
+    exe: string,
+    args: string[],
+    ppid: number | undefined,
+    uid: number | undefined,
+    cgroupPath: string | undefined,
+    time: number | undefined,
+    comm: string,
+    parents: Ancestor[] | undefined,
+  ): void {
     const prev = this.entries.get(pid);
     this.entries.delete(pid);
     this.misses.delete(pid);
-    const e: ProcEntry = { pid, exe, args, from: 'exec' };
+    const e: ProcEntry = { pid, exe, args, from: 'exec', comm };
     if (time !== undefined) e.seen = time;
     if (ppid !== undefined) e.ppid = ppid;
     else if (prev?.ppid !== undefined) e.ppid = prev.ppid;
@@ -216,6 +254,7 @@ export class ProcessCache {
     if (cgroupPath !== undefined) e.cgroupPath = cgroupPath;
     else if (prev?.cgroupPath) e.cgroupPath = prev.cgroupPath;
     if (prev?.cgroupText !== undefined) e.cgroupText = prev.cgroupText;
+    if (parents !== undefined) e.parents = parents;
     this.entries.set(pid, e);
     this.trim();
   }
@@ -294,6 +333,56 @@ export class ProcessCache {
     }
   }
 
+  /**
+   * The ancestry of a process at its exec, its parent checked against the name the kernel
+   * gave it then (`comm`, read by the source in the kernel at the exec; undefined: no
+   * check). The process found under ppid may not be that parent any more: a fork that
+   * never exec'd is not in the cache, and when its /proc is read after it has exec'd,
+   * it names what it became — in `sh -c 'gzip -c f > out-$(date +%s%N).gz'` the forked
+   * child runs date for the redirection, then execs gzip: "date executed by gzip". A
+   * parent whose name is not the one it had is, in order: the same process under a new
+   * name (prctl PR_SET_NAME: /proc, read again, has the name the exec saw), else a fork
+   * of ITS parent — a fork inherits its parent's executable, so a grandparent of that
+   * name is what the parent was — else unknown. Never a process it was not: an unknown
+   * parent gives an empty ancestry (no lineage to judge), a wrong one a false lineage.
+   * Sets `corrected` when the ancestry is not the chain of the process found under ppid
+   * (recordExecEvent keeps it with the exec). No allocation on the usual path.
+   */
+  private parentAtExec(pid: number, ppid: number, comm: string | undefined, at: number): Ancestor[] {
+    this.corrected = false;
+    if (ppid === pid) return NONE;
+    const reads = this.procReads;
+    const parent = this.current(ppid, at);
+    if (!parent) return NONE;
+    if (comm === undefined || parent.comm === undefined || parent.comm === comm) return parent.chain ?? this.chainOf(parent, new Set([pid]));
+    const visiting = new Set([pid]);
+    // renamed, or an entry older than the name: /proc again, unless it was just read
+    const fresh = this.procReads === reads ? this.readAgain(ppid) : undefined;
+    if (fresh?.comm === comm) {
+      if (parent.from === 'exec') {
+        // its exec named its image; the name is what changed
+        parent.comm = comm;
+        return this.chainOf(parent, visiting);
+      }
+      const e: ProcEntry = { ...fresh, from: 'procfs', seen: this.now() };
+      this.entries.set(ppid, e);
+      return this.chainOf(e, visiting);
+    }
+    this.corrected = true;
+    const gp = (fresh ?? parent).ppid;
+    const g = gp !== undefined && gp > 0 && gp !== ppid && gp !== pid ? this.current(gp, at) : undefined;
+    if (g?.comm !== comm) return NONE;
+    visiting.add(ppid);
+    const up = this.chainOf(g, visiting);
+    const self: Ancestor = { pid: ppid, exe: g.exe, args: g.args };
+    return [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
+  }
+
+  private readAgain(pid: number): Omit<ProcEntry, 'from'> | undefined {
+    this.procReads++;
+    return this.reader.read(pid);
+  }
+
   /** only what is cached, never touching /proc */
   peek(pid: number): ProcEntry | undefined {
     return this.entries.get(pid);
@@ -306,7 +395,9 @@ export class ProcessCache {
    * later exec of an ancestor; lineage is about who started whom, which exec keeps.
    */
   ancestors(pid: number, ppid?: number): Ancestor[] {
-    const parentPid = ppid ?? this.get(pid)?.ppid;
+    const own = this.entries.get(pid);
+    const parentPid = ppid ?? (own ?? this.get(pid))?.ppid;
+    if (own?.parents !== undefined && own.ppid === parentPid) return own.parents;
     if (parentPid === undefined || parentPid <= 0 || parentPid === pid) return [];
     const parent = this.get(parentPid);
     if (!parent) return []; // exited before we saw it: the chain ends here
@@ -320,7 +411,8 @@ export class ProcessCache {
     let chain: Ancestor[] = [self];
     let cut = false; // cut short by a ppid loop: not kept, rebuilt next time
     const pp = e.ppid;
-    if (e.pid !== 1 && pp !== undefined && pp > 0) {
+    if (e.parents !== undefined) chain = [self, ...e.parents.slice(0, this.maxDepth - 1)];
+    else if (e.pid !== 1 && pp !== undefined && pp > 0) {
       if (visiting.has(pp) || pp === e.pid) cut = true;
       else {
         const parent = this.get(pp);
@@ -348,4 +440,12 @@ export class ProcessCache {
     }
   }
 
+}
+
+/** the name the kernel gives a process that exec'd `file`: its last component, 15 bytes at most */
+export function commOfFile(file: string): string {
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  if (name.length <= 5) return name; // ≤ 15 bytes whatever the characters
+  const b = Buffer.from(name, 'utf8');
+  return b.length <= 15 ? name : b.subarray(0, 15).toString('utf8');
 }
