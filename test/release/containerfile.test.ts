@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { REPO, requireComponent } from '../support/env.ts';
-import { podmanPod } from '../support/podman-pod.ts';
+import { PODMAN_SECCOMP, podmanPod } from '../support/podman-pod.ts';
 import { tempDir } from '../support/agent-proc.ts';
 
 type Obj = Record<string, unknown>;
@@ -91,6 +91,7 @@ describe('each overlay\'s pod as `podman run` flags (what test:image runs)', fun
       ok = false;
     }
     requireComponent(this, ok, 'kubectl (kustomize)');
+    requireComponent(this, existsSync(PODMAN_SECCOMP), `podman's seccomp profile (${PODMAN_SECCOMP})`);
     scratch = tempDir('hw-podman-pod-');
   });
   after(() => scratch?.cleanup());
@@ -107,8 +108,19 @@ describe('each overlay\'s pod as `podman run` flags (what test:image runs)', fun
         secrets: { 'habitwatch-api-token': { token: 't' } },
         fields: { 'spec.nodeName': 'n', 'metadata.name': 'p', 'metadata.namespace': 'habitwatch' },
         scratch: join(scratch.dir, overlay),
+        serviceAccount: { dir: join(scratch.dir, overlay, 'sa'), env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '6443' } },
       });
       for (const f of ['--cap-drop=ALL', '--read-only', '--security-opt=no-new-privileges']) assert.ok(pod.flags.includes(f), `${overlay}: ${f}`);
+      assert.ok(pod.flags.includes(`--volume=${join(scratch.dir, overlay, 'sa')}:/var/run/secrets/kubernetes.io/serviceaccount:ro`), `${overlay}: the service account`);
+      assert.ok(pod.flags.includes('--env=KUBERNETES_SERVICE_HOST=127.0.0.1'), `${overlay}: the in-cluster environment`);
+      const seccomp = pod.flags.find((f) => f.startsWith('--security-opt=seccomp='));
+      assert.ok(seccomp, `${overlay}: RuntimeDefault seccomp`);
+      // the profile lets CAP_BPF call bpf(2) and CAP_PERFMON perf_event_open(2), as containerd >= 1.7 does
+      const rules = (JSON.parse(readFileSync(seccomp.slice('--security-opt=seccomp='.length), 'utf8')) as { syscalls: { names: string[]; action: string; includes?: { caps?: string[] } }[] }).syscalls;
+      for (const [name, cap] of [['bpf', 'CAP_BPF'], ['perf_event_open', 'CAP_PERFMON']]) {
+        assert.ok(rules.some((r) => r.names.includes(name) && r.action === 'SCMP_ACT_ALLOW' && r.includes?.caps?.join() === cap), `${name} allowed by ${cap}`);
+      }
+      if (overlay === 'bpftrace') assert.ok(pod.flags.includes('--env=BPFTRACE_BTF=/sys/kernel/btf/vmlinux'), 'bpftrace: the kernel types from sysfs, not by walking BTF objects (SYS_ADMIN)');
       const kernel = overlay === 'bpftrace' || overlay === 'auditd';
       assert.equal(pod.flags.includes('--pid=host'), kernel, `${overlay}: host PID namespace`);
       const expectCaps: Record<string, string[]> = { bpftrace: ['BPF', 'PERFMON', 'SYS_PTRACE'], auditd: ['SYS_PTRACE'], tetragon: [], falco: [] };

@@ -4,12 +4,15 @@
 // manifests/overlays/bpftrace` translated to podman flags (test/support/podman-pod.ts):
 // host PID namespace, user 0 with only the overlay's capabilities, read-only root
 // filesystem, no privilege escalation, the runtime's default seccomp profile, the host
-// paths — against a Kubernetes-style test cgroup. An exec from a writable directory in
-// that cgroup must come out as an alert on the agent's API; SIGTERM must stop the
-// container cleanly. Then each added capability is shown to be needed: without it,
-// bpftrace (BPF, PERFMON) or the agent's /proc reads (SYS_PTRACE) fail.
+// paths, the service account the kubelet would mount — against a Kubernetes-style test
+// cgroup, with the emulated API server (test/support/kube) as the cluster: the agent
+// finds it as in a pod, from KUBERNETES_SERVICE_HOST/PORT and the service account's
+// token and CA. An exec from a writable directory in that cgroup must come out as an
+// alert on the agent's API, named by its Deployment; SIGTERM must stop the container
+// cleanly. Then each added capability is shown to be needed: without it, bpftrace (BPF,
+// PERFMON) or the agent's /proc reads (SYS_PTRACE) fail.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,9 +23,15 @@ import { cgroup2Available, createTestContainer, type TestContainer } from '../su
 import { REPO, isRoot, requireComponent, waitFor } from '../support/env.ts';
 import { IMAGE, RUN_ENV_FLAGS, buildBase, buildImage, imageToolsMissing, inspectImage } from '../support/image.ts';
 import { podmanPod, type PodmanPod } from '../support/podman-pod.ts';
+import { KubeApiServer } from '../support/kube/server.ts';
+import { deployment, pod as podObject, replicaSet } from '../support/kube/objects.ts';
 
 const run = promisify(execFile);
 const TOKEN = 'image-test-token-0123456789';
+/** the agent's service account, as the emulated API server authenticates it */
+const SA = 'system:serviceaccount:habitwatch:habitwatch';
+const SA_TOKEN = `sa-${randomBytes(12).toString('hex')}`;
+const NODE = 'image-test-node';
 const log = (m: string) => console.log(`      [image] ${m}`);
 type Obj = Record<string, unknown>;
 
@@ -53,6 +62,8 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
   let scratch: ReturnType<typeof tempDir>;
   const names: string[] = [];
   let c: TestContainer | undefined;
+  let kube: KubeApiServer | undefined;
+  let serviceAccount: { dir: string; env: Record<string, string> };
 
   before(async function () {
     requireComponent(this, isRoot(), 'root');
@@ -64,10 +75,18 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
     const base = await buildBase(log);
     await buildImage(base, log);
     log(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    // the cluster: the API server on loopback (the container shares the host network),
+    // knowing the agent's service account token
+    kube = await KubeApiServer.start({ authenticate: true });
+    kube.reviews.addToken(SA_TOKEN, { username: SA, groups: ['system:serviceaccounts', 'system:serviceaccounts:habitwatch', 'system:authenticated'] });
+    kube.installCrd(join(REPO, 'manifests/base/crds/workloadbaselines.habitwatch.io.yaml'));
+    const env = kube.writeServiceAccount(join(scratch.dir, 'kubelet'), SA_TOKEN);
+    serviceAccount = { dir: join(scratch.dir, 'kubelet/var/run/secrets/kubernetes.io/serviceaccount'), env };
   });
   after(async () => {
     for (const n of names) await run('podman', ['rm', '-f', '-t', '0', n]).catch(() => undefined);
     await c?.remove();
+    await kube?.close();
     scratch?.cleanup();
   });
 
@@ -84,6 +103,9 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
       const r = await run('podman', ['run', '--rm', ...RUN_ENV_FLAGS, '--entrypoint', sh, IMAGE, '-c', 'true']).catch((e: { code: number; stderr: string }) => e);
       assert.notEqual((r as { code?: number }).code ?? 0, 0, `${sh} runs in the image`);
     }
+    // /bin/sh is `false` (the Containerfile says why): it runs nothing
+    const { stdout: sh } = await run('podman', ['run', '--rm', ...RUN_ENV_FLAGS, '--entrypoint', '/usr/bin/node', IMAGE, '-e', 'console.log(require("fs").readlinkSync("/usr/bin/sh"))']);
+    assert.equal(sh.trim(), 'false');
     const { stdout } = await run('podman', ['run', '--rm', ...RUN_ENV_FLAGS, IMAGE, '--help']);
     assert.match(stdout, /^usage: habitwatch <command>/m);
   });
@@ -95,10 +117,11 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
     const pod = podmanPod(spec, {
       configMaps: { habitwatch: { 'habitwatch.yaml': stringify(config) } },
       secrets: { 'habitwatch-api-token': { token: TOKEN } },
-      fields: { 'spec.nodeName': 'image-test-node', 'metadata.name': 'habitwatch-image-test', 'metadata.namespace': 'habitwatch' },
+      fields: { 'spec.nodeName': NODE, 'metadata.name': 'habitwatch-image-test', 'metadata.namespace': 'habitwatch' },
       hostPathOverrides: { '/var/lib/habitwatch': join(dir, 'data') },
       scratch: dir,
       withoutCaps: o.withoutCaps,
+      serviceAccount,
     });
     const name = `hw-image-${randomBytes(4).toString('hex')}`;
     names.push(name);
@@ -116,7 +139,11 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
     return { name, pod, out: `exit ${r.code}\n${r.out}` };
   }
 
-  it('runs as the DaemonSet would: an exec in a test cgroup is an alert on its API; SIGTERM stops it cleanly', async () => {
+  it('runs as the DaemonSet would: an exec in a test cgroup is an alert on its API, named by its Deployment; SIGTERM stops it cleanly', async () => {
+    // a Deployment's pod on this node, its container the test cgroup
+    c = createTestContainer();
+    const rs = kube!.apply(replicaSet(kube!.apply(deployment('shop', 'web')), '5f6c7d8b9a'));
+    kube!.apply(podObject({ namespace: 'shop', name: 'web-5f6c7d8b9a-x1y2z', uid: c.podUid, owner: rs, node: NODE, containers: [{ name: 'app', id: c.containerId, image: 'registry.example/web:1.0', digest: `sha256:${'c'.repeat(64)}` }] }));
     const port = await freePort();
     const { name, pod } = await startPod({ port, detach: true });
     log(`podman run ${pod.flags.join(' ')}`);
@@ -125,20 +152,24 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
     await waitFor(async () => (await api('/readyz')).status === 200, { timeoutMs: 120000, what: `the agent ready (bpftrace attached)` }).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${await logs()}`);
     });
-    c = createTestContainer();
     const exe = join(scratch.dir, `payload-${randomBytes(3).toString('hex')}`);
     const r = await c.run(`cp /bin/true ${exe} && ${exe}`);
     assert.equal(r.code, 0, r.stderr);
     const alert = await waitFor(
       async () => {
         const body = (await (await api('/v1/alerts')).json()) as { alerts: { rule: string; workload: { id: string }; process: { exe: string } }[] };
-        return body.alerts.find((a) => a.workload.id === `host/pod/${c!.podUid}` && a.process.exe === exe);
+        return body.alerts.find((a) => a.workload.id === 'shop/Deployment/web' && a.process.exe === exe);
       },
       { timeoutMs: 60000, what: 'the exec as an alert' },
     ).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${await logs()}`);
     });
     log(`alert ${alert.rule} on ${alert.workload.id}`);
+    // through the in-cluster configuration: the service account's token, this node's pods
+    assert.ok(
+      kube!.requests.some((r) => r.user === SA && r.resource === 'pods' && r.verb === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}`),
+      `no watch of this node's pods as ${SA}: ${JSON.stringify(kube!.requests.slice(0, 20).map((r) => [r.verb, r.path, r.user, r.code]))}`,
+    );
     // what the agent costs at rest, for the DaemonSet's requests and limits
     const { stdout: state } = await run('podman', ['inspect', name, '--format', '{{.State.Pid}}']);
     log(`agent and children: ${await footprint(Number(state.trim()))}`);
@@ -163,13 +194,21 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
       log(`without ${cap}: ${r.out!.split('\n').find((l) => /ERROR|rror|denied|permitted/.test(l)) ?? r.out!.slice(0, 200)}`);
     });
   }
+  // a process of the host that is not the agent's (root's, with all of root's
+  // capabilities), as the workloads' processes are. Not pid 1: this machine's pid 1 (its
+  // VM's init) refuses /proc/1/exe even to the host's root.
   it('without SYS_PTRACE, the agent cannot read the executable of a process that is not its own', async () => {
-    const probe = ['/usr/bin/node', '-e', 'console.log(require("fs").readlinkSync("/proc/1/exe"))'];
-    const ok = await startPod({ port: await freePort(), entrypoint: probe, detach: false });
-    assert.match(ok.out!, /^exit 0/, ok.out);
-    const no = await startPod({ port: await freePort(), entrypoint: probe, withoutCaps: ['SYS_PTRACE'], detach: false });
-    assert.doesNotMatch(no.out!, /OCI runtime error/, `the container did not start\n${no.out}`);
-    assert.match(no.out!, /EACCES|EPERM/, no.out);
+    const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      const probe = ['/usr/bin/node', '-e', `console.log(require("fs").readlinkSync("/proc/${other.pid}/exe"))`];
+      const ok = await startPod({ port: await freePort(), entrypoint: probe, detach: false });
+      assert.match(ok.out!, /^exit 0\n\/usr\/bin\/sleep$/m, ok.out);
+      const no = await startPod({ port: await freePort(), entrypoint: probe, withoutCaps: ['SYS_PTRACE'], detach: false });
+      assert.doesNotMatch(no.out!, /OCI runtime error/, `the container did not start\n${no.out}`);
+      assert.match(no.out!, /EACCES|EPERM/, no.out);
+    } finally {
+      other.kill();
+    }
   });
 });
 
