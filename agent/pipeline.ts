@@ -24,6 +24,7 @@ import { sleep } from '../collector/sleep.ts';
 import { applyMoves, judgeLate, type Late } from './moves.ts';
 import { WaitingRepeats, after } from './waiting-repeats.ts';
 import { fanOut } from './fan-out.ts';
+import { HeldAcks } from './held-acks.ts';
 
 export { BoundedQueue } from './queue.ts';
 export { coalesce };
@@ -195,30 +196,28 @@ export class Pipeline {
    * thousands of alerts never blocks the API, the sinks or a SIGTERM. The batch's ack
    * (its source offset) is committed with its last slice, after everything it raised.
    */
-  private async judge(batch: RuntimeEvent[], acceptedAt: number, signal: AbortSignal): Promise<void> {
+  private async judge(batch: RuntimeEvent[], acceptedAt: number, signal: AbortSignal, enriched = false): Promise<boolean> {
     let ack = (batch as AckableBatch)[BATCH_ACK];
     const held: RuntimeEvent[] | undefined = ack !== undefined ? [] : undefined;
     let raised: AlertUpdate[] = [];
     for (let i = 0; i < batch.length; i += SLICE_EVENTS) {
-      if (!(await this.storeUsableAgain(signal))) return;
+      if (!(await this.storeUsableAgain(signal))) return false;
       const part = batch.length <= SLICE_EVENTS ? batch : batch.slice(i, i + SLICE_EVENTS);
-      for (const u of this.processBatch(part, false, held)) raised.push(u);
+      for (const u of this.processBatch(part, enriched, held)) raised.push(u);
       if (this.deps.bus?.wantsEvents()) this.deps.bus.emit('events', part);
       if (i + SLICE_EVENTS < batch.length && performance.now() - this.lastYield > YIELD_AFTER_MS) {
-        if (!(await this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], undefined, acceptedAt, signal))) return;
+        if (!(await this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], undefined, acceptedAt, signal))) return false;
         raised = [];
         await this.yieldLoop();
-        if (signal.aborted) return;
+        if (signal.aborted) return false;
       }
     }
     // events held back are not judged yet: the offset waits for them (and keeps its order)
-    if (ack !== undefined && (held!.length > 0 || this.deferredAcks.length > 0)) {
-      const d = { ack, waiting: held!.length };
-      for (const ev of held!) this.ackOf.set(ev, d);
-      this.deferredAcks.push(d);
+    if (ack !== undefined && (held!.length > 0 || this.heldAcks.pending)) {
+      this.heldAcks.hold(ack, held!);
       ack = undefined;
     }
-    await this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], ack, acceptedAt, signal);
+    return this.commitWith(coalesce(raised), this.deps.engine.incidents?.drain() ?? [], ack, acceptedAt, signal);
   }
 
   /** only repeats: they wait (waiting-repeats.ts); else commit what waited, then these updates and the ack, durably, and fan out */
@@ -235,36 +234,35 @@ export class Pipeline {
     return true;
   }
 
-  /** acknowledgements of batches with events still held, in batch order */
-  private deferredAcks: { ack: () => void; waiting: number }[] = [];
-  private ackOf = new WeakMap<RuntimeEvent, { ack: () => void; waiting: number }>();
+  private heldAcks = new HeldAcks();
+  private queue: BoundedQueue<{ batch: RuntimeEvent[]; at: number; released?: true }> | undefined;
 
-  /** held events came back (enriched): judge and commit them, with the offsets they held up */
+  /** Held events came back (enriched): while the live loop runs they join its queue (bounded by the enricher), else (stopping) committed here. */
   private released(events: RuntimeEvent[]): void {
-    // counted first: judging leaves the agent's own events out of `events`
-    for (const ev of events) {
-      const d = this.ackOf.get(ev);
-      if (d !== undefined) d.waiting--;
-    }
+    if (this.queue?.pushNow({ batch: events, at: performance.now(), released: true }, events.length) === true) return;
+    const entries = this.heldAcks.entriesOf(events);
     try {
       this.handle(events, performance.now(), true);
-    } catch (e) {
-      // not stored: the offsets these events hold up stay where they are, so the source
-      // reads them again after a restart (at least once) — never acknowledged past them
-      if (isStorageError(e)) this.deps.health?.failed('commit', e);
-      this.deps.log.error('batch failed', { err: String(e), events: events.length });
-      this.deps.metrics?.eventsDropped.inc({ source: events[0]?.source ?? 'unknown', reason: 'pipeline_error' }, events.length);
-      return;
-    }
-    while (this.deferredAcks.length > 0 && this.deferredAcks[0].waiting <= 0) {
-      try {
-        this.commitOnce([], [], this.deferredAcks[0].ack);
-        this.deferredAcks.shift();
-      } catch (e) {
-        // not stored: kept (in order) for the next release, or read again after a restart
-        this.deps.health?.failed('commit', e);
-        break;
+      this.heldAcks.settle(entries);
+      for (let ack = this.heldAcks.next(); ack !== undefined; ack = this.heldAcks.next()) {
+        this.commitOnce([], [], ack);
+        this.heldAcks.done();
       }
+    } catch (e) {
+      if (isStorageError(e)) this.deps.health?.failed('commit', e);
+      this.deps.log.error('held events not stored at stop: read again on start', { err: String(e), events: events.length });
+    }
+  }
+
+  /** released events, judged and committed in the live loop; then the offsets they held up, in order */
+  private async judgeReleased(events: RuntimeEvent[], acceptedAt: number, signal: AbortSignal): Promise<void> {
+    const entries = this.heldAcks.entriesOf(events);
+    if (!(await this.judge(events, acceptedAt, signal, true))) return;
+    this.heldAcks.settle(entries);
+    for (let ack = this.heldAcks.next(); ack !== undefined; ack = this.heldAcks.next()) {
+      // with the repeats waiting before it (waiting-repeats.ts): an offset moves only past what is stored
+      if (!(await this.commitWith([], [], ack, acceptedAt, signal))) return;
+      this.heldAcks.done();
     }
   }
 
@@ -343,7 +341,8 @@ export class Pipeline {
     this.deps.enricher.setSink((events) => this.released(events));
     this.flushTimer = setInterval(() => this.periodic(), interval);
     this.flushTimer.unref();
-    const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number }>(this.deps.queueCapacity ?? QUEUE_CAPACITY);
+    const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number; released?: true }>(this.deps.queueCapacity ?? QUEUE_CAPACITY);
+    this.queue = queue;
     const gauge = this.deps.metrics?.queueDepth;
     let live = inputs.length;
     const pumps = inputs.map(async ({ name, batches }) => {
@@ -373,7 +372,8 @@ export class Pipeline {
         if (item === undefined || signal.aborted) break;
         gauge?.set({ stage: 'detect' }, queue.size);
         try {
-          await this.judge(item.batch, item.at, signal);
+          if (item.released) await this.judgeReleased(item.batch, item.at, signal);
+          else await this.judge(item.batch, item.at, signal);
         } catch (e) {
           // one bad batch must not stop the agent; count it and go on
           this.deps.log.error('batch failed', { err: String(e), events: item.batch.length });

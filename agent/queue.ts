@@ -21,15 +21,24 @@ export class BoundedQueue<T> {
     while (!this.closed && this.weight > 0 && this.weight + w > this.capacity) {
       await new Promise<void>((r) => this.waitingPush.push(r));
     }
-    if (this.closed) return;
+    this.pushNow(v, w);
+  }
+
+  /**
+   * Add without waiting for room (what the caller adds is bounded elsewhere: events the
+   * enricher held back and released). False when closed.
+   */
+  pushNow(v: T, w = 1): boolean {
+    if (this.closed) return false;
     if (this.waitingPop) {
       const p = this.waitingPop;
       this.waitingPop = undefined;
       p(v);
-      return;
+      return true;
     }
     this.items.push({ v, w });
     this.weight += w;
+    return true;
   }
 
   pop(): Promise<T | undefined> {
