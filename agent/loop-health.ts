@@ -19,8 +19,8 @@ const WINDOW_MS = 1000;
 export const SAMPLE_MS = 100;
 
 export interface LoopHealth {
-  /** delay percentiles since start, in ms */
-  sinceStart(): { p50: number; p99: number; max: number };
+  /** delay percentiles since start, in ms, and how many samples they are of */
+  sinceStart(): { p50: number; p99: number; max: number; samples: number };
   /**
    * Startup is over (API listening, sources starting): "since start" counts from here.
    * Startup compiles schemas and loads modules in one go, before anything is served.
@@ -28,6 +28,13 @@ export interface LoopHealth {
   started(): void;
   stop(): void;
 }
+
+/**
+ * A delay in ms from what the histogram recorded: monitorEventLoopDelay records the whole
+ * interval between two of its timer's runs — the resolution plus the delay (an idle loop
+ * reads SAMPLE_MS, not 0; nodejs/node#62935: "an implicit floor of resolution ms").
+ */
+const delayMs = (ns: number): number => Math.max(0, ns / 1e6 - SAMPLE_MS);
 
 export function monitorLoop(registry: Registry, self?: SelfAlerts): LoopHealth {
   const window: IntervalHistogram = monitorEventLoopDelay({ resolution: SAMPLE_MS });
@@ -52,23 +59,23 @@ export function monitorLoop(registry: Registry, self?: SelfAlerts): LoopHealth {
     labelNames: ['quantile'],
     registers: r,
     collect() {
-      this.set({ quantile: '0.5' }, total.percentile(50) / 1e9);
-      this.set({ quantile: '0.99' }, total.percentile(99) / 1e9);
-      this.set({ quantile: '1' }, total.max / 1e9);
+      this.set({ quantile: '0.5' }, delayMs(total.percentile(50)) / 1000);
+      this.set({ quantile: '0.99' }, delayMs(total.percentile(99)) / 1000);
+      this.set({ quantile: '1' }, delayMs(total.max) / 1000);
     },
   });
   const t = setInterval(() => {
     if (window.count === 0) return;
-    const maxMs = window.max / 1e6;
+    const maxMs = delayMs(window.max);
     perWindow.observe(maxMs / 1000);
-    last.set(window.percentile(99) / 1e9);
+    last.set(delayMs(window.percentile(99)) / 1000);
     window.reset();
     if (maxMs > STALL_MS) self?.raise('event-loop-blocked', `the event loop was blocked for ${(maxMs / 1000).toFixed(1)} s`);
   }, WINDOW_MS);
   t.unref();
   return {
     started: () => total.reset(),
-    sinceStart: () => ({ p50: total.percentile(50) / 1e6, p99: total.percentile(99) / 1e6, max: total.max / 1e6 }),
+    sinceStart: () => ({ p50: delayMs(total.percentile(50)), p99: delayMs(total.percentile(99)), max: delayMs(total.max), samples: total.count }),
     stop() {
       clearInterval(t);
       window.disable();
