@@ -25,6 +25,7 @@ import { applyMoves, judgeLate, type Late } from './moves.ts';
 import { WaitingRepeats, after } from './waiting-repeats.ts';
 import { fanOut } from './fan-out.ts';
 import { HeldAcks } from './held-acks.ts';
+import { BaselineFlusher } from './flusher.ts';
 
 export { BoundedQueue } from './queue.ts';
 export { coalesce };
@@ -91,7 +92,11 @@ export class Pipeline {
   /** repeats judged live and not committed yet: the next commit takes them first */
   private readonly waiting = new WaitingRepeats();
 
-  constructor(private deps: PipelineDeps) {}
+  private readonly flusher: BaselineFlusher;
+
+  constructor(private deps: PipelineDeps) {
+    this.flusher = new BaselineFlusher({ ...deps, yieldLoop: () => this.yieldLoop() });
+  }
 
   /**
    * Enrich, redact and judge one batch. Synchronous: the hot path has no awaits.
@@ -291,16 +296,14 @@ export class Pipeline {
 
   /** Persist changed baselines now. */
   flush(): void {
-    const bs = this.deps.baselines;
-    if (!bs) return;
-    const t0 = performance.now();
-    const profiler = this.deps.engine.profiler;
-    const n = bs.flush(profiler.baselines.values(), this.deps.now(), profiler.takeDropped());
-    if (n > 0) this.deps.metrics?.storeFlushSeconds.observe((performance.now() - t0) / 1000);
+    this.flusher.flushAll();
   }
 
-  /** Periodic work: learning-state ticks, baseline flush, waiting self-alerts (gauges are read when scraped: metrics.ts). */
-  periodic(): void {
+  /**
+   * Periodic work: learning-state ticks, baseline flush, waiting self-alerts (gauges are
+   * read when scraped: metrics.ts). The interval's flush is written in slices (flusher.ts).
+   */
+  periodic(inSlices = false): void {
     const now = this.deps.now();
     const moved: AlertUpdate[] = this.unstoredMoves;
     this.applyMoves(moved);
@@ -321,16 +324,8 @@ export class Pipeline {
     }
     this.commitWaiting();
     this.deps.engine.profiler.tickAll(now);
-    try {
-      this.flush();
-      this.deps.health?.ok('flush');
-      // saved now: baselines beyond the in-memory bound can go (read again when needed)
-      this.deps.engine.profiler.evict(now);
-    } catch (e) {
-      // nothing is lost: the change marks stay until a flush commits
-      if (this.deps.health) this.deps.health.failed('flush', e);
-      else this.deps.log.error('baseline flush failed', { err: String(e) });
-    }
+    if (inSlices) void this.flusher.flushInSlices();
+    else this.flusher.flushAndEvict();
     this.deps.selfAlerts?.tick();
   }
 
@@ -339,7 +334,7 @@ export class Pipeline {
     const interval = this.deps.flushIntervalMs ?? 500;
     // events the enricher held back (their pod not yet known) come back through here
     this.deps.enricher.setSink((events) => this.released(events));
-    this.flushTimer = setInterval(() => this.periodic(), interval);
+    this.flushTimer = setInterval(() => this.periodic(true), interval);
     this.flushTimer.unref();
     const queue = new BoundedQueue<{ batch: RuntimeEvent[]; at: number; released?: true }>(this.deps.queueCapacity ?? QUEUE_CAPACITY);
     this.queue = queue;

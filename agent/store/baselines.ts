@@ -5,6 +5,7 @@
 // many items of each kind it has (listed without reading the items).
 import { Baseline, type BaselineMeta, type BaselineSnapshot } from '../../models/baseline/baseline.ts';
 import type { BaselineKind, Item } from '../../models/baseline/items.ts';
+import { unsaved } from '../../models/baseline/profiler.ts';
 import type { Db } from './db.ts';
 
 interface ItemRow {
@@ -99,12 +100,16 @@ export class BaselineStore {
    * Write every change since the last flush, in one transaction, and delete the
    * baselines in `dropped` (moved into another: an identity the API named). The change
    * marks are cleared only once it committed: a failed flush (disk full…) loses nothing,
-   * the next one writes it all again. Returns the number of rows written.
+   * the next one writes it all again. At most `max` changed baselines are written (the
+   * rest by the next call). Returns the number of rows written.
    */
-  flush(baselines: Iterable<Baseline>, now: number, dropped: readonly string[] = []): number {
+  flush(baselines: Iterable<Baseline>, now: number, dropped: readonly string[] = [], max = Infinity): number {
     let n = 0;
     const written: Baseline[] = [];
-    for (const b of baselines) if (b.archived.length > 0 || b.metaDirty || b.removed.size > 0 || b.dirty.size > 0) written.push(b);
+    for (const b of baselines) {
+      if (written.length >= max) break;
+      if (unsaved(b)) written.push(b);
+    }
     // nothing changed (an idle agent, every interval): no transaction at all
     if (written.length === 0 && dropped.length === 0) return 0;
     this.db.transaction(() => {
