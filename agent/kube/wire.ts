@@ -4,7 +4,9 @@
 // container is still known by the pod UID its cgroup path carries, never by its id
 // alone: the step runs without the API and without the runtime's state (the events may
 // come from other nodes), and events that name their workload keep it. The baseline sync
-// joins here (WorkloadBaseline).
+// joins here (WorkloadBaseline). The API client (@kubernetes/client-node: ~20 MiB of
+// source strings, maps and code once loaded) is imported only with the API configured:
+// client.ts, the enrichment's api.ts and the sync are loaded on demand.
 import type { Logger } from '../../collector/log.ts';
 import type { Enricher, EnrichStep } from '../../collector/enrich/index.ts';
 import { createKubeEnrichment, type KubeEnrichment } from '../../collector/enrich/kube/index.ts';
@@ -12,7 +14,7 @@ import type { AgentConfig } from '../config/load.ts';
 import type { Metrics } from '../metrics.ts';
 import { loadKubeConfig } from './client.ts';
 import { registerKubeMetrics } from './metrics.ts';
-import { BaselineSync } from './sync.ts';
+import type { BaselineSync } from './sync.ts';
 import type { Profiler } from '../../models/baseline/profiler.ts';
 import type { Late } from '../moves.ts';
 
@@ -47,7 +49,7 @@ export async function wireKubernetes(deps: { config: AgentConfig; log: Logger; m
   let enricher: Enricher | undefined;
   const sync =
     kc && k.baselines.sync && deps.profiler
-      ? new BaselineSync({
+      ? new (await import('./sync.ts')).BaselineSync({
           kc,
           profiler: deps.profiler,
           node: deps.config.node,
