@@ -24,7 +24,7 @@ describe('events input hygiene', () => {
     const line = JSON.stringify({
       ...base,
       extra: 1,
-      process: { pid: 1, exe: '/bin/x', args: ['x'], cwd: '/', leak: 'p', ancestors: [{ exe: '/bin/sh', args: ['sh', '-c', 'x'], pid: 2, secret: 'S3cr3tAncestor' }, { nope: 1 }] },
+      process: { pid: 1, exe: '/bin/x', args: ['x'], cwd: '/', parentComm: 'sh', leak: 'p', ancestors: [{ exe: '/bin/sh', args: ['sh', '-c', 'x'], pid: 2, secret: 'S3cr3tAncestor' }, { nope: 1 }] },
       workload: { id: 'ns/Deployment/w', kind: 'Deployment', name: 'w', namespace: 'ns', leak: { deep: true } },
       container: { id: 'c1', runtime: 'containerd', image: 'i:1', env: ['A=B'] },
       cgroup: { path: '/x.scope', id: 7, mode: 'weird' },
@@ -33,7 +33,7 @@ describe('events input hygiene', () => {
       const r = decode(line);
       assert.ok(r.ok);
       const ev = JSON.parse(JSON.stringify(r.event)) as Record<string, Record<string, unknown>>;
-      assert.deepEqual(Object.keys(ev.process).sort(), ['ancestors', 'args', 'cwd', 'exe', 'pid']);
+      assert.deepEqual(Object.keys(ev.process).sort(), ['ancestors', 'args', 'cwd', 'exe', 'parentComm', 'pid']);
       assert.deepEqual(ev.process.ancestors, [{ exe: '/bin/sh', pid: 2, args: ['sh', '-c', 'x'] }], 'unknown keys and exe-less ancestors dropped');
       assert.deepEqual(Object.keys(ev.workload).sort(), ['id', 'kind', 'name', 'namespace']);
       assert.deepEqual(ev.container, { id: 'c1', runtime: 'containerd', image: 'i:1' });
