@@ -13,11 +13,7 @@ export const SHORT = {
   benignMs: 45_000,
   stableTimeoutMs: 180_000,
   batchEveryMs: 10_000,
-  // batch (the CronJob): in `gzip … > report-$(date +%s%N).gz` the child that expands
-  // the redirection runs date, then execs gzip; when the agent reads that parent from
-  // /proc after its exec, date's lineage is "executed by gzip", a parent it never had
-  // (an attribution race: the exec event does not carry its parent's executable)
-  roles: ['web', 'web-client', 'db', 'db-client', 'worker', 'forker'] as Role[],
+  roles: ['web', 'web-client', 'db', 'db-client', 'batch', 'worker', 'forker'] as Role[],
   // restart-db: PostgreSQL's shutdown writes files its running phase never writes
   // (pg_stat/pgstat.tmp → pgstat.stat): a baseline that never saw a restart alerts once
   benign: ['more-traffic', 'restart-web', 'restart-worker', 'new-replica', 'image-upgrade'],
