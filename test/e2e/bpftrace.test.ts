@@ -48,6 +48,11 @@ describe('e2e: bpftrace source (live kernel)', function () {
     requireComponent(this, cgroup2Available(), 'a cgroup v2 mount');
     requireComponent(this, bpftraceInstalled(), 'bpftrace');
     c = createTestContainer();
+    // a resident process, as every container has its main process: the canonical spelling
+    // of a binary whose process and parent are gone is resolved through one of the
+    // container's live processes (binpath.ts); without one it would depend on timing
+    // (/bin/true when the agent is slower than the shell). c.remove() kills it.
+    c.spawn('sleep', ['3600'], { stdio: 'ignore' });
     tmp = mkdtempSync(join(tmpdir(), 'hw-bpftrace-e2e-'));
     // our own listener on an "unexpected destination"
     trap = createServer((s) => s.destroy());
