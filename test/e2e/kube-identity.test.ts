@@ -153,6 +153,10 @@ describe('e2e: Kubernetes workload identity on the live kernel (bpftrace + emula
     const alert = await waitFor(() => delivered.find((a) => a.rule === 'unexpected-exec' && a.evidence.exe === '/usr/bin/id' && a.workload.id === 'batch/CronJob/report'), {
       timeoutMs: 30000,
       what: 'the alert on the new binary in a later run',
+    }).catch(async (e) => {
+      const stored = (await (await agent.api('/v1/alerts')).json()) as { alerts: Alert[] };
+      const metrics = (await (await agent.api('/metrics')).text()).split('\n').filter((l) => /^habitwatch_(enrichment|kube_pods|kube_owner)/.test(l));
+      throw new Error(`${(e as Error).message}; stored: ${JSON.stringify(stored.alerts.map((a) => [a.rule, a.workload.id, a.evidence]))}; ${metrics.join('; ')}; baseline: ${JSON.stringify(await wl())}; logs: ${agent.logs().slice(-3000)}`);
     });
     assert.equal(alert.workload.pod, last);
     assert.equal(alert.workload.container, 'report');
