@@ -1,5 +1,5 @@
 // The file sources other than `events` across a SIGKILL of the live agent: Tetragon's
-// JSON export and Falco's file_output, each followed through the one follower, whose
+// JSON export, Falco's file_output and auditd's log, each followed through the one follower, whose
 // position is stored only with the batch's alerts. The agent is killed as soon as the
 // first alert reaches the webhook (so, in practice, while it works through the input),
 // started again on the same data dir, and every alert the input raises reaches the
@@ -8,20 +8,25 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgentProc, tempDir } from '../support/agent-proc.ts';
-import { startAlertReceiver } from '../support/alert-receiver.ts';
+import { startAlertReceiver, type ReceivedAlert } from '../support/alert-receiver.ts';
 import { waitFor } from '../support/env.ts';
 import { tetragonArguments } from '../support/argv.ts';
 
-/** workloads in the input: each raises one exec-writable-path alert (an exec from /tmp) */
+/** alerts the input raises: each one exec-writable-path alert (an exec from /tmp) */
 const N = 1500;
 
 interface Case {
-  source: 'tetragon' | 'falco';
+  source: 'tetragon' | 'falco' | 'auditd';
   lines: () => string[];
   config: (input: string) => Record<string, unknown>;
-  /** the workloads whose alerts the input raises */
+  /** what tells the input's alerts apart (default: the workload) */
+  key?: (a: ReceivedAlert) => string;
+  /** the keys of the alerts the input raises */
   expected: string[];
 }
+
+/** a, b, …, z, ba, bb, …: names that stay distinct once generalised (digit runs do not) */
+const letters = (i: number): string => (i >= 26 ? letters(Math.floor(i / 26)) : '') + String.fromCharCode(97 + (i % 26));
 
 const now = (): string => new Date().toISOString();
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -66,9 +71,34 @@ const cases: Case[] = [
     config: (input) => ({ falco: { paths: [input], fromStart: true, http: { enabled: false } } }),
     expected: range(N).map((i) => `shop/Pod/api-${i}`),
   },
+  {
+    // auditd's log as auditd writes it (SYSCALL, EXECVE, CWD, PATH, PROCTITLE, EOE), of
+    // processes long gone: all one host workload, so each exec runs its own script
+    // (`sh /tmp/job-x.sh`, one alert per script) from its own parent (no fan-out fold)
+    source: 'auditd',
+    lines: () => {
+      const t = Math.floor(Date.now() / 1000);
+      return range(N).flatMap((i) => {
+        const m = `msg=audit(${t}.${String(i % 1000).padStart(3, '0')}:${1000 + i}):`;
+        const script = `/tmp/job-${letters(i)}.sh`;
+        return [
+          `type=SYSCALL ${m} arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=8 items=1 ppid=${200000 + i} pid=${100000 + i} auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm="sh" exe="/usr/bin/dash" key="habitwatch-exec"`,
+          `type=EXECVE ${m} argc=2 a0="sh" a1="${script}"`,
+          `type=CWD ${m} cwd="/"`,
+          `type=PATH ${m} item=0 name="/bin/sh" inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0`,
+          `type=PROCTITLE ${m} proctitle=${Buffer.from(`sh\0${script}`).toString('hex').toUpperCase()}`,
+          `type=EOE ${m} `,
+        ];
+      });
+    },
+    // the processes are not on this node: no /proc lookups
+    config: (input) => ({ auditd: { path: input, startAt: 'beginning', procLookup: false } }),
+    key: (a) => a.evidence?.path ?? '',
+    expected: range(N).map((i) => `/tmp/job-${letters(i)}.sh`),
+  },
 ];
 
-describe('e2e: Tetragon and Falco files across a SIGKILL — every alert delivered', function () {
+describe('e2e: Tetragon, Falco and auditd files across a SIGKILL — every alert delivered', function () {
   this.timeout(180_000);
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => (tmp = tempDir('hw-src-kill-')));
@@ -83,7 +113,8 @@ describe('e2e: Tetragon and Falco files across a SIGKILL — every alert deliver
         sources: { enabled: [c.source], ...c.config(input) },
         sinks: [{ type: 'webhook', name: 'rx', url: rx.url }],
       };
-      const received = (): Set<string> => new Set([...rx.alerts.values()].filter((a) => a.rule === 'exec-writable-path').map((a) => a.workload.id));
+      const key = c.key ?? ((a: ReceivedAlert) => a.workload.id);
+      const received = (): Set<string> => new Set([...rx.alerts.values()].filter((a) => a.rule === 'exec-writable-path').map(key));
       try {
         const a = await startAgentProc(tmp.dir, config);
         await waitFor(() => rx.deliveries() > 0, { what: 'the first delivery' });

@@ -7,7 +7,7 @@ export interface ReceivedAlert {
   id: string;
   rule: string;
   workload: { id: string };
-  evidence?: { detail?: string };
+  evidence?: { detail?: string; path?: string };
 }
 
 export interface AlertReceiver {
