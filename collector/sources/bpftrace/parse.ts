@@ -12,16 +12,19 @@
 // Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r),
 // E exec (X in recordings made before: without the parent's comm), W file write, N rename target, O open (write, or read of a sensitive path),
 // L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
-// older recordings), R ready. File records are decoded in files.ts, fields in decode.ts.
+// older recordings), R ready. File records are decoded in files.ts, fields in decode.ts,
+// printf lines split without JSON.parse in printf-fields.ts.
 import type { Envelope, ProcessInfo, Proto, RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
 import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, intOf, isInt, isUint, uintOf } from './decode.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
+import { PRINTF, printfFields } from './printf-fields.ts';
 
 export { SOURCE, STRLEN } from './files.ts';
 export { decodeR, decodeArgv } from './decode.ts';
+export { printfFields } from './printf-fields.ts';
 export const ARG_CHUNK = 180;
 export const ARG_CHUNKS = 8;
 
@@ -53,37 +56,6 @@ interface PendingArgs {
   chunks: string[];
 }
 
-/** how bpftrace -f json starts a printf record's line (its JSON is written by hand, spacing included) */
-const PRINTF = '{"type": "printf", "data": "';
-
-/**
- * The fields of a printf line `{"type": "printf", "data": "…"}` without JSON.parse, when
- * its data holds no escape but the tabs between fields, the final newline and escaped
- * backslashes (%r fields: the NUL padding of a comm prints as `\x00`): split at the
- * escaped tabs. That is almost every record; paths and comms with a quote, a control
- * character or a newline are rare. Undefined sends the line to JSON.parse, which then
- * decides as before; for the lines taken here both give the same fields.
- *
- * Why splitting at `\t` is exact: a `\t` whose backslash belongs to an escaped
- * backslash (`\\t`, a backslash then the letter t) leaves an odd backslash at the end
- * of the field before it, and a field keeps only whole `\\` pairs.
- */
-export function printfFields(line: string): string[] | undefined {
-  let inner = line.slice(PRINTF.length, -2);
-  if (inner.endsWith('\\n')) inner = inner.slice(0, -2);
-  if (inner.indexOf('"') >= 0 || CONTROL.test(inner)) return undefined;
-  const f = inner.split('\\t');
-  for (let i = 0; i < f.length; i++) {
-    const x = f[i];
-    if (x.indexOf('\\') < 0) continue;
-    if (x.replaceAll('\\\\', '').indexOf('\\') >= 0) return undefined;
-    f[i] = x.replaceAll('\\\\', '\\');
-  }
-  return f;
-}
-
-/** a raw control character: not valid inside a JSON string, so JSON.parse is the judge */
-const CONTROL = /[\u0000-\u001f]/;
 
 export class BpftraceParser implements RecordHost {
   private args = new Map<number, PendingArgs>();
