@@ -156,12 +156,14 @@ export class ProcessCache {
    * node, a worker's `$(… | sha1sum)` "executed by tail". An entry older than the
    * process now holding the pid is read again from /proc. A pid gone from /proc keeps
    * its entry (a short-lived parent is still named by its exec). One check per pid per
-   * reuseCheckMs.
+   * reuseCheckMs. A process read from /proc that started after `at` is not the one then
+   * holding the pid (startedBy).
    */
   current(pid: number, at: number): ProcEntry | undefined {
     this.sweep(at);
     const hit = this.entries.get(pid);
-    if (hit === undefined || hit.seen === undefined || this.reader.startedMs === undefined) return this.get(pid);
+    if (hit === undefined) return this.startedBy(pid, at, this.get(pid));
+    if (hit.seen === undefined || this.reader.startedMs === undefined) return hit;
     const last = this.checked.get(pid);
     if (last !== undefined && at - last < this.reuseCheckMs && at >= last) return hit;
     if (this.checked.size >= this.max) this.checked.clear();
@@ -172,6 +174,16 @@ export class ProcessCache {
     if (started === undefined || started <= hit.seen + REUSE_SLACK_MS) return hit;
     this.entries.delete(pid);
     return this.get(pid);
+  }
+
+  /**
+   * A process just read from /proc that started clearly after `at` is not the one that
+   * held the pid then (its holder is gone, the pid reused since): undefined, as unknown.
+   */
+  private startedBy(pid: number, at: number, read: ProcEntry | undefined): ProcEntry | undefined {
+    if (read === undefined || this.reader.startedMs === undefined) return read;
+    const started = this.reader.startedMs(pid);
+    return started !== undefined && started > at + REUSE_SLACK_MS ? undefined : read;
   }
 
   /**
@@ -217,7 +229,12 @@ export class ProcessCache {
     if (ppid === pid) return NONE;
     const reads = this.procReads;
     const parent = this.current(ppid, at);
-    if (!parent) return NONE;
+    if (!parent) {
+      // gone, or its pid already another process's: unknown, kept so (a later look-up of
+      // the ppid would name whatever holds it then)
+      this.corrected = true;
+      return NONE;
+    }
     if (comm === undefined || parent.comm === undefined || parent.comm === comm) return parent.chain ?? this.chainOf(parent, new Set([pid]));
     const visiting = new Set([pid]);
     // renamed, or an entry older than the name: /proc again, unless it was just read

@@ -113,4 +113,25 @@ describe('attribution: the parent of an exec as it was at the exec', () => {
     const kernel = [...Buffer.from('ééééééééé').subarray(0, 15)].map((x) => `\\x${x.toString(16)}`).join('');
     assert.equal(commOfFile('/opt/ééééééééé'), decodeComm(kernel));
   });
+
+  it('a parent gone and its pid reused by a process of the same name started after the exec: unknown, not the stranger', () => {
+    // 20: the worker's bash (seen exec'ing); 21: its command substitution's subshell, gone
+    // by the time sha1sum's exec is attributed; 21 now another bash, of another tree,
+    // started 5 s after that exec
+    const table: Record<number, Row> = { 1: INIT, 21: { ppid: 30, exe: '/usr/bin/bash', comm: 'bash' }, 30: { ppid: 1, exe: '/usr/sbin/cron', comm: 'cron' } };
+    const at = 1_000_000;
+    const reader: ProcReader = {
+      read: (pid) => (table[pid] ? { pid, ppid: table[pid].ppid, exe: table[pid].exe, args: [table[pid].exe], comm: table[pid].comm } : undefined),
+      startedMs: (pid) => (pid === 21 ? at + 5000 : table[pid] ? 0 : undefined),
+    };
+    const step = createProcfsAttribution({ processes: new ProcessCache({ reader, now: () => at }) });
+    step.enrich({ ...exec(20, 1, '/usr/bin/bash', ['bash', 'worker.sh'], 'systemd'), time: at - 10_000 });
+    const sha = { ...exec(22, 21, '/usr/bin/sha1sum', ['sha1sum'], 'bash'), time: at };
+    step.enrich(sha);
+    assert.deepEqual(lineage(sha) ?? [], [], 'no lineage: an unknown parent raises no lineage alert');
+    // the same pid read for an exec after that process started is that process
+    const later = { ...exec(23, 21, '/usr/bin/cut', ['cut'], 'bash'), time: at + 6000 };
+    step.enrich(later);
+    assert.deepEqual(lineage(later), ['21:/usr/bin/bash', '30:/usr/sbin/cron', '1:/sbin/init']);
+  });
 });
