@@ -242,14 +242,14 @@ export class Engine {
     const tree = treeKeys(ev);
     const cover = tree.cover.map((k) => scope + k);
     const items = hit.items ?? foldItems(rule, hit, ev, obs);
-    const folded = this.fanOut.fold(tree.lookup.map((k) => scope + k), cover, items, now);
+    const folded = this.fanOut.fold(tree.lookup.map((k) => scope + k), cover, items, now, hit.fold);
     if (folded !== undefined) {
       // one more target of an open fan-out: the same finding, its evidence grows
       const f = folded.alert;
       f.count++;
       if (iso > f.lastSeen) f.lastSeen = iso;
       if (severityRank(severity) > severityRank(f.severity)) f.severity = severity;
-      if (folded.added > 0 && rule.describeFold) f.summary = rule.describeFold(ev, f.evidence);
+      if (folded.added > 0 && rule.describeFold) f.summary = rule.describeFold(ev, f.evidence, folded.parts);
       // repeats of this item within the cooldown count into the same finding
       this.open.set(dedupKey, { alert: f, last: now });
       this.trimOpen(now);
@@ -297,7 +297,7 @@ export class Engine {
     };
     if (open !== undefined) this.open.delete(dedupKey); // its window passed: the new one replaces it
     this.open.set(dedupKey, { alert, last: now });
-    this.fanOut.start(cover, alert, items, now);
+    this.fanOut.start(cover, alert, items, now, hit.fold);
     this.trimOpen(now);
     this.raised.set(rule.id, (this.raised.get(rule.id) ?? 0) + 1);
     return { alert, isNew: true };

@@ -36,10 +36,29 @@ export interface FanOutConfig {
 /** distinct items remembered per finding to tell a new target from a repeat */
 const SEEN_MAX = 65_536;
 
+const NO_PARTS: readonly FoldPart[] = [];
+
 export const DEFAULT_FANOUT: FanOutConfig = { windowMs: 60_000, maxItems: 64, maxOpen: 10_000 };
+
+/**
+ * The items of one kind of hit within a finding (RuleHit.fold: e.g. a new binary versus a
+ * known binary from a new parent, both `unexpected-exec`): its distinct items, first
+ * first (bounded like the evidence's), and how many in all. A rule's describeFold tells
+ * them apart, so a finding's summary says what each item is.
+ */
+export interface FoldPart {
+  /** the hits' kind ('' unless the rule names one) */
+  cls: string;
+  items: readonly string[];
+  distinct: number;
+}
 
 interface Finding {
   alert: Alert;
+  /** the kind of its first hit */
+  cls: string;
+  /** per kind, once a hit of another kind folded in (a finding of one kind keeps none) */
+  parts: Map<string, { cls: string; items: string[]; distinct: number }> | undefined;
   /** time of the latest hit folded in (or of the first) */
   last: number;
   /** the alert's summary and description before any fold */
@@ -85,9 +104,11 @@ export class FanOut {
   }
 
   /** a new alert opens a finding covering `keys`; `items` are the items it already covers */
-  start(keys: readonly string[], alert: Alert, items: readonly string[], now: number): void {
+  start(keys: readonly string[], alert: Alert, items: readonly string[], now: number, cls = ''): void {
     const f: Finding = {
       alert,
+      cls,
+      parts: undefined,
       last: now,
       baseSummary: alert.summary,
       baseDescription: alert.description,
@@ -110,9 +131,16 @@ export class FanOut {
    * Fold `items` into the open finding of the first of `keys` that has one: items it has
    * not covered yet extend its evidence, and the finding covers `cover` from now on.
    * Returns the finding's alert and how many items were new to it, or undefined when no
-   * key has a finding still inside its window. The caller counts the hit.
+   * key has a finding still inside its window. The caller counts the hit. `cls` is the
+   * hit's kind (FoldPart); `parts` lists the finding's items by kind when some were new.
    */
-  fold(keys: readonly string[], cover: readonly string[], items: readonly string[], now: number): { alert: Alert; added: number } | undefined {
+  fold(
+    keys: readonly string[],
+    cover: readonly string[],
+    items: readonly string[],
+    now: number,
+    cls = '',
+  ): { alert: Alert; added: number; parts: readonly FoldPart[] } | undefined {
     let f: Finding | undefined;
     for (const k of keys) {
       const o = this.open.get(k);
@@ -124,19 +152,26 @@ export class FanOut {
     if (f === undefined) return undefined;
     const max = this.cfg.maxItems;
     let added = 0;
+    if (f.parts === undefined && cls !== f.cls) f.parts = new Map([[f.cls, { cls: f.cls, items: [...f.items], distinct: f.distinct }]]);
+    let part = f.parts?.get(cls);
     for (const it of items) {
       if (f.seen.has(it)) continue;
       if (f.seen.size < SEEN_MAX) f.seen.add(it);
       added++;
       f.distinct++;
       if (f.items.length < max) f.items.push(it);
+      if (f.parts !== undefined) {
+        if (part === undefined) f.parts.set(cls, (part = { cls, items: [], distinct: 0 }));
+        part.distinct++;
+        if (part.items.length < max) part.items.push(it);
+      }
       if (f.ports !== undefined) addNet(f, it, max);
       if (f.syscalls !== undefined && f.syscalls.length < max && !f.syscalls.includes(it)) f.syscalls.push(it);
     }
     f.last = now;
     this.cover(cover, f, now);
     const a = f.alert;
-    if (added === 0) return { alert: a, added };
+    if (added === 0) return { alert: a, added, parts: NO_PARTS };
     const e: Evidence = a.evidence;
     e.items = [...f.items];
     e.distinct = f.distinct;
@@ -148,7 +183,7 @@ export class FanOut {
     const window = this.cfg.windowMs >= 1000 ? `${Math.round(this.cfg.windowMs / 1000)} s` : `${this.cfg.windowMs} ms`;
     a.description = `${f.baseDescription} Fan-out: ${f.distinct} distinct items from one process tree, each within ${window} of the previous (evidence.items).`;
     a.summary = `${f.baseSummary} (+${f.distinct - 1} more: ${f.items.slice(1, 6).join(', ')}${f.distinct > 6 ? ', …' : ''})`;
-    return { alert: a, added };
+    return { alert: a, added, parts: f.parts !== undefined ? [...f.parts.values()] : [{ cls: f.cls, items: f.items, distinct: f.distinct }] };
   }
 
   private cover(keys: readonly string[], f: Finding, now: number): void {

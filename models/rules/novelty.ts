@@ -3,6 +3,7 @@
 // tree (models/fanout.ts): one process reaching many new targets in a burst is one finding.
 import type { EventKind } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
+import type { FoldPart } from '../fanout.ts';
 import { defineRule, type Rule, type RuleHit } from './types.ts';
 import type { RuntimeEvent } from '../../collector/event.ts';
 import type { RuleContext } from './types.ts';
@@ -15,7 +16,7 @@ export function noveltyRule(o: {
   mitre: Mitre;
   describe(ev: RuntimeEvent, item: string): string;
   /** the summary of a fan-out finding (its evidence lists the items) */
-  describeFold(ev: RuntimeEvent, e: Evidence): string;
+  describeFold(ev: RuntimeEvent, e: Evidence, parts: readonly FoldPart[]): string;
   /** extra hit for a known item (e.g. exec lineage); default none */
   known?(ev: RuntimeEvent, ctx: RuleContext): RuleHit | undefined;
 }): Rule {

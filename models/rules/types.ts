@@ -2,6 +2,7 @@
 // engine indexes rules by event kind so an event only meets the rules that care.
 import type { EventKind, RuntimeEvent } from '../../collector/event.ts';
 import type { Evidence, Mitre, Severity } from '../alert.ts';
+import type { FoldPart } from '../fanout.ts';
 import type { Observation } from '../baseline/profiler.ts';
 import type { RecentExec } from '../siblings.ts';
 import type { CommandKnowledge } from '../baseline/commands.ts';
@@ -35,6 +36,12 @@ export interface RuleHit {
   expected?: string[];
   /** the items this hit is about, for fan-out folding (models/fanout.ts); default: the event's novel items (novelty) or dedupOn */
   items?: string[];
+  /**
+   * what kind of finding this is within its rule, when a rule raises more than one (a
+   * new binary, or a known binary from a new parent): a fan-out finding lists its items
+   * by kind (FoldPart) for describeFold; default ''
+   */
+  fold?: string;
 }
 
 export interface Rule {
@@ -46,8 +53,8 @@ export interface Rule {
   /** novelty rules compare against a stable baseline; built-ins run in every state */
   novelty: boolean;
   evaluate(ev: RuntimeEvent, ctx: RuleContext): RuleHit | undefined;
-  /** the one-line summary of a fan-out finding, from its folded evidence */
-  describeFold?(ev: RuntimeEvent, e: Evidence): string;
+  /** the one-line summary of a fan-out finding, from its folded evidence and its items by kind (RuleHit.fold) */
+  describeFold?(ev: RuntimeEvent, e: Evidence, parts: readonly FoldPart[]): string;
 }
 
 export function defineRule(r: Rule): Rule {

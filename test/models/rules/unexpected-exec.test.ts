@@ -71,6 +71,29 @@ describe('rules/unexpected-exec', () => {
     assert.equal(a.dedupKey, 'unexpected-exec|shop/Deployment/web#app|/bin/sh<-/usr/sbin/nginx');
   });
 
+  it('folded lineage hits say known binaries from a new parent, not binaries new to the workload', () => {
+    const e = engine();
+    const steady = [
+      exec('/usr/bin/app', { parents: ['/usr/bin/containerd-shim-runc-v2'] }),
+      exec('/usr/bin/sha1sum', { parents: ['/usr/bin/bash', '/usr/bin/app'] }),
+      exec('/usr/bin/cut', { parents: ['/usr/bin/bash', '/usr/bin/app'] }),
+    ];
+    const t = learnThenStable(e, steady);
+    // the same two known binaries from a subshell under another parent: one finding
+    const sub = { ppid: 700, ancestors: [{ exe: '/usr/bin/bash', pid: 700 }, { exe: '/usr/sbin/cron', pid: 1 }] };
+    const ups = [...e.process(exec('/usr/bin/sha1sum', { ...sub, pid: 701 }), t), ...e.process(exec('/usr/bin/cut', { ...sub, pid: 702 }), t + 1)];
+    const alerts = [...new Set(ups.map((u) => u.alert))];
+    assert.equal(alerts.length, 1, alerts.map((a) => a.summary).join('\n'));
+    const a = alerts[0];
+    assert.equal(a.severity, 'medium');
+    assert.deepEqual(a.evidence.items, ['/usr/bin/sha1sum', '/usr/bin/cut']);
+    assert.equal(a.summary, '2 known binaries executed by /usr/sbin/cron (via /usr/bin/bash, pid 700), a parent they never had in the baseline: /usr/bin/sha1sum, /usr/bin/cut');
+    // a burst of binaries new to the workload keeps its own text
+    const shell = { ppid: 800, ancestors: [{ exe: '/usr/bin/bash', pid: 800 }, { exe: '/usr/bin/app', pid: 2 }] };
+    const fresh = [...e.process(exec('/usr/bin/id', { ...shell, pid: 801 }), t + 2), ...e.process(exec('/usr/bin/uname', { ...shell, pid: 802 }), t + 3)];
+    assert.equal(fresh.at(-1)?.alert.summary, '2 executions new to this workload by /usr/bin/bash (pid 800): /usr/bin/id, /usr/bin/uname');
+  });
+
   it('dedup: one alert per binary per workload container; repeats count', () => {
     const e = engine();
     const t = learnThenStable(e, learned);
