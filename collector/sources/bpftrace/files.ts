@@ -1,7 +1,7 @@
 // File records of habitwatch.bt: W (write-like calls), N (rename target, right after
 // its W), O (an open that passed the kernel's filter: a write, or a read of a sensitive
 // path). Layouts in habitwatch.bt's header.
-import type { Envelope, FileOp, ProcessInfo, RuntimeEvent } from '../../event.ts';
+import type { EventKind, EventRecord, FileOp, ProcessInfo, RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { decodeComm, isInt, isUint, openFlagNames } from './decode.ts';
 import { matchesAny, type SensitivePattern } from './sensitive.ts';
@@ -21,7 +21,7 @@ export interface RecordHost {
   readonly sensitive: readonly SensitivePattern[];
   /** lines read so far (rename pairing window) */
   readonly lines: number;
-  envelope(nsecs: string, cgroupId: string, process: ProcessInfo): Envelope | undefined;
+  envelope(nsecs: string, cgroupId: string, process: ProcessInfo, kind: EventKind): EventRecord | undefined;
   /** absolute form of a path relative to pid's cwd or dfd; marks env partial when it cannot */
   absolute(pid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string;
   emit(ev: RuntimeEvent, out: RuntimeEvent[]): void;
@@ -119,18 +119,19 @@ export class FileRecords {
     // kind 4: relative to a cwd that is the process's root, so absolute with a leading /
     const raw = kind === 4 ? '/' + raw0 : raw0;
     const pid = Number(f[2]);
-    const env = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) });
-    if (!env) return;
-    const path = this.h.absolute(pid, Number(f[9]), raw, env);
+    const ev = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_open');
+    if (!ev) return;
+    const path = this.h.absolute(pid, Number(f[9]), raw, ev);
     // the kernel's filter is a superset (kind 3: not matched at all): match exactly here
     if (!path.startsWith('/') || !matchesAny(this.h.sensitive, path)) {
       this.h.counts.filtered_reads++;
       return;
     }
-    const ev: RuntimeEvent = { ...env, kind: 'file_open', path, flags: openFlagNames(flags) };
+    ev.path = path;
+    ev.flags = openFlagNames(flags);
     if (raw0.length >= STRLEN - 1) ev.enrichment = 'partial';
     this.h.counts.file_open++;
-    this.h.emit(ev, out);
+    this.h.emit(ev.event(), out);
   }
 
   /** the file_write event of a W/O record (fields 1-6, 10, 11+); undefined when filtered or unreadable */
@@ -142,10 +143,11 @@ export class FileRecords {
       return undefined;
     }
     const pid = Number(f[2]);
-    const env = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) });
-    if (!env) return undefined;
-    const path = this.h.absolute(pid, dfd, raw, env);
-    const ev: RuntimeEvent & { kind: 'file_write' } = { ...env, kind: 'file_write', path, op };
+    const rec = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_write');
+    if (!rec) return undefined;
+    rec.path = this.h.absolute(pid, dfd, raw, rec);
+    rec.op = op;
+    const ev = rec.event() as RuntimeEvent & { kind: 'file_write' };
     if (raw.length >= STRLEN - 1) ev.enrichment = 'partial';
     this.h.counts.file_write++;
     return ev;

@@ -14,7 +14,7 @@
 // L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
 // older recordings), R ready. File records are decoded in files.ts, fields in decode.ts,
 // printf lines split without JSON.parse in printf-fields.ts.
-import type { Envelope, ProcessInfo, Proto, RuntimeEvent } from '../../event.ts';
+import { EventRecord, type EventKind, type ProcessInfo, type Proto, type RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
 import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, intOf, isInt, isUint, uintOf } from './decode.ts';
@@ -176,8 +176,12 @@ export class BpftraceParser implements RecordHost {
     }
   }
 
-  /** common envelope; undefined when filtered out */
-  envelope(nsecs: string, cgroupId: string, process: ProcessInfo): Envelope | undefined {
+  /**
+   * a new event of `kind` with its envelope, in the one hidden class every event shares
+   * (EventRecord: the enrich steps' and the engine's loads and stores stay monomorphic);
+   * undefined when filtered out. The caller sets the kind's payload fields.
+   */
+  envelope(nsecs: string, cgroupId: string, process: ProcessInfo, kind: EventKind): EventRecord | undefined {
     const pid = process.pid;
     if (this.d.ignorePid?.(pid)) return undefined;
     const path = this.d.cgroupPath?.(cgroupId, pid);
@@ -185,14 +189,8 @@ export class BpftraceParser implements RecordHost {
       this.counts.filtered++;
       return undefined;
     }
-    return {
-      time: this.d.toEpochMs(Number(nsecs)),
-      node: this.d.node,
-      source: SOURCE,
-      process,
-      cgroup: path !== undefined ? { id: cgroupId, path } : { id: cgroupId },
-      enrichment: 'complete',
-    };
+    const cgroup = path !== undefined ? { id: cgroupId, path } : { id: cgroupId };
+    return new EventRecord(this.d.toEpochMs(Number(nsecs)), this.d.node, SOURCE, process, cgroup, undefined, undefined, 'complete', kind);
   }
 
   // H|A tid argStart idx chunk
@@ -286,12 +284,11 @@ export class BpftraceParser implements RecordHost {
       const pcomm = decodeComm(f[9]);
       if (pcomm !== '') process.parentComm = pcomm;
     }
-    const env = this.envelope(f[1], f[5], process);
-    if (!env) return;
-    if (partial) env.enrichment = 'partial';
-    const ev: RuntimeEvent = { ...env, kind: 'exec' };
+    const ev = this.envelope(f[1], f[5], process, 'exec');
+    if (!ev) return;
+    if (partial) ev.enrichment = 'partial';
     this.counts.exec++;
-    this.emit(ev, out);
+    this.emit(ev.event(), out);
   }
 
   // L nsecs pid tid cgroup uid family comm addr port
@@ -300,10 +297,13 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
-    const env = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[7]), args: [], uid: Number(f[5]) });
-    if (!env) return;
+    const ev = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[7]), args: [], uid: Number(f[5]) }, 'listen');
+    if (!ev) return;
+    ev.proto = 'tcp';
+    ev.addr = f[8];
+    ev.port = Number(f[9]);
     this.counts.listen++;
-    this.emit({ ...env, kind: 'listen', proto: 'tcp', addr: f[8], port: Number(f[9]) }, out);
+    this.emit(ev.event(), out);
   }
 
   // C nsecs pid tid cgroup uid proto family comm addr port
@@ -312,10 +312,13 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
       return;
     }
-    const env = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[8]), args: [], uid: Number(f[5]) });
-    if (!env) return;
+    const ev = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[8]), args: [], uid: Number(f[5]) }, 'connect');
+    if (!ev) return;
+    ev.proto = f[6] as Proto;
+    ev.dstAddr = f[9];
+    ev.dstPort = Number(f[10]);
     this.counts.connect++;
-    this.emit({ ...env, kind: 'connect', proto: f[6] as Proto, dstAddr: f[9], dstPort: Number(f[10]) }, out);
+    this.emit(ev.event(), out);
   }
 
   /**
@@ -359,10 +362,12 @@ export class BpftraceParser implements RecordHost {
     for (const [cg, byPid] of byCgroup) {
       for (const [pid, names] of byPid) {
         // the kernel stores the thread group id: an event of our own bpftrace child is ours
-        const env = this.envelope(nsecs, cg, { pid, exe: '', args: [] });
-        if (!env) continue;
+        const ev = this.envelope(nsecs, cg, { pid, exe: '', args: [] }, 'syscall');
+        if (!ev) continue;
+        ev.names = [...names].sort();
+        ev.aggregated = true;
         this.counts.syscall++;
-        this.emit({ ...env, kind: 'syscall', names: [...names].sort(), aggregated: true }, out);
+        this.emit(ev.event(), out);
       }
     }
   }
