@@ -216,6 +216,15 @@ describe('bpftrace record fields without JSON.parse', () => {
       assert.deepEqual(f, slow(line), line);
     }
     assert.ok(fast > 100 && fast < 5000, `fast ${fast}`);
+    // a comm's NUL padding to the end of a field (its own path), any length, with or without what may follow
+    for (const head of ['', 'storm', 'a\\\\b', 'x\\x01']) {
+      for (let n = 0; n <= 18; n++) {
+        for (const after of ['', '\t/bin/true', 'y']) {
+          const line = printfLine('E\t1\t' + head + '\\x00'.repeat(n) + after + '\n');
+          assert.deepEqual(printfFields(line), slow(line), line);
+        }
+      }
+    }
     // a raw control character is not JSON: it goes to JSON.parse, which refuses it
     assert.equal(printfFields('{"type": "printf", "data": "X\u0001\\n"}'.replace('\\u0001', '\u0001')), undefined);
   });
