@@ -3,7 +3,7 @@
 // starts, read from /proc (time spent waiting for a core does not count). It runs what
 // ships, the compiled dist/, built from this tree once per bench process.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
@@ -19,6 +19,28 @@ export function procCpu(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of a pid's threads: `main` (the event loop, tid = pid) and `other` (V8's and libuv's threads) */
+export function procThreadsCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : 'other';
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / TICKS);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /** VmRSS and VmHWM (peak) of a pid in MiB */
@@ -94,7 +116,10 @@ export async function startBenchAgent(dir: string, cfg: Record<string, unknown>,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // BENCH_AGENT_LOG=FILE: the agent's whole output there too (e.g. with --trace-gc)
+  const log = process.env.BENCH_AGENT_LOG;
   const keep = (d: Buffer): void => {
+    if (log) appendFileSync(log, d);
     out += d.toString();
     if (out.length > 1 << 20) out = out.slice(-(1 << 19));
   };

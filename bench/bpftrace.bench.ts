@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { cpuTime, defineBench, median } from './harness.ts';
-import { startBenchAgent, procCpu, procRss, type BenchAgent } from './agent-proc.ts';
+import { startBenchAgent, procCpu, procRss, procThreadsCpu, type BenchAgent } from './agent-proc.ts';
 import { buildStorm, runStorm, type Storm } from './storm.ts';
 import { replay } from '../agent/cli/replay.ts';
 import { sleep } from '../collector/sleep.ts';
@@ -129,18 +129,28 @@ async function bpftraceFloorRss(): Promise<number> {
   try {
     await new Promise<void>((res, rej) => {
       let out = '';
+      const t = setTimeout(() => rej(new Error('bpftrace (floor) not attached within 60 s')), 60_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.includes('READY')) res();
+        if (out.includes('READY')) {
+          clearTimeout(t);
+          res();
+        }
       });
-      child.once('exit', (code) => rej(new Error(`bpftrace exited (${code}) before attaching`)));
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        rej(new Error(`bpftrace exited (${code}) before attaching`));
+      });
     });
     await sleep(1000);
     return procRss(child.pid!).peak;
   } finally {
     if (child.exitCode === null) {
       child.kill('SIGINT');
+      // a bpftrace that does not stop on SIGINT within 10 s is killed
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await once(child, 'exit');
+      clearTimeout(t);
     }
   }
 }
@@ -168,7 +178,11 @@ export default defineBench({
       a = await startBenchAgent(join(ctx.tmp, 'bpftrace-agent'), {
         // BENCH_BPFTRACE_CONFIG: more bpftrace source keys as JSON, for a same-machine A/B (e.g. {"readWindowMs":50})
         sources: { enabled: ['bpftrace'], bpftrace: { cgroupPrefixes: [c.path], ...(JSON.parse(process.env.BENCH_BPFTRACE_CONFIG ?? '{}') as object) } },
-      }, process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {});
+      }, { nodeArgs: [
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        // BENCH_AGENT_NODE_ARGS: more node options for the agent (e.g. --heap-prof, --trace-gc)
+        ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ] });
       ctx.progress('idle: settling');
       await sleep(ctx.quick ? 2000 : 5000);
       const idleSecs = ctx.quick ? 15 : 60;
@@ -195,6 +209,7 @@ export default defineBench({
       const bp = a.bpftracePid();
       if (!bp) throw new Error('no bpftrace child');
       const cpu0 = procCpu(a.pid);
+      const threads0 = procThreadsCpu(a.pid);
       const child0 = procCpu(bp);
       const recv0 = await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"');
       // every storm exec repeats one open alert: each judged batch commits one repeat of it
@@ -204,6 +219,9 @@ export default defineBench({
       ctx.progress(`storm done: ${report.execs} execs in ${report.wall_s.toFixed(1)} s (${Math.round(report.rate)}/s); draining`);
       const after = await drain(a, workloadId, before.seen + report.execs);
       const cpu = procCpu(a.pid) - cpu0;
+      // the event loop's share and V8's and libuv's threads' (concurrent marking and sweeping)
+      const threads1 = procThreadsCpu(a.pid);
+      const otherCpu = (threads1.get('other') ?? 0) - (threads0.get('other') ?? 0);
       const childCpu = procCpu(bp) - child0;
       const events = (await metric(a, 'habitwatch_events_received_total', 'source="bpftrace"')) - recv0;
       const commits = (await metric(a, 'habitwatch_alert_repeats_total', 'rule="exec-writable-path"')) - repeats0;
@@ -214,6 +232,10 @@ export default defineBench({
       ctx.progress('replaying the recorded events (after the storm)');
       replayed.push(...(await replayCost(file, passes, recorded.length * 4)));
       const replayUs = median(replayed);
+      const floorRss = async (): Promise<number> => {
+        ctx.progress('bpftrace\'s own floor: a one-probe program');
+        return bpftraceFloorRss();
+      };
       const liveUs = events > 0 ? (cpu / events) * 1e6 : 0;
       return {
         bpftrace_execs_per_s: report.rate,
@@ -230,11 +252,12 @@ export default defineBench({
         bpftrace_child_rss_mib: childRss.peak,
         live_agent_rss_mib: agentRss.peak,
         live_agent_cpu_us_per_event: liveUs,
+        live_agent_other_threads_cpu_share: cpu > 0 ? otherCpu / cpu : 0,
         live_replay_cpu_us_per_event: replayUs,
         live_vs_replay_cpu_per_event_ratio: liveUs / replayUs,
         idle_cpu_ms_per_s: quiet.agentMsPerS,
         idle_bpftrace_child_cpu_ms_per_s: quiet.childMsPerS,
-        bpftrace_floor_rss_mib: await bpftraceFloorRss(),
+        bpftrace_floor_rss_mib: await floorRss(),
       };
     } finally {
       await a?.stop();
