@@ -31,6 +31,18 @@ export interface ProcessInfo {
    * named after what it became (collector/enrich/procs.ts).
    */
   parentComm?: string;
+  /**
+   * exec events: the parent's own parent (pid) at this exec, as the kernel had it
+   * (bpftrace). Attribution builds the lineage through it when the process found under
+   * the ppid has another parent now: adopted since its parent exited, or another process
+   * holding a reused pid (collector/enrich/procs.ts). 0: the parent is a kernel thread's.
+   */
+  parentPpid?: number;
+  /**
+   * exec events: the parent is a fork that had not exec'd at this exec (a subshell): its
+   * forker's image, in no exec record of its own (bpftrace, with parentPpid)
+   */
+  parentForked?: boolean;
   /** nearest parent first */
   ancestors?: Ancestor[];
 }

@@ -22,6 +22,11 @@ export interface ProcEntry {
   cgroupText?: string;
   /** where the entry came from */
   from: 'exec' | 'procfs';
+  /**
+   * its ppid is the one a kernel record gave (a child's exec named it: procs.ts adopted),
+   * not whatever /proc names now; an exec's entry always is
+   */
+  attested?: boolean;
   /** when it was known to be right (epoch ms): its exec event's time, or when /proc was read */
   seen?: number;
   /** this process as an ancestor, and its own ancestry: built once, shared by events */

@@ -78,7 +78,7 @@ export class ProcessCache {
    */
   recordExecEvent(ev: RuntimeEvent): Ancestor[] {
     const p = ev.process;
-    const parents = p.ppid !== undefined && p.ppid > 0 ? this.parentAtExec(p.pid, p.ppid, p.parentComm, ev.time) : NONE;
+    const parents = p.ppid !== undefined && p.ppid > 0 ? this.parentAtExec(p.pid, p.ppid, p.parentComm, ev.time, p.parentPpid, p.parentForked) : NONE;
     const corrected = this.corrected;
     // named by the file it ran, before the canonical spelling resolves links (/bin/sh → dash)
     const comm = commOfFile(p.exe);
@@ -221,14 +221,30 @@ export class ProcessCache {
    * of ITS parent — a fork inherits its parent's executable, so a grandparent of that
    * name is what the parent was — else unknown. Never a process it was not: an unknown
    * parent gives an empty ancestry (no lineage to judge), a wrong one a false lineage.
-   * Sets `corrected` when the ancestry is not the chain of the process found under ppid
-   * (recordExecEvent keeps it with the exec). No allocation on the usual path.
+   * With the parent's own parent at the exec (`pppid`; undefined: not known) and whether
+   * the parent was then a fork that had not exec'd (`forked`): such a parent is in no exec
+   * record (an entry under its pid is an earlier holder's) and is its forker's image, so
+   * it is a fork of pppid when that has its name, else unknown — adopted by a reaper (its
+   * forker exited), its forker is unknown (forkOf); /proc is not read for it. An exec'd
+   * parent whose parent now differs from pppid was adopted since, or is an earlier holder
+   * of the pid (adopted()); one gone is unknown. Sets `corrected` when the ancestry is not the chain of the
+   * process found under ppid (recordExecEvent keeps it with the exec). No allocation on
+   * the usual path.
    */
-  private parentAtExec(pid: number, ppid: number, comm: string | undefined, at: number): Ancestor[] {
+  private parentAtExec(pid: number, ppid: number, comm: string | undefined, at: number, pppid?: number, forked?: boolean): Ancestor[] {
     this.corrected = false;
     if (ppid === pid) return NONE;
+    if (forked === true && pppid !== undefined) {
+      this.corrected = true;
+      return this.forkOf(ppid, pppid, comm, at, new Set([pid]));
+    }
     const reads = this.procReads;
-    const parent = this.current(ppid, at);
+    let parent = this.current(ppid, at);
+    if (parent && pppid !== undefined && pppid > 0) {
+      if (parent.ppid !== pppid) parent = this.adopted(parent, ppid, pppid, comm);
+      // the kernel's word: a later adoption will not move it (adopted)
+      else if (parent.from === 'procfs' && (comm === undefined || parent.comm === comm)) parent.attested = true;
+    }
     if (!parent) {
       // gone, or its pid already another process's: unknown, kept so (a later look-up of
       // the ppid would name whatever holds it then)
@@ -250,13 +266,54 @@ export class ProcessCache {
       return this.chainOf(e, visiting);
     }
     this.corrected = true;
-    const gp = (fresh ?? parent).ppid;
-    const g = gp !== undefined && gp > 0 && gp !== ppid && gp !== pid ? this.current(gp, at) : undefined;
-    if (g?.comm !== comm) return NONE;
+    // (a parent the kernel says had exec'd is no fork: unknown)
+    return forked === false ? NONE : this.forkOf(ppid, pppid ?? (fresh ?? parent).ppid, comm, at, visiting);
+  }
+
+  /**
+   * The ancestry of an exec whose parent (ppid) is not what the cache or /proc shows, when
+   * that parent was a fork of gp: a fork has its parent's executable and name, so gp of
+   * the parent's name (`comm`) is what the parent was. Else unknown (NONE).
+   */
+  private forkOf(ppid: number, gp: number | undefined, comm: string | undefined, at: number, visiting: Set<number>): Ancestor[] {
+    const g = comm !== undefined && gp !== undefined && gp > 0 && gp !== ppid && !visiting.has(gp) ? this.current(gp, at) : undefined;
+    if (g === undefined) return NONE;
+    if (g.comm !== comm) {
+      // renamed since its exec (prctl), as parentAtExec's parent may be: /proc has the name
+      if (g.from !== 'exec' || this.readAgain(g.pid)?.comm !== comm) return NONE;
+      g.comm = comm;
+    }
     visiting.add(ppid);
     const up = this.chainOf(g, visiting);
     const self: Ancestor = { pid: ppid, exe: g.exe, args: g.args };
     return [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
+  }
+
+  /**
+   * The process found under ppid has another parent (`e.ppid`) than the kernel gave the
+   * parent at the exec (`pppid`). Read from /proc, it was adopted since (its parent
+   * exited: /proc names the reaper): its lineage is through pppid, which is kept (a later
+   * child's exec, after the adoption, names the reaper). Known from its exec (or a child's
+   * exec), that record says who started it: it holds while the process lives (adopted
+   * since, current() checked it is the same); a process gone may have been an earlier
+   * holder of the pid (a fork never execs: no record names it): undefined, unknown.
+   */
+  private adopted(e: ProcEntry, ppid: number, pppid: number, comm: string | undefined): ProcEntry | undefined {
+    if (e.from === 'exec' || e.attested === true) return this.alive(ppid) === false ? undefined : e;
+    if (comm !== undefined && e.comm !== undefined && e.comm !== comm) return e; // another process: parentAtExec's name check
+    const fixed: ProcEntry = { ...e, ppid: pppid, attested: true };
+    // its chain was built through the adopter
+    delete fixed.chain;
+    delete fixed.asAncestor;
+    this.entries.set(ppid, fixed);
+    return fixed;
+  }
+
+  /** whether a process holds pid now; undefined when the reader cannot tell */
+  private alive(pid: number): boolean | undefined {
+    const r = this.reader;
+    if (r.exists !== undefined) return r.exists(pid);
+    return r.startedMs !== undefined ? r.startedMs(pid) !== undefined : undefined;
   }
 
   private readAgain(pid: number): Omit<ProcEntry, 'from'> | undefined {

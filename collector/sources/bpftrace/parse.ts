@@ -10,7 +10,8 @@
 // escapes non-printables as \xNN.
 //
 // Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r),
-// E exec (X in recordings made before: without the parent's comm), W file write, N rename target, O open (write, or read of a sensitive path),
+// P exec (E in recordings made before: without the parent's parent; X before that: without the parent's comm either),
+// W file write, N rename target, O open (write, or read of a sensitive path),
 // L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
 // older recordings), R ready. File records are decoded in files.ts, fields in decode.ts,
 // printf lines split without JSON.parse in printf-fields.ts.
@@ -149,6 +150,14 @@ export class BpftraceParser implements RecordHost {
         return this.argChunk(f, true);
       case 'A':
         return this.argChunk(f, false);
+      case 'P': {
+        // the parent's parent and whether the parent is a fork: taken out, the rest is an E record
+        if (!isUint(f[5]) || !isUint(f[6])) return this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
+        const pppid = Number(f[5]);
+        const forked = f[6] !== '0';
+        f.splice(5, 2);
+        return this.exec(f, out, true, pppid, forked);
+      }
       case 'E':
         return this.exec(f, out, true);
       case 'X':
@@ -220,9 +229,10 @@ export class BpftraceParser implements RecordHost {
     p.chunks[idx] = f[4];
   }
 
+  // P nsecs pid tid ppid pppid pfork cgroup uid argStart argLen pcomm filename… (pppid, pfork taken out by the caller)
   // E nsecs pid tid ppid cgroup uid argStart argLen pcomm filename…
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
-  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean): void {
+  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean, parentPpid?: number, parentForked?: boolean): void {
     const at = withParentComm ? 10 : 9; // where the file name starts
     const pid = uintOf(f[2]);
     const tid = uintOf(f[3]);
@@ -283,6 +293,10 @@ export class BpftraceParser implements RecordHost {
       // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
       const pcomm = decodeComm(f[9]);
       if (pcomm !== '') process.parentComm = pcomm;
+    }
+    if (parentPpid !== undefined) {
+      process.parentPpid = parentPpid;
+      process.parentForked = parentForked === true;
     }
     const ev = this.envelope(f[1], f[5], process, 'exec');
     if (!ev) return;

@@ -44,6 +44,29 @@ describe('bpftrace records: exec with the parent\'s comm (E)', () => {
   });
 });
 
+describe('bpftrace records: exec with the parent\'s parent (P)', () => {
+  it('carries the parent\'s own parent, whether it is a fork, and its name at the exec; the rest reads as an E record', () => {
+    const { out, stats } = parseAll([
+      rec('P\t1000\t7\t7\t6\t3\t64\t5\t0\t99\t0\tbash\\x00\t/usr/bin/sha1sum'),
+      rec('P\t1001\t8\t8\t6\t0\t0\t5\t0\t99\t0\tsh\t/tmp/a\tb'),
+    ]);
+    assert.equal(stats.totalBad(), 0);
+    assert.deepEqual(
+      out.map((e) => [e.process.exe, e.process.ppid, e.process.parentPpid, e.process.parentForked, e.process.parentComm]),
+      [['/usr/bin/sha1sum', 6, 3, true, 'bash'], ['/tmp/a\tb', 6, 0, false, 'sh']],
+    );
+  });
+  it('a P record whose parent\'s parent or fork flag is not a number is bad input', () => {
+    const { out, stats } = parseAll([
+      rec('P\t1000\t7\t7\t6\tx\t0\t5\t0\t99\t0\tbash\t/usr/bin/sha1sum'),
+      rec('P\t1000\t7\t7\t6\t3\t-1\t5\t0\t99\t0\tbash\t/usr/bin/sha1sum'),
+      rec('P\t1000'),
+    ]);
+    assert.equal(out.length, 0);
+    assert.equal(stats.snap.bad.bpftrace?.bad_exec_record, 3);
+  });
+});
+
 describe('bpftrace records: opens', () => {
   const deps = { resolvePath: (_pid: number, dfd: number, p: string) => (dfd === -100 ? `/work/${p}` : undefined) };
   it('kind 1 is a write with its flags; O_TRUNC stays visible', () => {
