@@ -347,8 +347,17 @@ function ajvMessage(v: ValidateFunction): string {
   const e = v.errors?.[0];
   if (!e) return ' is invalid';
   const at = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.keyword === 'enum' ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
-  return `${at ? '.' + at : ''}: ${e.message ?? 'is invalid'}${extra}`;
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"`
+      : e.keyword === 'enum'
+        ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`
+        : e.keyword === 'const'
+          ? ` ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
+          : '';
+  // a bad key of an object (propertyNames): name it
+  const key = e.propertyName !== undefined ? ` key ${JSON.stringify(e.propertyName)}:` : '';
+  return `${at ? '.' + at : ''}:${key} ${e.message ?? 'is invalid'}${extra}`;
 }
 
 const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };

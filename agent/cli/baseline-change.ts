@@ -15,7 +15,7 @@ export const CHANGE_HELP = `  approve  WORKLOAD --kind K ITEM… [--container C]
   remove   WORKLOAD --kind K ITEM…                    forget items
   relearn  WORKLOAD [--container C] [--reset]         learn again (--reset forgets the items: a new version)
   lock|unlock WORKLOAD [--container C]                freeze the baseline (no learning, novelty on) / back to stable
-  import   FILE|- [--workload ID] [--merge]           load an export (JSON or YAML)`;
+  import   FILE|- [--workload ID] [--merge]           load an export (JSON or YAML): the document, or the WorkloadBaseline object`;
 
 export const CHANGE_SUBCOMMANDS = ['approve', 'forbid', 'unforbid', 'remove', 'relearn', 'lock', 'unlock', 'import'];
 

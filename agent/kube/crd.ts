@@ -128,6 +128,24 @@ export function fromObject(spec: CrdContainerSpec, status: CrdContainerStatus | 
   };
 }
 
+/** the workload id an object is about: its namespace, and the kind and name its spec names */
+export function objectWorkload(o: WorkloadBaselineObject): string {
+  return `${o.metadata.namespace}/${o.spec.workload.kind}/${o.spec.workload.name}`;
+}
+
+/**
+ * An object as every reader takes it (the baseline sync, `POST /v1/baselines/import`):
+ * the Kubernetes workload it is about and the cluster view of each of its containers
+ * (its spec, with the state its status reports); undefined when it names no workload.
+ */
+export function readObject(o: WorkloadBaselineObject): { id: string; workload: { namespace: string; kind: string; name: string }; containers: ClusterContainer[] } | undefined {
+  if (!o.spec?.workload || !Array.isArray(o.spec.containers)) return undefined;
+  const id = objectWorkload(o);
+  const workload = clusterWorkload(id);
+  if (!workload) return undefined;
+  return { id, workload, containers: o.spec.containers.map((sc) => fromObject(sc, o.status?.containers?.find((c) => c.name === sc.name))) };
+}
+
 function itemOut(c: ClusterItem): CrdItem {
   return {
     key: c.key,

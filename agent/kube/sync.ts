@@ -23,7 +23,7 @@ import { BASELINE_KINDS } from '../../models/baseline/items.ts';
 import { setState } from '../../models/baseline/learning.ts';
 import type { Late } from '../moves.ts';
 import type { Profiler } from '../../models/baseline/profiler.ts';
-import { clusterWorkload, fromObject, GROUP, KIND, objectName, objectStatus, PLURAL, specOut, statusOut, VERSION, WORKLOAD_LABEL, workloadLabel, type WorkloadBaselineObject } from './crd.ts';
+import { clusterWorkload, fromObject, GROUP, KIND, objectName, objectStatus, objectWorkload, PLURAL, readObject, specOut, statusOut, VERSION, WORKLOAD_LABEL, workloadLabel, type WorkloadBaselineObject } from './crd.ts';
 import { WatchSet } from './watchset.ts';
 
 export interface SyncStats {
@@ -173,10 +173,6 @@ export class BaselineSync {
     }
   }
 
-  private workloadOf(o: WorkloadBaselineObject): string {
-    return `${o.metadata.namespace}/${o.spec.workload.kind}/${o.spec.workload.name}`;
-  }
-
   /**
    * Another node just wrote this workload's object: this node's next write of it waits
    * another interval. Many nodes learning one workload (a DaemonSet) then write its
@@ -184,22 +180,20 @@ export class BaselineSync {
    */
   private yieldTo(o: WorkloadBaselineObject): void {
     if (!o.spec?.workload || o.status?.lastUpdateNode === this.o.node) return;
-    const id = this.workloadOf(o);
+    const id = objectWorkload(o);
     const at = this.now() + this.o.writeIntervalMs * (0.5 + this.rand());
     if ((this.nextPush.get(id) ?? 0) < at) this.nextPush.set(id, at);
   }
 
   /** an object arrived (watch, or read back): merge it into this node's baselines */
   private merge(o: WorkloadBaselineObject): void {
-    if (!o.spec?.workload || !Array.isArray(o.spec.containers)) return;
-    const id = this.workloadOf(o);
-    const w = clusterWorkload(id);
-    if (!w) return;
+    const read = readObject(o);
+    if (!read) return;
+    const { id, workload: w } = read;
     const here = this.lastActive.has(id);
     const now = this.now();
-    for (const sc of o.spec.containers) {
-      const rc = fromObject(sc, o.status?.containers?.find((c) => c.name === sc.name));
-      const key = baselineKey(id, sc.name);
+    for (const rc of read.containers) {
+      const key = baselineKey(id, rc.name);
       // in memory, else saved (an idle pass may have let it go): never replaced by the cluster's
       let b = this.o.profiler.get(key);
       if (b === undefined) {
@@ -213,7 +207,7 @@ export class BaselineSync {
         const r = mergeCluster(b, rc, now);
         this.stats.accepted += r.accepted;
         this.stats.rejected += r.rejected;
-        if (r.unconfirmed.length > 0) this.late.push({ workload: { id, namespace: w.namespace, kind: w.kind, name: w.name, container: sc.name }, items: r.unconfirmed, source: 'cluster-baseline' });
+        if (r.unconfirmed.length > 0) this.late.push({ workload: { id, namespace: w.namespace, kind: w.kind, name: w.name, container: rc.name }, items: r.unconfirmed, source: 'cluster-baseline' });
         if (b.meta.version !== rc.version) continue;
       }
       this.remember(b, rc);
@@ -231,7 +225,7 @@ export class BaselineSync {
   }
 
   private forget(o: WorkloadBaselineObject): void {
-    const id = this.workloadOf(o);
+    const id = objectWorkload(o);
     for (const b of this.baselinesOf(id)) {
       this.synced.delete(b.key);
       this.signature.delete(b.key);

@@ -99,19 +99,27 @@ export function exportDoc(workload: string, baselines: Baseline[], now: number):
   return { apiVersion: EXPORT_API_VERSION, kind: EXPORT_KIND, workload, exportedAt: new Date(now).toISOString(), baselines: baselines.map((b) => b.snapshot()) };
 }
 
+/** where a snapshot's parts were in the body: a document, or a WorkloadBaseline object (objectDoc) */
+export type ImportFormat = 'document' | 'workloadbaseline';
+const WHERE: Record<ImportFormat, { items: (i: number) => string; forbidden: (i: number) => string }> = {
+  document: { items: (i) => `baselines[${i}].items`, forbidden: (i) => `baselines[${i}].meta.forbidden` },
+  workloadbaseline: { items: (i) => `spec.containers[${i}].items`, forbidden: (i) => `spec.containers[${i}].forbidden` },
+};
+
 /** semantic checks the schema cannot make; throws 400 naming the first problem */
-function checkSnapshot(s: BaselineSnapshot, i: number): void {
+function checkSnapshot(s: BaselineSnapshot, i: number, format: ImportFormat): void {
+  const at = WHERE[format];
   for (const [kind, items] of Object.entries(s.items) as [BaselineKind, BaselineSnapshot['items'][BaselineKind]][]) {
     for (const it of items ?? []) {
       const p = approvalProblem(kind, it.key);
-      if (p) throw new HttpError(400, `baselines[${i}].items.${kind}: ${JSON.stringify(it.key)}: ${p}`);
-      if (it.lastSeen < it.firstSeen) throw new HttpError(400, `baselines[${i}].items.${kind}: ${JSON.stringify(it.key)}: lastSeen before firstSeen`);
+      if (p) throw new HttpError(400, `${at.items(i)}.${kind}: ${JSON.stringify(it.key)}: ${p}`);
+      if (it.lastSeen < it.firstSeen) throw new HttpError(400, `${at.items(i)}.${kind}: ${JSON.stringify(it.key)}: lastSeen before firstSeen`);
     }
   }
   for (const [kind, pats] of Object.entries(s.meta.forbidden ?? {}) as [BaselineKind, string[]][]) {
     for (const p of pats) {
       const prob = forbidProblem(kind, p);
-      if (prob) throw new HttpError(400, `baselines[${i}].meta.forbidden.${kind}: ${JSON.stringify(p)}: ${prob}`);
+      if (prob) throw new HttpError(400, `${at.forbidden(i)}.${kind}: ${JSON.stringify(p)}: ${prob}`);
     }
   }
 }
@@ -141,11 +149,19 @@ export interface ImportResult {
  * (the one it replaces is archived as a version, so diff shows what the import
  * changed); merge: the document's items and forbidden patterns are added to it.
  */
-export function importDoc(profiler: Profiler, doc: ExportDoc, o: { workload?: string; mode: 'replace' | 'merge' }): { result: ImportResult; changed: Baseline[] } {
+export interface ImportOptions {
+  /** import under this workload id instead of the document's */
+  workload?: string;
+  mode: 'replace' | 'merge';
+  /** what the body was (for error messages); default document */
+  format?: ImportFormat;
+}
+
+export function importDoc(profiler: Profiler, doc: ExportDoc, o: ImportOptions): { result: ImportResult; changed: Baseline[] } {
   const workload = o.workload ?? doc.workload;
   const snaps = doc.baselines.map((s, i) => {
     if (o.workload === undefined && s.meta.workloadId !== doc.workload) throw new HttpError(400, `baselines[${i}].meta.workloadId ${s.meta.workloadId} is not the document's workload ${doc.workload}`);
-    checkSnapshot(s, i);
+    checkSnapshot(s, i, o.format ?? 'document');
     const r = retarget(s, workload);
     return { ...r, key: baselineKey(r.meta.workloadId, r.meta.container) };
   });

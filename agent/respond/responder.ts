@@ -10,7 +10,7 @@ import { Lookup, type ContainerSummary } from './lookup.ts';
 import { Differ } from './diff.ts';
 import { Mutations } from './mutations.ts';
 import type { PodSelectors } from './export/selectors.ts';
-import { exportDoc, importDoc, type ExportDoc, type ImportResult } from './exchange.ts';
+import { exportDoc, importDoc, type ExportDoc, type ImportOptions, type ImportResult } from './exchange.ts';
 
 export interface ResponderDeps {
   profiler: Profiler;
@@ -58,7 +58,7 @@ export class Responder {
     return exportDoc(workloadId, this.lookup.containersOf(workloadId, container), this.d.now());
   }
 
-  import(actor: Actor, doc: ExportDoc, o: { workload?: string; mode: 'replace' | 'merge' }): ImportResult {
+  import(actor: Actor, doc: ExportDoc, o: ImportOptions): ImportResult {
     const { result, changed } = importDoc(this.d.profiler, doc, o);
     const now = this.d.now();
     this.d.store?.flush(changed, now);

@@ -5,6 +5,8 @@ import type { Responder } from '../../respond/responder.ts';
 import type { BaselineKind } from '../../../models/baseline/items.ts';
 import type { ItemsRequest } from '../../respond/mutations.ts';
 import { importSchema, type ExportDoc } from '../../respond/exchange.ts';
+import { objectDoc, workloadBaselineSchema } from '../../respond/export/workloadbaseline.ts';
+import { GROUP, KIND, type WorkloadBaselineObject } from '../../kube/crd.ts';
 import { workloadScope } from '../scope.ts';
 import { actorOf, optContainer, optEnum, workloadId } from './params.ts';
 import { itemsBody, lockBody, relearnBody } from './schemas.ts';
@@ -20,6 +22,21 @@ function itemsRequest(req: Request): ItemsRequest {
   const b = req.body as ItemsBody;
   return { workloadId: workloadId(req.params.id), container: optContainer(b.container), kind: b.kind, items: b.items, note: b.note };
 }
+
+/**
+ * An import body: a WorkloadBaseline object when its kind or API group says so (then
+ * checked as one, so a wrong apiVersion or a bad item is named), else a BaselineExport.
+ */
+export const importBody = {
+  if: {
+    anyOf: [
+      { required: ['kind'], properties: { kind: { const: KIND } } },
+      { required: ['apiVersion'], properties: { apiVersion: { type: 'string', pattern: `^${GROUP.replaceAll('.', '\\.')}/` } } },
+    ],
+  },
+  then: workloadBaselineSchema,
+  else: importSchema,
+};
 
 export function baselineChangeRoutes(api: ApiServer, r: Responder): void {
   const c = r.change;
@@ -51,18 +68,20 @@ export function baselineChangeRoutes(api: ApiServer, r: Responder): void {
     'POST',
     '/v1/baselines/import',
     (req) => {
-      const doc = req.body as ExportDoc;
       const target = req.query.get('workload');
-      return { json: r.import(actorOf(req), doc, { workload: target === null ? undefined : workloadId(target), mode: optEnum(req.query, 'mode', ['replace', 'merge'] as const) ?? 'replace' }) };
+      const o = { workload: target === null ? undefined : workloadId(target), mode: optEnum(req.query, 'mode', ['replace', 'merge'] as const) ?? 'replace' };
+      const body = req.body as ExportDoc | WorkloadBaselineObject;
+      if (body.kind === KIND) return { json: r.import(actorOf(req), objectDoc(body as WorkloadBaselineObject, r.now()), { ...o, format: 'workloadbaseline' }) };
+      return { json: r.import(actorOf(req), body as ExportDoc, o) };
     },
     {
       access: 'update',
       query: ['workload', 'mode'],
-      body: importSchema as unknown as Record<string, unknown>,
+      body: importBody as unknown as Record<string, unknown>,
       bodyTypes: ['json', 'yaml'],
-      // the workload written is the ?workload= target, else the document's: unknown before
-      // the body is read, so importing needs update on workload baselines cluster-wide
-      // unless ?workload= names a namespaced one
+      // the workload written is the ?workload= target, else the document's (the object's):
+      // unknown before the body is read, so importing needs update on workload baselines
+      // cluster-wide unless ?workload= names a namespaced one
       scope: (req) => (req.query.get('workload') ? workloadScope(req.query.get('workload')!) : {}),
     },
   );

@@ -186,7 +186,7 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
     await call('GET', w('diff')[0], `${w('diff')[1]}?from=1&against=${W}`);
     // exports
     const exp = await call('GET', ...w('export'));
-    await call('GET', w('export')[0], `${w('export')[1]}?format=workloadbaseline`);
+    const wb = await call('GET', w('export')[0], `${w('export')[1]}?format=workloadbaseline`);
     await call('GET', ...w('seccomp'));
     await call('GET', w('seccomp')[0], `${w('seccomp')[1]}?format=operator`);
     await call('GET', w('seccomp')[0], `${w('seccomp')[1]}?format=report`);
@@ -209,6 +209,7 @@ describe('OpenAPI conformance: docs/openapi.yaml against the running server', fu
     await call('POST', ...w('lock'), { raw: '{}', type: 'text/plain' });
     await call('POST', '/v1/baselines/import', '/v1/baselines/import?workload=shop/Deployment/web-copy', { body: exp.json });
     await call('POST', '/v1/baselines/import', '/v1/baselines/import?mode=merge', { body: exp.json });
+    await call('POST', '/v1/baselines/import', '/v1/baselines/import?workload=shop/Deployment/web-object', { body: wb.json });
     await call('POST', '/v1/baselines/import', '/v1/baselines/import', { raw: 'apiVersion: nope', type: 'application/yaml' });
     // alerts
     const page = await call('GET', '/v1/alerts', '/v1/alerts?limit=1');

@@ -2,7 +2,8 @@
 // (emulated) API server from the CLI's YAML, validated there (the emulator serves no
 // OpenAPI document for kubectl's client-side check) by the real CRD's schema with nothing
 // pruned, and what the cluster then holds is the baseline — its items, a person's
-// decisions (forbidden, locked) — as the baseline sync reads objects (fromObject).
+// decisions (forbidden, locked) — as the baseline sync reads objects (fromObject); and
+// the object as `kubectl get` returns it imports back through the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -71,6 +72,19 @@ describe('baseline export as the WorkloadBaseline object', function () {
     for (const kind of ['exec', 'listen', 'file_write'] as const) {
       assert.deepEqual((c.items[kind] ?? []).map((i) => i.key), [...b.items.get(kind)!.keys()].sort(), kind);
     }
+  });
+
+  it('kubectl get wb -o yaml | habitwatch baseline import -: the object as the cluster returns it imports (docs/api.md)', async () => {
+    const kubeconfig = join(tmp.dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kube.kubeconfigYaml('any-token'));
+    const env = { ...process.env, HABITWATCH_API: base, HABITWATCH_TOKEN: TOKEN, KUBECONFIG: kubeconfig, HOME: tmp.dir };
+    // created by the test above
+    const { stdout } = await run('bash', ['-c', `set -o pipefail; kubectl get wb -n shop deployment.web -o yaml | "${process.execPath}" "${CLI}" baseline import - --workload shop/Deployment/web-from-cluster`], { env });
+    assert.match(stdout, /^created shop\/Deployment\/web-from-cluster#app: locked v\d+, \d+ item\(s\)$/m);
+    const a = agent.profiler.baselines.get(`${W}#app`)!;
+    const b = agent.profiler.baselines.get('shop/Deployment/web-from-cluster#app')!;
+    for (const kind of ['exec', 'listen', 'file_write'] as const) assert.deepEqual([...b.items.get(kind)!.keys()].sort(), [...a.items.get(kind)!.keys()].sort(), kind);
+    assert.deepEqual(b.meta.forbidden, { exec: ['/usr/bin/nc'] });
   });
 
   it('a workload outside Kubernetes has no object: 409 with the way', async () => {
