@@ -20,8 +20,9 @@ export interface ExportDoc {
   baselines: BaselineSnapshot[];
 }
 
-const stringList = { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 10000 };
-const kindLists = { type: 'object', propertyNames: { enum: [...BASELINE_KINDS] }, additionalProperties: stringList };
+/** body schema parts shared with the WorkloadBaseline object's (export/workloadbaseline.ts) */
+export const stringList = { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 10000 };
+export const kindLists = { type: 'object', propertyNames: { enum: [...BASELINE_KINDS] }, additionalProperties: stringList };
 const ms = { type: 'number', minimum: 0 };
 const item = {
   type: 'object',

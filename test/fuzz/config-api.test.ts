@@ -160,6 +160,9 @@ describe(`fuzz: config and API bodies (${FUZZ_INPUTS} inputs each)`, function ()
     /** a valid body for a schema: required members with their first allowed value */
     function example(schema: Record<string, unknown>): unknown {
       if (Array.isArray(schema.enum)) return schema.enum[0];
+      if ('const' in schema) return schema.const;
+      // a body of two shapes (import: a WorkloadBaseline object, else a document): the members of both
+      if (schema.then && schema.else) return { ...(example(schema.else as Record<string, unknown>) as object), ...(example(schema.then as Record<string, unknown>) as object) };
       if (schema.type === 'object') {
         const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
         return Object.fromEntries(Object.entries(props).map(([k, s]) => [k, example(s)]).filter(([k]) => k !== 'container'));

@@ -13,7 +13,7 @@ import { fromCluster, toCluster } from '../../../models/baseline/cluster.ts';
 import { BASELINE_KINDS } from '../../../models/baseline/items.ts';
 import { GROUP, KIND, VERSION, WORKLOAD_LABEL, clusterWorkload, objectName, readObject, specOut, workloadLabel, type WorkloadBaselineObject } from '../../kube/crd.ts';
 import { HttpError } from '../../api/errors.ts';
-import { exportDoc, type ExportDoc } from '../exchange.ts';
+import { exportDoc, kindLists, stringList, type ExportDoc } from '../exchange.ts';
 
 export function workloadBaselineObject(workloadId: string, baselines: Baseline[]): WorkloadBaselineObject {
   const w = clusterWorkload(workloadId);
@@ -39,8 +39,6 @@ export function objectDoc(o: WorkloadBaselineObject, now: number): ExportDoc {
 
 const time = { type: 'string', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d:\\d\\d)$' };
 const text = { type: 'string', maxLength: 1024 };
-const stringList = { type: 'array', items: text, maxItems: 10000 };
-const kindLists = { type: 'object', propertyNames: { enum: [...BASELINE_KINDS] }, additionalProperties: stringList };
 const noSlash = (max: number) => ({ type: 'string', pattern: `^[\\x21-\\x2e\\x30-\\x7e]{1,${max}}$` });
 const item = {
   type: 'object',
