@@ -115,6 +115,30 @@ describe('API authorisation through TokenReview and SubjectAccessReview', functi
     }
   });
 
+  it('importing (a WorkloadBaseline object here) needs update on workloadbaselines: cluster-wide, or in the namespace of the ?workload= it is imported as', async () => {
+    const obj = {
+      apiVersion: `${G}/v1alpha1`,
+      kind: 'WorkloadBaseline',
+      metadata: { name: 'deployment.web', namespace: 'shop' },
+      spec: { workload: { kind: 'Deployment', name: 'web' }, containers: [{ name: 'app', version: 1, items: { exec: [{ key: '/usr/bin/app' }] } }] },
+    };
+    assert.equal((await as('carol-token', '/v1/baselines/import?mode=merge', obj)).status, 200, 'update cluster-wide (a ClusterRole)');
+    assert.deepEqual(sars().at(-1)!.resourceAttributes, { verb: 'update', group: G, resource: WB });
+    // update in shop only (a RoleBinding there)
+    kube.reviews.subjectAccessReview = (spec) => ({ allowed: spec.user === 'bob' && spec.resourceAttributes?.namespace === 'shop' });
+    clock += DEFAULT_KUBE_AUTH.cacheTtlMs + 1;
+    try {
+      const r = await as('bob-token', '/v1/baselines/import?mode=merge', obj);
+      assert.equal(r.status, 403);
+      assert.match(((await r.json()) as { error: string }).error, /bob may not update workload baselines cluster-wide/);
+      assert.equal((await as('bob-token', '/v1/baselines/import?mode=merge&workload=shop/Deployment/web', obj)).status, 200);
+      assert.deepEqual(sars().at(-1)!.resourceAttributes, { namespace: 'shop', verb: 'update', group: G, resource: WB, name: 'deployment.web' });
+      assert.equal((await as('bob-token', '/v1/baselines/import?mode=merge&workload=bank/Deployment/web', obj)).status, 403);
+    } finally {
+      kube.reviews.subjectAccessReview = undefined;
+    }
+  });
+
   it('RBAC resourceNames single out one workload: the WorkloadBaseline object <kind>.<name>', async () => {
     kube.reviews.addToken('dave-token', { username: 'dave' });
     kube.reviews.grant('dave', [{ apiGroups: [G], resources: [WB], resourceNames: ['deployment.web'], verbs: ['get'] }]);
