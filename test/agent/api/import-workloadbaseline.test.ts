@@ -165,6 +165,13 @@ describe('import of a baseline given as the WorkloadBaseline object', function (
     const r = await ok<ImportResult>(objs, '/v1/baselines/import', got);
     assert.deepEqual(r.baselines.map((b) => [b.key, b.state, b.created]), [['shop/Deployment/api#app', 'stable', true]]);
     assert.deepEqual(view(objs, 'shop/Deployment/api').items, view(source).items);
+    // a status of another version says nothing of this one, and no status says nothing: learning
+    const older = { ...got, status: { containers: [{ name: 'app', state: 'stable', version: version + 1 }] } };
+    const none = { ...got, status: undefined };
+    for (const [id, body] of [['shop/Deployment/api-older', older], ['shop/Deployment/api-none', none]] as const) {
+      const x = await ok<ImportResult>(objs, `/v1/baselines/import?workload=${id}`, body);
+      assert.deepEqual(x.baselines.map((b) => [b.key, b.state]), [[`${id}#app`, 'learning']]);
+    }
   });
 
   it('a malformed object: 400 with a one-line JSON error naming the problem, counted, nothing changed', async () => {
