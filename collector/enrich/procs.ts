@@ -82,10 +82,10 @@ export class ProcessCache {
     const corrected = this.corrected;
     // named by the file it ran, before the canonical spelling resolves links (/bin/sh → dash)
     const comm = commOfFile(p.exe);
-    if (this.binaries) {
-      const exe = this.binaries.canonical(p.exe, p.pid, ev.cgroup?.path, p.ppid !== undefined ? [p.ppid] : []);
-      if (exe !== p.exe) p.exe = exe;
-    }
+    // always the remembered string, even when equal: a source's exe is often a slice of
+    // the record's line, and the cache entry kept below would keep that whole line alive
+    // for as long as the entry lives (~300 bytes per exec of bpftrace's output)
+    if (this.binaries) p.exe = this.binaries.canonical(p.exe, p.pid, ev.cgroup?.path, p.ppid !== undefined ? [p.ppid] : []);
     this.record(p.pid, p.exe, p.args, p.ppid, p.uid, ev.cgroup?.path, ev.time, comm, corrected ? parents : undefined);
     return parents;
   }
