@@ -271,21 +271,28 @@ export class ProcessCache {
   }
 
   /**
-   * The ancestry of an exec whose parent (ppid) is not what the cache or /proc shows, when
-   * that parent was a fork of gp: a fork has its parent's executable and name, so gp of
-   * the parent's name (`comm`) is what the parent was. Else unknown (NONE).
+   * The ancestry of an exec whose parent (ppid) is a fork of gp (or taken for one): a
+   * fork has its forker's executable and name, so gp of the parent's name (`comm`) is
+   * what the parent was. Names that differ: gp renamed since its exec (prctl: /proc has
+   * the name), or the fork renamed since its fork (a pre-fork server's worker: /proc shows
+   * it with the name and gp's executable). Else unknown (NONE): a reaper that adopted the
+   * fork is not its forker.
    */
   private forkOf(ppid: number, gp: number | undefined, comm: string | undefined, at: number, visiting: Set<number>): Ancestor[] {
     const g = comm !== undefined && gp !== undefined && gp > 0 && gp !== ppid && !visiting.has(gp) ? this.current(gp, at) : undefined;
     if (g === undefined) return NONE;
+    let self: Ancestor | undefined;
     if (g.comm !== comm) {
-      // renamed since its exec (prctl), as parentAtExec's parent may be: /proc has the name
-      if (g.from !== 'exec' || this.readAgain(g.pid)?.comm !== comm) return NONE;
-      g.comm = comm;
+      if (g.from === 'exec' && this.readAgain(g.pid)?.comm === comm) g.comm = comm;
+      else {
+        const p = this.readAgain(ppid);
+        if (p === undefined || p.comm !== comm || p.exe !== g.exe) return NONE;
+        self = { pid: ppid, exe: p.exe, args: p.args };
+      }
     }
     visiting.add(ppid);
     const up = this.chainOf(g, visiting);
-    const self: Ancestor = { pid: ppid, exe: g.exe, args: g.args };
+    self ??= { pid: ppid, exe: g.exe, args: g.args };
     return [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
   }
 

@@ -98,6 +98,18 @@ describe('attribution: a parent adopted or gone since the exec (the parent\'s pa
     assert.equal(old.process.ancestors, undefined);
   });
 
+  it('a pre-fork server\'s worker renamed since its fork (prctl) is the server\'s fork: /proc shows it with the server\'s executable', () => {
+    const GUNICORN = ['/usr/bin/python3', '/usr/local/bin/gunicorn', 'app:wsgi'];
+    const table: Record<number, Row> = { 1: INIT, 5: NODE, 60: { ppid: 5, exe: '/usr/bin/python3', comm: 'gunicorn: maste', args: GUNICORN } };
+    const { step } = setup(table);
+    step.enrich(exec(60, 5, '/usr/bin/python3', GUNICORN, 'node', 1, false));
+    table[61] = { ppid: 60, exe: '/usr/bin/python3', comm: 'gunicorn: worke', args: ['gunicorn: worker [app:wsgi]'] };
+    const sh = exec(62, 61, '/usr/bin/dash', ['sh', '-c', 'convert x'], 'gunicorn: worke', 60, true);
+    step.enrich(sh);
+    assert.deepEqual(lineage(sh), ['61:/usr/bin/python3', '60:/usr/bin/python3', '5:/usr/bin/node', '1:/sbin/init']);
+    assert.deepEqual(sh.process.ancestors?.[0].args, ['gunicorn: worker [app:wsgi]']);
+  });
+
   it('a process adopted after its own exec keeps the lineage its exec named while it lives; gone, it is unknown', () => {
     // 40: sh (gone since); 41: app, exec'd by that sh, adopted by init, still running
     const table: Record<number, Row> = { 1: INIT, 40: { ppid: 1, exe: '/usr/bin/dash', comm: 'sh' } };
