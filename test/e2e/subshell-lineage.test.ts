@@ -11,10 +11,10 @@
 //
 // In `npm test`: 20 s, a worker restarted after every four pipelines. `npm run stress:lineage`
 // (HW_LINEAGE=full): 5 minutes, with bash processes churning pids in another cgroup so
-// that the pid space (pid_max) wraps several times.
+// that the pid space (pid_max) wraps (the report says how often).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { liveEvents } from '../../collector/sources/bpftrace/index.ts';
 import { defaults } from '../../collector/sources/bpftrace/config.ts';
 import { CgroupIdMap } from '../../collector/enrich/cgroupid.ts';
@@ -94,8 +94,15 @@ describe('e2e: lineage of a command substitution\'s pipeline under restarts and 
     assert.equal(expected, realpathSync(process.execPath), 'the worker was started by this process');
     // each worker is stopped once it has run a few pipelines: at whatever point of its
     // loop it is then (mostly inside the substitution: that is most of its time)
+    // the pid space wrapping shows as the last pid handed out going down
+    const lastPid = (): number => Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+    let wraps = 0;
+    let last = lastPid();
     const end = Date.now() + STRESS_MS;
     while (Date.now() < end) {
+      const now = lastPid();
+      if (now < last) wraps++;
+      last = now;
       const n = pipeline(mine).length;
       await waitFor(() => pipeline(mine).length >= n + 4, { timeoutMs: 30_000, intervalMs: 20, what: `pipelines of worker ${workers}` });
       worker.kill('SIGTERM');
@@ -111,7 +118,7 @@ describe('e2e: lineage of a command substitution\'s pipeline under restarts and 
     const wrong = (evs: RuntimeEvent[]) => judged(evs).filter((ev) => lineageExe(ev.process.ancestors) !== expected);
     const show = (ev: RuntimeEvent) => `${ev.process.exe} ppid ${ev.process.ppid} pppid ${ev.process.parentPpid} forked ${ev.process.parentForked}: ${ev.process.ancestors?.map((a) => `${a.pid}:${a.exe}`).join(' < ')}`;
     const all = pipeline(mine).length;
-    const report = `${workers} workers, ${all} sha1sum/cut execs, ${judged(mine).length} with a lineage (attributed as before: ${judged(mineBefore).length} with a lineage, ${wrong(mineBefore).length} of them wrong)`;
+    const report = `${workers} workers, pid space wrapped ${wraps} times, ${all} sha1sum/cut execs, ${judged(mine).length} with a lineage (attributed as before: ${judged(mineBefore).length} with a lineage, ${wrong(mineBefore).length} of them wrong)`;
     console.log(`      ${report}`);
     if (process.env.HW_DEBUG) for (const ev of wrong(mineBefore).slice(0, 20)) console.error(`before: ${show(ev)}`);
     assert.ok(all > workers, `the worker ran: ${report}`);
