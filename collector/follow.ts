@@ -1,6 +1,10 @@
 // The one file follower (tail -F) of every file source: events, auditd, Tetragon and
-// Falco. Polls for growth (not fs.watch: inotify misses events on some overlay and
-// network filesystems, and a short poll is cheap); survives rotation by rename (the old
+// Falco. Polls for growth every pollMs while the file grows; once it has found nothing
+// IDLE_POLLS times in a row it waits for the file system to report a change in the
+// file's directory (inotify, through fs.watch) and looks only then — or every
+// IDLE_FALLBACK_MS, since inotify reports nothing on some network file systems — so an
+// idle file costs no wake-ups (ten polls a second, each a read and a stat on libuv's
+// threads, were most of an idle agent's CPU). Survives rotation by rename (the old
 // file is read to its end — a writer's late append included — then the new one from its
 // start) and truncation (read again from 0).
 //
@@ -12,7 +16,7 @@
 // file (`dev:ino:offset`), so a restart resumes in the right file even if it was rotated
 // meanwhile: the rotated file is found next to the live one by its inode.
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LineScanner, utf8Line } from './lines.ts';
 import type { Logger } from './log.ts';
@@ -50,6 +54,14 @@ export interface FollowOptions {
   stateKey?: string;
   /** yield an empty chunk each time the follower catches up (a consumer may time out pending work) */
   idleChunks?: boolean;
+  /**
+   * true while the consumer needs those idle chunks every pollMs (auditd: an event still
+   * being assembled closes on its time-out); otherwise an idle file is looked at only
+   * when the file system reports a change, or every idleFallbackMs
+   */
+  wantsTicks?: () => boolean;
+  /** an idle file is looked at at least this often without a reported change (default IDLE_FALLBACK_MS) */
+  idleFallbackMs?: number;
   /** the file was reopened after rotation or truncation */
   onReopen?(reason: 'rotated' | 'truncated', detail: string): void;
   /** the file is open and positioned (from here on, what is appended is read) */
@@ -58,6 +70,10 @@ export interface FollowOptions {
 }
 
 const CHUNK = 256 * 1024;
+/** polls in a row that found nothing before the follower waits for a reported change */
+const IDLE_POLLS = 10;
+/** an idle file is looked at this often even without a reported change (inotify is silent on some network file systems) */
+const IDLE_FALLBACK_MS = 2000;
 /** siblings looked at when searching for a rotated file by inode */
 const MAX_SIBLINGS = 256;
 
@@ -189,10 +205,16 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
   let verified: number | undefined;
   let tail = Buffer.alloc(0);
   const probe = Buffer.allocUnsafe(64);
+  const changes = new Changes(path);
+  /** polls in a row that found nothing new */
+  let empty = 0;
   try {
     while (!o.signal.aborted) {
       const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, cur.offset);
       if (bytesRead > 0) {
+        // growing: polled every pollMs (no change reports wanted, one per write)
+        empty = 0;
+        changes.close();
         const from = cur.offset;
         cur.offset += bytesRead;
         tail = Buffer.from(buf.subarray(Math.max(0, bytesRead - probe.length), bytesRead));
@@ -249,10 +271,90 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
       }
       verified = st?.mtimeMs;
       if (o.idleChunks) yield { lines: [], tooLong: 0, badEncoding: [], start: at(complete), end: at(complete) };
-      await sleep(o.pollMs, o.signal);
+      empty = o.wantsTicks?.() === true ? 0 : empty + 1;
+      if (empty > IDLE_POLLS && changes.armed) await changes.wait(o.idleFallbackMs ?? IDLE_FALLBACK_MS, o.signal);
+      // armed, the file is looked at once more: a write just before it is not left waiting
+      else if (empty === IDLE_POLLS && changes.arm()) continue;
+      else await sleep(o.pollMs, o.signal);
     }
   } finally {
+    changes.close();
     await cur.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Changes reported in a followed file's directory (inotify): to the file, to a name that
+ * starts with its name or stem (its rotated files, as findRotated looks for them), or
+ * unnamed. The directory, not the file: a rotation's new file is a new inode. Armed
+ * while the file is idle, closed while it grows (a report per write is not wanted then).
+ */
+class Changes {
+  private watcher: FSWatcher | undefined;
+  private changed = false;
+  private wake: (() => void) | undefined;
+  /** the file system cannot report (fs.watch threw or failed): poll */
+  private unsupported = false;
+  private readonly base: string;
+  private readonly stem: string;
+
+  constructor(private readonly path: string) {
+    this.base = basename(path);
+    this.stem = this.base.replace(/\.[^.]*$/, '');
+  }
+
+  get armed(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** start listening; false when this file system cannot report changes */
+  arm(): boolean {
+    if (this.watcher !== undefined) return true;
+    if (this.unsupported) return false;
+    this.changed = false;
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
+        if (name !== null && !(name.startsWith(this.base) || (this.stem.length > 0 && name.startsWith(this.stem)))) return;
+        this.changed = true;
+        this.wake?.();
+      });
+    } catch {
+      this.unsupported = true;
+      return false;
+    }
+    this.watcher.on('error', () => {
+      // e.g. the directory removed: back to polling
+      this.unsupported = true;
+      this.close();
+      this.changed = true;
+      this.wake?.();
+    });
+    return true;
+  }
+
+  /** until a change (one reported since the last wait counts), ms, or the signal */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.changed || signal.aborted) {
+      this.changed = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        this.changed = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 }
 

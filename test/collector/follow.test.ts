@@ -18,13 +18,14 @@ import { testContext, type TestContext } from './sources/auditd/helpers.ts';
  * run the follower in the background, collecting lines; with `ack`, each chunk's end
  * position is stored as soon as it is read (as the pipeline does once it committed it)
  */
-function follow(path: string, ctx: TestContext, o: { startAt?: 'end' | 'beginning'; ack?: boolean } = {}) {
+function follow(path: string, ctx: TestContext, o: { startAt?: 'end' | 'beginning'; ack?: boolean; idleFallbackMs?: number; wantsTicks?: () => boolean } = {}) {
   const lines: string[] = [];
   const reopened: string[] = [];
   let idle = 0;
   const key = followKey(path);
+  const extra = { ...(o.idleFallbackMs !== undefined ? { idleFallbackMs: o.idleFallbackMs } : {}), ...(o.wantsTicks ? { wantsTicks: o.wantsTicks } : {}) };
   const done = (async () => {
-    for await (const c of followLines(path, { pollMs: 10, startAt: o.startAt ?? 'end', signal: ctx.signal, state: ctx.state, idleChunks: true, onReopen: (r) => reopened.push(r) })) {
+    for await (const c of followLines(path, { pollMs: 10, startAt: o.startAt ?? 'end', signal: ctx.signal, state: ctx.state, idleChunks: true, onReopen: (r) => reopened.push(r), ...extra })) {
       if (c.lines.length === 0 && c.tooLong === 0) idle++;
       lines.push(...c.lines);
       if (o.ack !== false) savePosition(ctx.state, key, c.end);
@@ -86,6 +87,54 @@ describe('file follower (collector/follow.ts)', () => {
     await t.done;
     assert.deepEqual(t.lines, ['a', 'b late in old', 'c in new', 'd']);
     assert.deepEqual(t.reopened, ['rotated']);
+  });
+
+  // An idle file costs no wake-ups: after IDLE_POLLS (10) empty polls the follower waits
+  // for inotify's report of a change. With the fallback poll an hour away, every line
+  // below is seen only because a change was reported.
+  const HOUR = 3_600_000;
+  const observe = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // a window in which nothing may happen
+
+  it('an idle file is not polled: it is looked at again when the file system reports a change', async () => {
+    writeFileSync(log, '');
+    const ctx = testContext();
+    const t = follow(log, ctx, { idleFallbackMs: HOUR });
+    await waitFor(() => t.idle() >= 11, { what: 'ten empty polls and the look after arming' });
+    const before = t.idle();
+    await observe(500); // polled every 10 ms, this would be ~50 more idle chunks
+    assert.ok(t.idle() - before <= 1, `an idle follower still polled: ${t.idle() - before} idle chunks in 500 ms`);
+    appendFileSync(log, 'woken\n');
+    await waitFor(() => t.lines.length === 1, { what: 'the line, from the reported change' });
+    // growing again: polled, then idle and waiting again
+    appendFileSync(log, 'more\n');
+    await waitFor(() => t.lines.length === 2, { what: 'the next line' });
+    ctx.abort();
+    await t.done;
+    assert.deepEqual(t.lines, ['woken', 'more']);
+  });
+
+  it('an idle file rotated and written again is followed from the reported changes alone', async () => {
+    writeFileSync(log, '');
+    const ctx = testContext();
+    const t = follow(log, ctx, { startAt: 'beginning', idleFallbackMs: HOUR });
+    await waitFor(() => t.idle() >= 11, { what: 'idle, waiting for changes' });
+    renameSync(log, log + '.1');
+    appendFileSync(log + '.1', 'late in old\n');
+    writeFileSync(log, 'in new\n');
+    await waitFor(() => t.lines.length === 2, { what: 'both lines' });
+    ctx.abort();
+    await t.done;
+    assert.deepEqual(t.lines, ['late in old', 'in new']);
+    assert.deepEqual(t.reopened, ['rotated']);
+  });
+
+  it('a consumer that wants ticks (an audit event being assembled) gets an idle chunk every poll', async () => {
+    writeFileSync(log, '');
+    const ctx = testContext();
+    const t = follow(log, ctx, { idleFallbackMs: HOUR, wantsTicks: () => true });
+    await waitFor(() => t.idle() >= 40, { what: 'idle chunks past the ten polls' });
+    ctx.abort();
+    await t.done;
   });
 
   it('restarts at 0 after truncation and says so', async () => {

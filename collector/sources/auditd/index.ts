@@ -60,7 +60,8 @@ export async function* followLog(config: AuditdConfig, ctx: SourceContext): Even
     startAt: config.startAt,
     state: ctx.state,
     stateKey: POSITION_KEY,
-    idleChunks: true, // idle ticks close timed-out events
+    idleChunks: true, // idle ticks close timed-out events…
+    wantsTicks: () => dec.oldestTag() !== undefined, // …so they come every pollMs while one is open
     log: ctx.log,
     onOpen: () => ctx.observing?.(true),
     onReopen: (why, detail) => (why === 'truncated' ? ctx.stats.bad(SOURCE, 'truncated', detail) : ctx.stats.restarted(SOURCE, why)),
