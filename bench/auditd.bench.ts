@@ -4,13 +4,19 @@
 // serials, times, pids, paths and hex-encoded arguments.
 //   auditd_events_per_s       audit events decoded (grouped, mapped to RuntimeEvents) per second, replay path
 //   auditd_vs_ausearch_ratio  ours ÷ `ausearch -if FILE --format text > /dev/null` events/s
+//   idle_auditd_agent_cpu_ms_per_s  the real agent (dist/) with the auditd source on a log
+//                             that does not grow: CPU ms per second over 60 s (15 quick)
+//                             after it settled — an idle file costs the follower nothing
+//                             but its fallback look every 2 s (collector/follow.ts)
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineBench, time } from './harness.ts';
 import { replayFiles } from '../collector/sources/auditd/index.ts';
 import { MemoryStats } from '../collector/stats.ts';
 import { silentLogger } from '../collector/log.ts';
+import { procCpu, startBenchAgent } from './agent-proc.ts';
+import { sleep } from '../collector/sleep.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'auditd', 'recorded-enriched.log');
 
@@ -108,7 +114,7 @@ function ausearch(file: string): Promise<void> {
 
 export default defineBench({
   name: 'auditd',
-  budgets: { auditd_vs_ausearch_ratio: ['>=', 1.0] },
+  budgets: { auditd_vs_ausearch_ratio: ['>=', 1.0], idle_auditd_agent_cpu_ms_per_s: ['<=', 5] },
   async run(ctx) {
     if (spawnSync('sh', ['-c', 'command -v ausearch']).status !== 0) throw new Error('ausearch not installed (Debian package auditd)');
     const file = join(ctx.tmp, 'audit.log');
@@ -130,7 +136,9 @@ export default defineBench({
     }
     const oursRate = events / ours;
     const theirRate = events / theirs;
+    const idleMsPerS = await idleAgent(ctx.tmp, ctx.quick ? 15 : 60, ctx.progress);
     return {
+      idle_auditd_agent_cpu_ms_per_s: idleMsPerS,
       auditd_events_per_s: oursRate,
       auditd_ausearch_events_per_s: theirRate,
       auditd_vs_ausearch_ratio: oursRate / theirRate,
@@ -138,3 +146,22 @@ export default defineBench({
     };
   },
 });
+
+/** the agent's CPU (ms per s) following an audit log that does not grow, after it settled */
+async function idleAgent(tmp: string, secs: number, progress: (m: string) => void): Promise<number> {
+  const log = join(tmp, 'idle-audit.log');
+  writeFileSync(log, '');
+  progress('idle agent on the auditd source: starting');
+  const a = await startBenchAgent(join(tmp, 'auditd-idle-agent'), { sources: { enabled: ['auditd'], auditd: { path: log } } });
+  try {
+    progress('idle agent: settling');
+    await sleep(5000);
+    progress(`idle agent: ${secs} s`);
+    const c0 = procCpu(a.pid);
+    const t0 = performance.now();
+    await sleep(secs * 1000);
+    return ((procCpu(a.pid) - c0) * 1000) / ((performance.now() - t0) / 1000);
+  } finally {
+    await a.stop();
+  }
+}
