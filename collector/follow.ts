@@ -3,8 +3,8 @@
 // IDLE_POLLS times in a row it waits for the file system to report a change in the
 // file's directory (inotify, through fs.watch) and looks only then — or every
 // IDLE_FALLBACK_MS, since inotify reports nothing on some network file systems — so an
-// idle file costs no wake-ups (ten polls a second, each a read and a stat on libuv's
-// threads, were most of an idle agent's CPU). Survives rotation by rename (the old
+// idle file costs a look every 2 s, not ten a second (each a read and a stat on libuv's
+// threads: half of an idle agent's CPU). Survives rotation by rename (the old
 // file is read to its end — a writer's late append included — then the new one from its
 // start) and truncation (read again from 0).
 //
