@@ -22,8 +22,8 @@ export interface RecordHost {
   /** lines read so far (rename pairing window) */
   readonly lines: number;
   envelope(nsecs: string, cgroupId: string, process: ProcessInfo, kind: EventKind): EventRecord | undefined;
-  /** absolute form of a path relative to pid's cwd or dfd; marks env partial when it cannot */
-  absolute(pid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string;
+  /** absolute form of a path relative to the cwd or dfd of pid (a child of ppid); marks env partial when it cannot */
+  absolute(pid: number, ppid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string;
   emit(ev: RuntimeEvent, out: RuntimeEvent[]): void;
 }
 
@@ -121,7 +121,7 @@ export class FileRecords {
     const pid = Number(f[2]);
     const ev = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_open');
     if (!ev) return;
-    const path = this.h.absolute(pid, Number(f[9]), raw, ev);
+    const path = this.h.absolute(pid, Number(f[4]), Number(f[9]), raw, ev);
     // the kernel's filter is a superset (kind 3: not matched at all): match exactly here
     if (!path.startsWith('/') || !matchesAny(this.h.sensitive, path)) {
       this.h.counts.filtered_reads++;
@@ -145,7 +145,7 @@ export class FileRecords {
     const pid = Number(f[2]);
     const rec = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_write');
     if (!rec) return undefined;
-    rec.path = this.h.absolute(pid, dfd, raw, rec);
+    rec.path = this.h.absolute(pid, Number(f[4]), dfd, raw, rec);
     rec.op = op;
     const ev = rec.event() as RuntimeEvent & { kind: 'file_write' };
     if (raw.length >= STRLEN - 1) ev.enrichment = 'partial';
@@ -164,7 +164,7 @@ export class FileRecords {
     if (!p || p.nsecs !== f[2]) return; // its W record was filtered out or unreadable
     this.renames.delete(tid);
     const raw = f.length > 4 ? f.slice(3).join('\t') : f[3];
-    if (raw !== '') p.ev.newPath = this.h.absolute(p.ev.process.pid, AT_FDCWD, raw, p.ev);
+    if (raw !== '') p.ev.newPath = this.h.absolute(p.ev.process.pid, p.ev.process.ppid ?? -1, AT_FDCWD, raw, p.ev);
     else p.ev.enrichment = 'partial';
     this.h.emit(p.ev, out);
   }

@@ -9,19 +9,22 @@
 // only appear in the last (path) field — every other free-text field uses %r, which
 // escapes non-printables as \xNN.
 //
-// Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r),
-// P exec (E in recordings made before: without the parent's parent; X before that: without the parent's comm either),
-// W file write, N rename target, O open (write, or read of a sensitive path),
-// L listen, C connect, T interval mark followed by the `@scp` syscall map (`@sc` in
-// older recordings), R ready. File records are decoded in files.ts, fields in decode.ts,
-// printf lines split without JSON.parse in printf-fields.ts.
-import { EventRecord, type EventKind, type ProcessInfo, type Proto, type RuntimeEvent } from '../../event.ts';
+// Records (see habitwatch.bt): H argv chunk (hex; A in recordings made before: %r), P exec
+// (E in older recordings: no parent's parent; X before that: no parent's comm either), W
+// file write, N rename target, O open (write, or read of a sensitive path), D working
+// directory changed (cwd.ts), L listen, C connect, T interval mark then the `@scp` syscall
+// map (`@sc` in older recordings), R ready. File records are decoded in files.ts, network
+// records in net.ts, fields in decode.ts, printf lines split without JSON.parse in
+// printf-fields.ts.
+import { EventRecord, type EventKind, type ProcessInfo, type RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
 import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, intOf, isInt, isUint, uintOf } from './decode.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
 import { PRINTF, printfFields } from './printf-fields.ts';
+import { Cwds } from './cwd.ts';
+import { connectRecord, listenRecord } from './net.ts';
 
 export { SOURCE, STRLEN } from './files.ts';
 export { decodeR, decodeArgv } from './decode.ts';
@@ -66,6 +69,7 @@ export class BpftraceParser implements RecordHost {
   readonly sensitive: readonly SensitivePattern[];
   readonly stats: SourceStats;
   private readonly files: FileRecords;
+  private readonly cwds = new Cwds((pid, dfd, path) => this.d.resolvePath?.(pid, dfd, path));
 
   constructor(private readonly d: ParserDeps) {
     this.stats = d.stats;
@@ -168,10 +172,12 @@ export class BpftraceParser implements RecordHost {
         return this.files.open(f, out);
       case 'N':
         return this.files.renameTarget(f, out);
+      case 'D': // D nsecs pid ppid path…: a working directory changed (cwd.ts)
+        return isUint(f[2]) && isInt(f[3]) && f.length >= 5 ? this.cwds.changed(Number(f[2]), Number(f[3]), f.slice(4).join('\t')) : this.d.stats.bad(SOURCE, 'bad_value', f.join('\t'));
       case 'L':
-        return this.listen(f, out);
+        return listenRecord(this, f, out);
       case 'C':
-        return this.connect(f, out);
+        return connectRecord(this, f, out);
       case 'R':
         this.d.onReady?.();
         return;
@@ -243,6 +249,7 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
+    this.cwds.exec(pid, ppid);
     const pending = this.args.get(tid);
     if (pending) this.args.delete(tid);
     const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
@@ -283,7 +290,7 @@ export class BpftraceParser implements RecordHost {
     }
     let exe = filename;
     if (!exe.startsWith('/')) {
-      const abs = this.d.resolvePath?.(pid, AT_FDCWD, exe);
+      const abs = this.cwds.absolute(pid, ppid, AT_FDCWD, exe);
       if (abs) exe = abs;
       else partial = true;
     }
@@ -302,36 +309,6 @@ export class BpftraceParser implements RecordHost {
     if (!ev) return;
     if (partial) ev.enrichment = 'partial';
     this.counts.exec++;
-    this.emit(ev.event(), out);
-  }
-
-  // L nsecs pid tid cgroup uid family comm addr port
-  private listen(f: string[], out: RuntimeEvent[]): void {
-    if (f.length !== 10 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[4]) || !isInt(f[5]) || !isUint(f[9]) || Number(f[9]) > 65535 || (f[6] !== '2' && f[6] !== '10') || f[8] === '') {
-      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
-      return;
-    }
-    const ev = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[7]), args: [], uid: Number(f[5]) }, 'listen');
-    if (!ev) return;
-    ev.proto = 'tcp';
-    ev.addr = f[8];
-    ev.port = Number(f[9]);
-    this.counts.listen++;
-    this.emit(ev.event(), out);
-  }
-
-  // C nsecs pid tid cgroup uid proto family comm addr port
-  private connect(f: string[], out: RuntimeEvent[]): void {
-    if (f.length !== 11 || !isUint(f[1]) || !isUint(f[2]) || !isUint(f[4]) || !isInt(f[5]) || (f[6] !== 'tcp' && f[6] !== 'udp') || (f[7] !== '2' && f[7] !== '10') || f[9] === '' || !isUint(f[10]) || Number(f[10]) > 65535) {
-      this.d.stats.bad(SOURCE, 'bad_net_record', f.join('\t'));
-      return;
-    }
-    const ev = this.envelope(f[1], f[4], { pid: Number(f[2]), exe: decodeComm(f[8]), args: [], uid: Number(f[5]) }, 'connect');
-    if (!ev) return;
-    ev.proto = f[6] as Proto;
-    ev.dstAddr = f[9];
-    ev.dstPort = Number(f[10]);
-    this.counts.connect++;
     this.emit(ev.event(), out);
   }
 
@@ -386,12 +363,10 @@ export class BpftraceParser implements RecordHost {
     }
   }
 
-  absolute(pid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string {
-    if (path.startsWith('/')) return path;
-    const abs = this.d.resolvePath?.(pid, dfd, path);
-    if (abs) return abs;
-    env.enrichment = 'partial';
-    return path;
+  absolute(pid: number, ppid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string {
+    const abs = path.startsWith('/') ? path : this.cwds.absolute(pid, ppid, dfd, path);
+    if (abs === undefined) env.enrichment = 'partial';
+    return abs ?? path;
   }
 
   emit(ev: RuntimeEvent, out: RuntimeEvent[]): void {

@@ -148,3 +148,38 @@ describe('bpftrace records: syscall sets with the calling process', () => {
     );
   });
 });
+
+describe('bpftrace records: the working directory a process changed to (D)', () => {
+  // resolvePath stands for /proc/PID/cwd: undefined, the process is gone (a short-lived backend)
+  const gone: Partial<ParserDeps> = { resolvePath: () => undefined };
+  const write = (t: number, pid: number, ppid: number, path: string): string => rec(`O\t${t}\t${pid}\t${pid}\t${ppid}\t9\t0\t1\t577\t-100\tpostgres\t${path}`);
+  it('a relative path of a process gone before its record is read resolves through the directory it changed to', () => {
+    const { out, stats } = parseAll([rec('D\t999\t5\t1\t/tmp/pg'), write(1000, 5, 1, 'pg_stat/pgstat.tmp')], gone);
+    assert.equal(stats.totalBad(), 0);
+    const w = of(out, 'file_write');
+    assert.deepEqual(w.map((e) => [e.path, e.enrichment]), [['/tmp/pg/pg_stat/pgstat.tmp', 'complete']]);
+  });
+  it('a relative chdir continues from the directory before it; . and .. are resolved', () => {
+    const { out } = parseAll([rec('D\t999\t5\t1\t/tmp/pg/'), rec('D\t999\t5\t1\tbase/../global'), write(1000, 5, 1, './pg_control')], gone);
+    assert.deepEqual(of(out, 'file_write').map((e) => e.path), ['/tmp/pg/global/pg_control']);
+  });
+  it('another process under the pid (another parent) does not take the directory: relative and partial, as before', () => {
+    const { out } = parseAll([rec('D\t999\t5\t1\t/tmp/pg'), write(1000, 5, 77, 'pg_stat/pgstat.tmp')], gone);
+    assert.deepEqual(of(out, 'file_write').map((e) => [e.path, e.enrichment]), [['pg_stat/pgstat.tmp', 'partial']]);
+  });
+  it('an exec keeps the directory (cd, then exec); an exec of the pid by another parent forgets it', () => {
+    const exec = (t: number, pid: number, ppid: number): string => rec(`P\t${t}\t${pid}\t${pid}\t${ppid}\t0\t0\t9\t0\t99\t0\tsh\t/usr/bin/x`);
+    const kept = parseAll([rec('D\t999\t5\t1\t/srv'), exec(1000, 5, 1), write(1001, 5, 1, 'out.log')], gone);
+    assert.deepEqual(of(kept.out, 'file_write').map((e) => e.path), ['/srv/out.log']);
+    const reused = parseAll([rec('D\t999\t5\t1\t/srv'), exec(1000, 5, 2), write(1001, 5, 1, 'out.log')], gone);
+    assert.deepEqual(of(reused.out, 'file_write').map((e) => e.path), ['out.log']);
+  });
+  it('a relative executable resolves the same way', () => {
+    const { out } = parseAll([rec('D\t999\t5\t1\t/opt/app'), rec('P\t1000\t5\t5\t1\t0\t0\t9\t0\t99\t0\tsh\t./run')], gone);
+    assert.deepEqual(of(out, 'exec').map((e) => [e.process.exe, e.enrichment]), [['/opt/app/run', 'complete']]);
+  });
+  it('a D record without its fields is bad input, counted', () => {
+    const { stats } = parseAll([rec('D\t999\tx\t1\t/tmp'), rec('D\t999\t5\t1')], gone);
+    assert.equal(stats.snap.bad.bpftrace?.bad_value, 2);
+  });
+});
