@@ -10,8 +10,10 @@
 // A process is named by its pid and its parent (the record's ppid): an exec of the pid by
 // another parent is another process under a reused pid, and forgets the directory; a
 // write whose ppid differs (reparented since, or a reuser) is resolved through /proc as
-// before. A fork inherits its parent's directory, which is not followed here: it is
-// resolved through /proc (usually alive) unless it changed directory itself.
+// before. A fork inherits its parent's directory: a process that never changed its own
+// is resolved through /proc while alive, else through its parent's (PostgreSQL's
+// postmaster changes to the data directory; its startup process, a fork, writes relative
+// paths during recovery and exits).
 import { resolve } from 'node:path';
 import { AT_FDCWD } from './files.ts';
 
@@ -56,10 +58,13 @@ export class Cwds {
 
   /** the absolute form of a path relative to pid's working directory (AT_FDCWD) or to its descriptor dfd; undefined when not known */
   absolute(pid: number, ppid: number, dfd: number, path: string): string | undefined {
-    if (dfd === AT_FDCWD) {
-      const cur = this.byPid.get(pid);
-      if (cur !== undefined && cur.ppid === ppid) return resolve(cur.dir, path);
-    }
-    return this.fromProc?.(pid, dfd, path);
+    const own = dfd === AT_FDCWD ? this.byPid.get(pid) : undefined;
+    if (own !== undefined && own.ppid === ppid) return resolve(own.dir, path);
+    const live = this.fromProc?.(pid, dfd, path);
+    if (live !== undefined || dfd !== AT_FDCWD || own !== undefined) return live;
+    // gone, and it never changed directory: a fork has its parent's (a server that changed
+    // to its data directory, then forked the worker that wrote and exited)
+    const parent = this.byPid.get(ppid);
+    return parent !== undefined ? resolve(parent.dir, path) : undefined;
   }
 }

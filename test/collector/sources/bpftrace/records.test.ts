@@ -174,6 +174,13 @@ describe('bpftrace records: the working directory a process changed to (D)', () 
     const reused = parseAll([rec('D\t999\t5\t1\t/srv'), exec(1000, 5, 2), write(1001, 5, 1, 'out.log')], gone);
     assert.deepEqual(of(reused.out, 'file_write').map((e) => e.path), ['out.log']);
   });
+  it('a fork that never changed directory, gone, resolves through its parent\'s; alive, through /proc', () => {
+    // 5 (the postmaster) changed to the data directory; 6, its fork, writes and exits
+    const { out } = parseAll([rec('D\t999\t5\t1\t/tmp/pg'), write(1000, 6, 5, 'base/1/2_vm')], gone);
+    assert.deepEqual(of(out, 'file_write').map((e) => e.path), ['/tmp/pg/base/1/2_vm']);
+    const alive = parseAll([rec('D\t999\t5\t1\t/tmp/pg'), write(1000, 6, 5, 'x')], { resolvePath: (pid, _dfd, p) => (pid === 6 ? `/elsewhere/${p}` : undefined) });
+    assert.deepEqual(of(alive.out, 'file_write').map((e) => e.path), ['/elsewhere/x']);
+  });
   it('a relative executable resolves the same way', () => {
     const { out } = parseAll([rec('D\t999\t5\t1\t/opt/app'), rec('P\t1000\t5\t5\t1\t0\t0\t9\t0\t99\t0\tsh\t./run')], gone);
     assert.deepEqual(of(out, 'exec').map((e) => [e.process.exe, e.enrichment]), [['/opt/app/run', 'complete']]);
