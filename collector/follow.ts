@@ -16,7 +16,7 @@
 // file (`dev:ino:offset`), so a restart resumes in the right file even if it was rotated
 // meanwhile: the rotated file is found next to the live one by its inode.
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { realpathSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LineScanner, utf8Line } from './lines.ts';
 import type { Logger } from './log.ts';
@@ -312,9 +312,18 @@ class Changes {
     if (this.watcher !== undefined) return true;
     if (this.unsupported) return false;
     this.changed = false;
+    // a path that is a symlink: its target's directory is where the writes are reported
+    let target = this.path;
     try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
-        if (name !== null && !(name.startsWith(this.base) || (this.stem.length > 0 && name.startsWith(this.stem)))) return;
+      target = realpathSync(this.path);
+    } catch {
+      // gone for now (rotated, not created again): its own directory
+    }
+    const tbase = basename(target);
+    const relevant = (name: string): boolean => name.startsWith(this.base) || (this.stem.length > 0 && name.startsWith(this.stem)) || name.startsWith(tbase);
+    try {
+      this.watcher = watch(dirname(target), { persistent: false }, (_event, name) => {
+        if (name !== null && !relevant(name)) return;
         this.changed = true;
         this.wake?.();
       });

@@ -2,7 +2,7 @@
 // lines, rotation, truncation, over-long lines, acknowledged positions and resuming
 // from them, also in a file rotated while the reader was down.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../support/env.ts';
@@ -126,6 +126,21 @@ describe('file follower (collector/follow.ts)', () => {
     await t.done;
     assert.deepEqual(t.lines, ['late in old', 'in new']);
     assert.deepEqual(t.reopened, ['rotated']);
+  });
+
+  it('a followed symlink: changes are reported in its target\'s directory', async () => {
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    writeFileSync(join(real, 'tetragon.log'), '');
+    const link = join(dir, 'tetragon.log');
+    symlinkSync(join(real, 'tetragon.log'), link);
+    const ctx = testContext();
+    const t = follow(link, ctx, { idleFallbackMs: HOUR });
+    await waitFor(() => t.idle() >= 11, { what: 'idle, waiting for changes' });
+    appendFileSync(join(real, 'tetragon.log'), 'through the link\n');
+    await waitFor(() => t.lines.length === 1, { what: 'the line, reported in the target directory' });
+    ctx.abort();
+    await t.done;
   });
 
   it('a consumer that wants ticks (an audit event being assembled) gets an idle chunk every poll', async () => {
