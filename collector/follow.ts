@@ -128,18 +128,24 @@ async function openAt(name: string, offset: number, thenLive = false): Promise<O
 
 const sameFile = (st: Stats, p: { dev?: number; ino: number }): boolean => st.ino === p.ino && (p.dev === undefined || st.dev === p.dev);
 
+/** whether `name` may be `base` or one of its rotated files: it starts with base or base's stem (audit.log.1, tetragon-….log) */
+function rotationOf(base: string): (name: string) => boolean {
+  const stem = base.replace(/\.[^.]*$/, '');
+  return (name) => name.startsWith(base) || (stem.length > 0 && name.startsWith(stem));
+}
+
 /** a file next to `path` whose name starts with its name (audit.log.1, tetragon-….log) and has the inode */
 async function findRotated(path: string, p: { dev?: number; ino: number }): Promise<string | undefined> {
   const dir = dirname(path);
   const base = basename(path);
-  const stem = base.replace(/\.[^.]*$/, '');
+  const rotated = rotationOf(base);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return undefined;
   }
-  const candidates = names.filter((n) => n !== base && (n.startsWith(base) || (stem.length > 0 && n.startsWith(stem)))).slice(0, MAX_SIBLINGS);
+  const candidates = names.filter((n) => n !== base && rotated(n)).slice(0, MAX_SIBLINGS);
   for (const n of candidates) {
     const st = await statOrNull(join(dir, n));
     if (st && sameFile(st, p)) return join(dir, n);
@@ -295,13 +301,8 @@ class Changes {
   private wake: (() => void) | undefined;
   /** the file system cannot report (fs.watch threw or failed): poll */
   private unsupported = false;
-  private readonly base: string;
-  private readonly stem: string;
 
-  constructor(private readonly path: string) {
-    this.base = basename(path);
-    this.stem = this.base.replace(/\.[^.]*$/, '');
-  }
+  constructor(private readonly path: string) {}
 
   get armed(): boolean {
     return this.watcher !== undefined;
@@ -319,8 +320,9 @@ class Changes {
     } catch {
       // gone for now (rotated, not created again): its own directory
     }
+    const own = rotationOf(basename(this.path));
     const tbase = basename(target);
-    const relevant = (name: string): boolean => name.startsWith(this.base) || (this.stem.length > 0 && name.startsWith(this.stem)) || name.startsWith(tbase);
+    const relevant = (name: string): boolean => own(name) || name.startsWith(tbase);
     try {
       this.watcher = watch(dirname(target), { persistent: false }, (_event, name) => {
         if (name !== null && !relevant(name)) return;
