@@ -212,8 +212,7 @@ export async function* followLines(path: string, o: FollowOptions): AsyncGenerat
   let tail = Buffer.alloc(0);
   const probe = Buffer.allocUnsafe(64);
   const changes = new Changes(path);
-  /** polls in a row that found nothing new */
-  let empty = 0;
+  let empty = 0; // polls in a row that found nothing new
   try {
     while (!o.signal.aborted) {
       const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, cur.offset);
