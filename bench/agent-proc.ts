@@ -43,6 +43,17 @@ export function procThreadsCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/** CPU ms per second of the agent and of its bpftrace child (0 without one) over `secs` of doing nothing */
+export async function idleCpu(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number; childMsPerS: number }> {
+  const bp = a.bpftracePid();
+  const c0 = procCpu(a.pid);
+  const b0 = bp ? procCpu(bp) : 0;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, secs * 1000));
+  const wall = (performance.now() - t0) / 1000;
+  return { agentMsPerS: ((procCpu(a.pid) - c0) * 1000) / wall, childMsPerS: bp ? ((procCpu(bp) - b0) * 1000) / wall : 0 };
+}
+
 /** VmRSS and VmHWM (peak) of a pid in MiB */
 export function procRss(pid: number): { rss: number; peak: number } {
   try {

@@ -15,7 +15,7 @@ import { defineBench, time } from './harness.ts';
 import { replayFiles } from '../collector/sources/auditd/index.ts';
 import { MemoryStats } from '../collector/stats.ts';
 import { silentLogger } from '../collector/log.ts';
-import { procCpu, startBenchAgent } from './agent-proc.ts';
+import { idleCpu, startBenchAgent } from './agent-proc.ts';
 import { sleep } from '../collector/sleep.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'auditd', 'recorded-enriched.log');
@@ -157,10 +157,7 @@ async function idleAgent(tmp: string, secs: number, progress: (m: string) => voi
     progress('idle agent: settling');
     await sleep(5000);
     progress(`idle agent: ${secs} s`);
-    const c0 = procCpu(a.pid);
-    const t0 = performance.now();
-    await sleep(secs * 1000);
-    return ((procCpu(a.pid) - c0) * 1000) / ((performance.now() - t0) / 1000);
+    return (await idleCpu(a, secs)).agentMsPerS;
   } finally {
     await a.stop();
   }

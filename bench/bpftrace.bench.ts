@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { cpuTime, defineBench, median } from './harness.ts';
-import { startBenchAgent, procCpu, procRss, procThreadsCpu, type BenchAgent } from './agent-proc.ts';
+import { idleCpu, startBenchAgent, procCpu, procRss, procThreadsCpu, type BenchAgent } from './agent-proc.ts';
 import { buildStorm, runStorm, type Storm } from './storm.ts';
 import { replay } from '../agent/cli/replay.ts';
 import { sleep } from '../collector/sleep.ts';
@@ -108,16 +108,6 @@ async function replayCost(file: string, passes: number, want: number): Promise<n
   return per;
 }
 
-async function idle(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number; childMsPerS: number }> {
-  const bp = a.bpftracePid();
-  const c0 = procCpu(a.pid);
-  const b0 = bp ? procCpu(bp) : 0;
-  const t0 = performance.now();
-  await sleep(secs * 1000);
-  const wall = (performance.now() - t0) / 1000;
-  return { agentMsPerS: ((procCpu(a.pid) - c0) * 1000) / wall, childMsPerS: bp ? ((procCpu(bp) - b0) * 1000) / wall : 0 };
-}
-
 /**
  * bpftrace's own floor: the peak RSS of bpftrace running a one-probe program (a count
  * of execs in a map), attached and idle. What its runtime (LLVM, BTF, libbpf) costs
@@ -187,7 +177,7 @@ export default defineBench({
       await sleep(ctx.quick ? 2000 : 5000);
       const idleSecs = ctx.quick ? 15 : 60;
       ctx.progress(`idle: ${idleSecs} s`);
-      const quiet = await idle(a, idleSecs);
+      const quiet = await idleCpu(a, idleSecs);
 
       ctx.progress('recording the agent\'s events of a short storm');
       const recordN = Math.min(5000, count);

@@ -33,10 +33,6 @@ export class Cwds {
 
   constructor(private readonly fromProc: ResolveFromProc | undefined) {}
 
-  get size(): number {
-    return this.byPid.size;
-  }
-
   /** D record: pid, a child of ppid, changed its working directory to path (as it passed it to chdir) */
   changed(pid: number, ppid: number, path: string): void {
     const cur = this.byPid.get(pid);
