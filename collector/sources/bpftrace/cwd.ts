@@ -12,8 +12,8 @@
 // write whose ppid differs (reparented since, or a reuser) is resolved through /proc as
 // before. A fork inherits its parent's directory: a process that never changed its own
 // is resolved through /proc while alive, else through its parent's (PostgreSQL's
-// postmaster changes to the data directory; its startup process, a fork, writes relative
-// paths during recovery and exits) — the parent's directory as of the write, which is the
+// postmaster changes to the data directory; its forks write relative paths, and some
+// exit at once) — the parent's directory as of the write, which is the
 // fork's unless the parent changed it again after forking (then the path is wrong).
 import { resolve } from 'node:path';
 import { AT_FDCWD } from './files.ts';
