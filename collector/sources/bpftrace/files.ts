@@ -22,8 +22,10 @@ export interface RecordHost {
   /** lines read so far (rename pairing window) */
   readonly lines: number;
   envelope(nsecs: string, cgroupId: string, process: ProcessInfo, kind: EventKind): EventRecord | undefined;
-  /** absolute form of a path relative to the cwd or dfd of pid (a child of ppid); marks env partial when it cannot */
-  absolute(pid: number, ppid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string;
+  /** absolute form of a path relative to the cwd or dfd of pid (a child of ppid) at nsecs; marks env partial when it cannot */
+  absolute(pid: number, ppid: number, dfd: number, path: string, nsecs: string, env: { enrichment: 'complete' | 'partial' }): string;
+  /** the same, given to set now or, relative in a chunk, once the chunk is read (parse.ts chunk()) */
+  absoluteInto(pid: number, ppid: number, dfd: number, path: string, nsecs: string, env: { enrichment: 'complete' | 'partial' }, set: (path: string) => void): void;
   emit(ev: RuntimeEvent, out: RuntimeEvent[]): void;
 }
 
@@ -121,7 +123,8 @@ export class FileRecords {
     const pid = Number(f[2]);
     const ev = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_open');
     if (!ev) return;
-    const path = this.h.absolute(pid, Number(f[4]), Number(f[9]), raw, ev);
+    // resolved now: whether the read is reported depends on the path
+    const path = this.h.absolute(pid, Number(f[4]), Number(f[9]), raw, f[1], ev);
     // the kernel's filter is a superset (kind 3: not matched at all): match exactly here
     if (!path.startsWith('/') || !matchesAny(this.h.sensitive, path)) {
       this.h.counts.filtered_reads++;
@@ -145,7 +148,7 @@ export class FileRecords {
     const pid = Number(f[2]);
     const rec = this.h.envelope(f[1], f[5], { pid, exe: decodeComm(f[10]), args: [], ppid: Number(f[4]), uid: Number(f[6]) }, 'file_write');
     if (!rec) return undefined;
-    rec.path = this.h.absolute(pid, Number(f[4]), dfd, raw, rec);
+    this.h.absoluteInto(pid, Number(f[4]), dfd, raw, f[1], rec, (p) => (rec.path = p));
     rec.op = op;
     const ev = rec.event() as RuntimeEvent & { kind: 'file_write' };
     if (raw.length >= STRLEN - 1) ev.enrichment = 'partial';
@@ -164,7 +167,7 @@ export class FileRecords {
     if (!p || p.nsecs !== f[2]) return; // its W record was filtered out or unreadable
     this.renames.delete(tid);
     const raw = f.length > 4 ? f.slice(3).join('\t') : f[3];
-    if (raw !== '') p.ev.newPath = this.h.absolute(p.ev.process.pid, p.ev.process.ppid ?? -1, AT_FDCWD, raw, p.ev);
+    if (raw !== '') this.h.absoluteInto(p.ev.process.pid, p.ev.process.ppid ?? -1, AT_FDCWD, raw, f[2], p.ev, (np) => (p.ev.newPath = np));
     else p.ev.enrichment = 'partial';
     this.h.emit(p.ev, out);
   }

@@ -253,7 +253,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
         for await (const chunk of splitLines(windowed(child.stdout!, config.readWindowMs, ctx.signal), { repair: true })) {
           reportSkipped(chunk, SOURCE, 'bpftrace', ctx.stats);
           const out: RuntimeEvent[] = [];
-          for (const l of chunk.lines) parser.line(l, out);
+          parser.chunk(chunk.lines, out);
           if (out.length > 0) {
             ctx.stats.received(SOURCE, out.length);
             yield byKernelTime(out);
@@ -304,7 +304,7 @@ export async function* replayEvents(files: string[], ctx: SourceContext, config:
         if (ctx.signal.aborted) return;
         reportSkipped(chunk, SOURCE, f, ctx.stats);
         const out: RuntimeEvent[] = [];
-        for (const l of chunk.lines) parser.line(l, out);
+        parser.chunk(chunk.lines, out);
         if (out.length > 0) {
           ctx.stats.received(SOURCE, out.length);
           yield out;

@@ -64,6 +64,8 @@ interface PendingArgs {
 export class BpftraceParser implements RecordHost {
   private args = new Map<number, PendingArgs>();
   private lastIntervalNs = 0;
+  /** inside chunk(): relative paths to resolve at its end */
+  private later: (() => void)[] | undefined;
   lines = 0;
   readonly counts = { exec: 0, file_write: 0, file_open: 0, listen: 0, connect: 0, syscall: 0, lost: 0, filtered: 0, filtered_reads: 0 };
   readonly sensitive: readonly SensitivePattern[];
@@ -77,7 +79,23 @@ export class BpftraceParser implements RecordHost {
     this.files = new FileRecords(this);
   }
 
-  /** one stdout line; decoded events are appended to out */
+  /**
+   * Lines read together (one read of bpftrace's output): their relative paths are
+   * resolved once all are read, each as of its kernel time (cwd.ts): a D record read
+   * after a later write from another CPU still counts for it.
+   */
+  chunk(lines: readonly string[], out: RuntimeEvent[]): void {
+    const later: (() => void)[] = [];
+    this.later = later;
+    try {
+      for (const l of lines) this.line(l, out);
+    } finally {
+      this.later = undefined;
+    }
+    for (const fix of later) fix();
+  }
+
+  /** one stdout line; decoded events are appended to out (outside chunk(): relative paths resolved at once) */
   line(line: string, out: RuntimeEvent[]): void {
     this.lines++;
     if (line.length === 0) return;
@@ -173,7 +191,7 @@ export class BpftraceParser implements RecordHost {
       case 'N':
         return this.files.renameTarget(f, out);
       case 'D': // D nsecs pid ppid path…: a working directory changed (cwd.ts)
-        return isUint(f[2]) && isInt(f[3]) && f.length >= 5 ? this.cwds.changed(Number(f[2]), Number(f[3]), f.slice(4).join('\t')) : this.d.stats.bad(SOURCE, 'bad_value', f.join('\t'));
+        return isUint(f[1]) && isUint(f[2]) && isInt(f[3]) && f.length >= 5 ? this.cwds.changed(Number(f[2]), Number(f[3]), f.slice(4).join('\t'), Number(f[1])) : this.d.stats.bad(SOURCE, 'bad_value', f.join('\t'));
       case 'L':
         return listenRecord(this, f, out);
       case 'C':
@@ -249,7 +267,7 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
-    this.cwds.exec(pid, ppid);
+    this.cwds.exec(pid, ppid, Number(f[1]));
     const pending = this.args.get(tid);
     if (pending) this.args.delete(tid);
     const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
@@ -288,14 +306,8 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'unreadable_string', 'exec without filename');
       return;
     }
-    let exe = filename;
-    if (!exe.startsWith('/')) {
-      const abs = this.cwds.absolute(pid, ppid, AT_FDCWD, exe);
-      if (abs) exe = abs;
-      else partial = true;
-    }
     if (filename.length >= STRLEN - 1) partial = true;
-    const process: ProcessInfo = { pid, exe, args, ppid, uid };
+    const process: ProcessInfo = { pid, exe: filename, args, ppid, uid };
     if (withParentComm) {
       // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
       const pcomm = decodeComm(f[9]);
@@ -308,6 +320,7 @@ export class BpftraceParser implements RecordHost {
     const ev = this.envelope(f[1], f[5], process, 'exec');
     if (!ev) return;
     if (partial) ev.enrichment = 'partial';
+    this.absoluteInto(pid, ppid, AT_FDCWD, filename, f[1], ev, (abs) => (process.exe = abs));
     this.counts.exec++;
     this.emit(ev.event(), out);
   }
@@ -363,10 +376,16 @@ export class BpftraceParser implements RecordHost {
     }
   }
 
-  absolute(pid: number, ppid: number, dfd: number, path: string, env: { enrichment: 'complete' | 'partial' }): string {
-    const abs = path.startsWith('/') ? path : this.cwds.absolute(pid, ppid, dfd, path);
+  absolute(pid: number, ppid: number, dfd: number, path: string, nsecs: string, env: { enrichment: 'complete' | 'partial' }): string {
+    const abs = path.startsWith('/') ? path : this.cwds.absolute(pid, ppid, dfd, path, Number(nsecs));
     if (abs === undefined) env.enrichment = 'partial';
     return abs ?? path;
+  }
+
+  absoluteInto(pid: number, ppid: number, dfd: number, path: string, nsecs: string, env: { enrichment: 'complete' | 'partial' }, set: (path: string) => void): void {
+    if (path.startsWith('/') || this.later === undefined) return set(this.absolute(pid, ppid, dfd, path, nsecs, env));
+    set(path);
+    this.later.push(() => set(this.absolute(pid, ppid, dfd, path, nsecs, env)));
   }
 
   emit(ev: RuntimeEvent, out: RuntimeEvent[]): void {

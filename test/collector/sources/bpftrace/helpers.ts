@@ -8,7 +8,7 @@ export function parseAll(lines: string[], over: Partial<ParserDeps> = {}) {
   const stats = new MemoryStats();
   const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => (Number.isFinite(ns) ? ns / 1e6 : 42), ...over });
   const out: RuntimeEvent[] = [];
-  for (const l of lines) p.line(l, out);
+  p.chunk(lines, out);
   p.flush(out);
   return { out, stats, p };
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { BpftraceParser, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
 import type { EventOf, RuntimeEvent } from '../../../../collector/event.ts';
 import { of, parseAll } from './helpers.ts';
+import { MemoryStats } from '../../../../collector/stats.ts';
 
 const rec = (data: string): string => JSON.stringify({ type: 'printf', data: data + '\n' });
 
@@ -184,6 +185,33 @@ describe('bpftrace records: the working directory a process changed to (D)', () 
   it('a relative executable resolves the same way', () => {
     const { out } = parseAll([rec('D\t999\t5\t1\t/opt/app'), rec('P\t1000\t5\t5\t1\t0\t0\t9\t0\t99\t0\tsh\t./run')], gone);
     assert.deepEqual(of(out, 'exec').map((e) => [e.process.exe, e.enrichment]), [['/opt/app/run', 'complete']]);
+  });
+  it('records read out of kernel-time order (one chunk): each relative path resolves through the directory in effect at its time', () => {
+    // bpftrace drains one CPU's buffer, then the next: a chdir can be read after a later write
+    const late = parseAll([write(1000, 5, 1, 'pg_wal/000001'), rec('D\t999\t5\t1\t/tmp/pg')], gone);
+    assert.deepEqual(of(late.out, 'file_write').map((e) => [e.path, e.enrichment]), [['/tmp/pg/pg_wal/000001', 'complete']]);
+    // the restarted postmaster's chdir read after its fork's first write
+    const fork = parseAll([write(1000, 6, 5, 'base/1/2'), rec('D\t999\t5\t1\t/tmp/pg')], gone);
+    assert.deepEqual(of(fork.out, 'file_write').map((e) => e.path), ['/tmp/pg/base/1/2']);
+    // a write made before the chdir does not take the directory changed to after it
+    const before = parseAll([rec('D\t999\t5\t1\t/a'), rec('D\t1001\t5\t1\t/b'), write(1000, 5, 1, 'x'), write(1002, 5, 1, 'y')], gone);
+    assert.deepEqual(of(before.out, 'file_write').map((e) => e.path), ['/a/x', '/b/y']);
+    // the pid's exec by another parent, read before the old process's earlier write
+    const exec = (t: number, pid: number, ppid: number): string => rec(`P\t${t}\t${pid}\t${pid}\t${ppid}\t0\t0\t9\t0\t99\t0\tsh\t/usr/bin/x`);
+    const reuse = parseAll([rec('D\t999\t5\t1\t/srv'), exec(1002, 5, 2), write(1001, 5, 1, 'old.log'), write(1003, 5, 2, 'new.log')], gone);
+    assert.deepEqual(of(reuse.out, 'file_write').map((e) => [e.path, e.enrichment]), [['/srv/old.log', 'complete'], ['new.log', 'partial']]);
+  });
+  it('a relative executable and a rename target are resolved at the chunk\'s end too; outside a chunk, at once', () => {
+    const { out } = parseAll([rec('P\t1000\t5\t5\t1\t0\t0\t9\t0\t99\t0\tsh\t./run'), rec('D\t999\t5\t1\t/opt/app')], gone);
+    assert.deepEqual(of(out, 'exec').map((e) => [e.process.exe, e.enrichment]), [['/opt/app/run', 'complete']]);
+    const ren = parseAll([rec('D\t999\t5\t1\t/d'), rec('W\t1000\t5\t5\t1\t9\t0\trename\t0\t-100\tmv\ta'), rec('N\t5\t1000\tb')], gone);
+    assert.deepEqual(of(ren.out, 'file_write').map((e) => [e.path, e.newPath]), [['/d/a', '/d/b']]);
+    const stats = new MemoryStats();
+    const p = new BpftraceParser({ node: 'n1', stats, toEpochMs: (ns) => ns / 1e6, resolvePath: () => undefined });
+    const one: RuntimeEvent[] = [];
+    p.line(rec('D\t999\t5\t1\t/tmp/pg'), one);
+    p.line(write(1000, 5, 1, 'f'), one);
+    assert.deepEqual(of(one, 'file_write').map((e) => e.path), ['/tmp/pg/f']);
   });
   it('a D record without its fields is bad input, counted', () => {
     const { stats } = parseAll([rec('D\t999\tx\t1\t/tmp'), rec('D\t999\t5\t1')], gone);
