@@ -213,12 +213,14 @@ export default defineBench({
       const tot = { cpu: 0, other: 0, child: 0, events: 0, commits: 0, execs: 0, seen: 0, wall: 0, stormCpu: 0, drain: 0 };
       let seen = before.seen;
       const segment = async (): Promise<number> => {
-        const cpu0 = procCpu(a!.pid);
-        const threads0 = procThreadsCpu(a!.pid);
-        const child0 = procCpu(bp);
         const recv0 = await metric(a!, 'habitwatch_events_received_total', 'source="bpftrace"');
         // every storm exec repeats one open alert: each commit of the store adds one repeat
         const repeats0 = await metric(a!, 'habitwatch_alert_repeats_total', 'rule="exec-writable-path"');
+        // after the bench's scrapes of /metrics (a few ms of the agent's CPU each), before and
+        // after the segment: what the agent pays for them is not the storm's
+        const cpu0 = procCpu(a!.pid);
+        const threads0 = procThreadsCpu(a!.pid);
+        const child0 = procCpu(bp);
         const report = await runStorm(c, storm, per, RATE);
         const stormEnd = performance.now();
         const after = await drain(a!, workloadId, seen + report.execs);
