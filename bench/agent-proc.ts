@@ -43,6 +43,15 @@ export function procThreadsCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/**
+ * How long an agent settles after it is ready before its idle CPU is measured. V8's
+ * memory reducer shrinks the start-up heap 10–16 s after start (one or two
+ * mark-compacts: ~60 MB committed down to ~19, 70–90 ms of CPU on the event loop and
+ * V8's threads), once; a 60 s window opened 5 s after ready counted it as ~1.3 ms/s of
+ * idling (docs/performance.md, session 10).
+ */
+export const IDLE_SETTLE_MS = 30_000;
+
 /** CPU ms per second of the agent and of its bpftrace child (0 without one) over `secs` of doing nothing */
 export async function idleCpu(a: BenchAgent, secs: number): Promise<{ agentMsPerS: number; childMsPerS: number }> {
   const bp = a.bpftracePid();

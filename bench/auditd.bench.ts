@@ -15,7 +15,7 @@ import { defineBench, time } from './harness.ts';
 import { replayFiles } from '../collector/sources/auditd/index.ts';
 import { MemoryStats } from '../collector/stats.ts';
 import { silentLogger } from '../collector/log.ts';
-import { idleCpu, startBenchAgent } from './agent-proc.ts';
+import { IDLE_SETTLE_MS, idleCpu, startBenchAgent } from './agent-proc.ts';
 import { sleep } from '../collector/sleep.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'auditd', 'recorded-enriched.log');
@@ -154,8 +154,8 @@ async function idleAgent(tmp: string, secs: number, progress: (m: string) => voi
   progress('idle agent on the auditd source: starting');
   const a = await startBenchAgent(join(tmp, 'auditd-idle-agent'), { sources: { enabled: ['auditd'], auditd: { path: log } } });
   try {
-    progress('idle agent: settling');
-    await sleep(5000);
+    progress('idle agent: settling (start-up garbage collected)');
+    await sleep(IDLE_SETTLE_MS);
     progress(`idle agent: ${secs} s`);
     return (await idleCpu(a, secs)).agentMsPerS;
   } finally {

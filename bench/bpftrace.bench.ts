@@ -2,7 +2,8 @@
 // process) with the bpftrace source, measured from /proc, in three phases:
 //
 // 1. idle — sources started, nothing happening in the cgroups it watches (its
-//    cgroupPrefixes name the bench's test cgroup): CPU over 60 s (15 s quick).
+//    cgroupPrefixes name the bench's test cgroup): CPU over 60 s (15 s quick), from
+//    30 s after it is ready (IDLE_SETTLE_MS).
 // 2. recording — a short storm while a WebSocket client of /v1/stream records the
 //    agent's own normalised events of the test workload (not measured).
 // 3. the exec storm — bench/storm.c paced at 2,500 execs/s inside the test cgroup,
@@ -26,7 +27,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { cpuTime, defineBench, median } from './harness.ts';
-import { idleCpu, startBenchAgent, procCpu, procRss, procThreadsCpu, type BenchAgent } from './agent-proc.ts';
+import { IDLE_SETTLE_MS, idleCpu, startBenchAgent, procCpu, procRss, procThreadsCpu, type BenchAgent } from './agent-proc.ts';
 import { buildStorm, runStorm, type Storm } from './storm.ts';
 import { replay } from '../agent/cli/replay.ts';
 import { sleep } from '../collector/sleep.ts';
@@ -174,8 +175,8 @@ export default defineBench({
         // BENCH_AGENT_NODE_ARGS: more node options for the agent (e.g. --heap-prof, --trace-gc)
         ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ] });
-      ctx.progress('idle: settling');
-      await sleep(ctx.quick ? 2000 : 5000);
+      ctx.progress('idle: settling (start-up garbage collected)');
+      await sleep(ctx.quick ? 2000 : IDLE_SETTLE_MS);
       const idleSecs = ctx.quick ? 15 : 60;
       ctx.progress(`idle: ${idleSecs} s`);
       const quiet = await idleCpu(a, idleSecs);
