@@ -9,8 +9,8 @@
 //
 // A process is named by its pid and its parent (the record's ppid): an exec of the pid by
 // another parent is another process under a reused pid, and forgets the directory; a
-// write whose ppid differs (reparented since, or a reuser) is resolved through /proc as
-// before. A fork inherits its parent's directory: a process that never changed its own
+// write whose ppid differs (a reuser, or reparented since) is resolved through /proc, else
+// as a fork of its parent. A fork inherits its parent's directory: a process that never changed its own
 // is resolved through /proc while alive, else through its parent's (PostgreSQL's
 // postmaster changes to the data directory; its forks write relative paths, and some
 // exit at once) — the parent's directory as of the write, which is the
@@ -73,9 +73,12 @@ export class Cwds {
       own = undefined; // this process, new under the pid (exec): nothing known of its own
     }
     const live = this.fromProc?.(pid, dfd, path);
-    if (live !== undefined || dfd !== AT_FDCWD || own !== undefined) return live;
+    if (live !== undefined || dfd !== AT_FDCWD) return live;
     // gone, and it never changed directory: a fork has its parent's (a server that changed
-    // to its data directory, then forked the worker that wrote and exited)
+    // to its data directory, then forked the worker that wrote and exited). An entry of the
+    // pid under another parent is an earlier process's: forks are in no record, so a fork
+    // that reuses the pid of one that changed directory finds that entry (pids wrap at
+    // 32,768 on small nodes); it is not this process's directory
     const parent = this.latest(ppid, t)?.dir;
     return parent !== undefined ? resolve(parent, path) : undefined;
   }

@@ -182,6 +182,11 @@ describe('bpftrace records: the working directory a process changed to (D)', () 
     const alive = parseAll([rec('D\t999\t5\t1\t/tmp/pg'), write(1000, 6, 5, 'x')], { resolvePath: (pid, _dfd, p) => (pid === 6 ? `/elsewhere/${p}` : undefined) });
     assert.deepEqual(of(alive.out, 'file_write').map((e) => e.path), ['/elsewhere/x']);
   });
+  it('a fork under a reused pid, gone, resolves through its parent\'s directory, not the earlier holder\'s', () => {
+    // 7 was an initdb backend that changed to /tmp/pg; later the postmaster (5, in /srv/pg) forks a worker that gets pid 7
+    const { out } = parseAll([rec('D\t900\t7\t3\t/tmp/old'), rec('D\t999\t5\t1\t/srv/pg'), write(1000, 7, 5, 'base/1/2_fsm')], gone);
+    assert.deepEqual(of(out, 'file_write').map((e) => [e.path, e.enrichment]), [['/srv/pg/base/1/2_fsm', 'complete']]);
+  });
   it('a relative executable resolves the same way', () => {
     const { out } = parseAll([rec('D\t999\t5\t1\t/opt/app'), rec('P\t1000\t5\t5\t1\t0\t0\t9\t0\t99\t0\tsh\t./run')], gone);
     assert.deepEqual(of(out, 'exec').map((e) => [e.process.exe, e.enrichment]), [['/opt/app/run', 'complete']]);
