@@ -7,16 +7,18 @@
 // 2. recording — a short storm while a WebSocket client of /v1/stream records the
 //    agent's own normalised events of the test workload (not measured).
 // 3. the exec storm — bench/storm.c paced at 2,500 execs/s inside the test cgroup,
-//    after a warm-up storm, in rounds (8, 3 quick; BENCH_ROUNDS=N): achieved rate, events lost by bpftrace, share of the storm's
-//    execs the agent counted (its baseline item's count), CPU per event of the agent
-//    and of its bpftrace child, their RSS.
+//    after a warm-up storm, in rounds (8, 3 quick; BENCH_ROUNDS=N): achieved rate,
+//    events lost by bpftrace, share of the storm's execs the agent counted (its
+//    baseline item's count), CPU per event of the agent and of its bpftrace child,
+//    their RSS.
 //
 // The recorded events are replayed in this process (`replay --source events`, learning
 // as live): each round is a storm segment and a replay pass back to back, in
 // alternating order, and the figure is the median of the rounds' ratios of live CPU
 // per event to the pass's: what running on a node adds to judging the same events
-// offline, with the machine's drift met by both sides of each ratio. The storm detaches from the bench (bench/storm.c), so the events carry the
-// lineage they would in a pod, not the chain of shells that started the bench.
+// offline, with the machine's drift met by both sides of each ratio. The storm detaches
+// from the bench (bench/storm.c), so the events carry the lineage they would in a pod,
+// not the chain of shells that started the bench.
 //
 // Why a paced C storm and not shell loops: a shell fork+exec of a dynamically linked
 // binary cost so much CPU on a 2-core machine that the load itself starved bpftrace and

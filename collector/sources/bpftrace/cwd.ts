@@ -9,12 +9,12 @@
 //
 // A process is named by its pid and its parent (the record's ppid): an exec of the pid by
 // another parent is another process under a reused pid, and forgets the directory; a
-// write whose ppid differs (a reuser, or reparented since) is resolved through /proc, else
-// as a fork of its parent. A fork inherits its parent's directory: a process that never changed its own
-// is resolved through /proc while alive, else through its parent's (PostgreSQL's
-// postmaster changes to the data directory; its forks write relative paths, and some
-// exit at once) — the parent's directory as of the write, which is the
-// fork's unless the parent changed it again after forking (then the path is wrong).
+// write whose ppid differs (a reuser, or reparented since) is resolved through /proc,
+// else as a fork of its parent. A fork inherits its parent's directory: a process that
+// never changed its own is resolved through /proc while alive, else through its parent's
+// (PostgreSQL's postmaster changes to the data directory; its forks write relative paths,
+// and some exit at once) — the parent's directory as of the write, which is the fork's
+// unless the parent changed it again after forking (then the path is wrong).
 //
 // Records are kept with their kernel time and applied as of it: bpftrace drains each
 // CPU's buffer in turn, so a process's D record can be read after a write it made later
@@ -67,11 +67,8 @@ export class Cwds {
    * descriptor dfd, at kernel time t; undefined when not known
    */
   absolute(pid: number, ppid: number, dfd: number, path: string, t: number): string | undefined {
-    let own = dfd === AT_FDCWD ? this.latest(pid, t) : undefined;
-    if (own !== undefined && own.ppid === ppid) {
-      if (own.dir !== undefined) return resolve(own.dir, path);
-      own = undefined; // this process, new under the pid (exec): nothing known of its own
-    }
+    const own = dfd === AT_FDCWD ? this.at(pid, ppid, t) : undefined;
+    if (own !== undefined) return resolve(own, path);
     const live = this.fromProc?.(pid, dfd, path);
     if (live !== undefined || dfd !== AT_FDCWD) return live;
     // gone, and it never changed directory: a fork has its parent's (a server that changed
