@@ -165,6 +165,8 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
       throw new Error(`${(e as Error).message}\n${await logs()}`);
     });
     log(`alert ${alert.rule} on ${alert.workload.id}`);
+    // bpftrace's records through a FIFO (the image ships mkfifo), not the slower socket pair
+    assert.doesNotMatch(await logs(), /no FIFO for bpftrace/);
     // through the in-cluster configuration: the service account's token, this node's pods
     assert.ok(
       kube!.requests.some((r) => r.user === SA && r.resource === 'pods' && r.verb === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}`),

@@ -2,7 +2,7 @@
 // process in JSON output mode, parses its records into RuntimeEvents, and restarts it
 // with backoff when it dies. The default live source on a node with root.
 import { spawn, execFile, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import type { RuntimeEvent } from '../../event.ts';
 import { CgroupIdMap } from '../../enrich/cgroupid.ts';
 import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
 import { buildProgram } from './program.ts';
+import { openFifo } from './fifo.ts';
 import { cgroupPredicate } from './cgroup-filter.ts';
 import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
 import { configSchema, defaults, type BpftraceConfig } from './config.ts';
@@ -78,17 +79,17 @@ const BUSY_SPAN_MS = 100;
  * pipeline) for one or two records: 1.4–1.7 records per batch under an exec storm,
  * and that per-wake-up work cost more than decoding and judging the records.
  *
- * So the stream is made with a one-byte high-water mark (spawnQuiet): after each read
- * of the pipe it stops reading, and the kernel's pipe buffer collects bpftrace's writes
+ * So the stream is made with a one-byte high-water mark (fifo.ts, or spawnQuiet for
+ * the socket pair it falls back to): after each read of the pipe it stops reading, and the kernel's pipe buffer collects bpftrace's writes
  * without waking anyone. Once output flows faster than BUSY_BYTES per BUSY_SPAN_MS,
  * the next read after a chunk waits `windowMs`, and the chunk it gets is what arrived
  * meanwhile: a record waits at most two windows. Below that rate every chunk is read
  * as it comes, as are the first records after a quiet spell: a relative path is
  * resolved through /proc/PID/cwd, which is gone once a short-lived process exits. With
  * nothing to read the loop waits for 'readable': an idle agent runs no timer. A chunk
- * of BEHIND_BYTES or more means the pipe is filling: no wait. (The pipe holds 64 KiB,
- * ~200 execs; a blocked writer backs up into bpftrace's perf buffers, which count what
- * they lose.)
+ * of BEHIND_BYTES or more means the pipe is filling: no wait. (The FIFO holds 64 KiB,
+ * ~145 storm execs; a blocked writer backs up into bpftrace's perf buffers, which count
+ * what they lose.)
  */
 export async function* windowed(stream: Readable, windowMs: number, signal: AbortSignal): AsyncGenerator<Buffer> {
   let spanStart = 0;
@@ -199,8 +200,11 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       // CLOCK_MONOTONIC (bpftrace nsecs) → epoch ms, anchored at each start
       const anchor = ctx.now() - Number(process.hrtime.bigint()) / 1e6;
       const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());
+      // its records through a FIFO where mkfifo exists (fifo.ts), else spawn's socket pair
+      const fifo = openFifo(dir);
+      if (starts === 1 && fifo === undefined) log.info('no FIFO for bpftrace\'s output (mkfifo failed): reading it through a socket pair, at more CPU per record');
       const child = spawnQuiet(config.bpftracePath, ['-f', 'json', file], {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', fifo?.writeFd ?? 'pipe', 'pipe'],
         env: {
           ...process.env,
           BPFTRACE_STRLEN: String(STRLEN),
@@ -208,6 +212,9 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
           BPFTRACE_MAP_KEYS_MAX: String(config.mapKeysMax),
         },
       });
+      // the child has its own copy of the write end: the FIFO ends when bpftrace exits
+      if (fifo !== undefined) closeSync(fifo.writeFd);
+      const stdout = fifo?.stream ?? child.stdout!;
       hooks.onChild?.(child);
       const startedAt = Date.now();
       const onAbort = () => stopChild(child);
@@ -250,7 +257,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       try {
         // file names are the kernel's bytes: a line that is not UTF-8 is kept (repaired), or
         // any process could hide by naming its files with invalid bytes
-        for await (const chunk of splitLines(windowed(child.stdout!, config.readWindowMs, ctx.signal), { repair: true })) {
+        for await (const chunk of splitLines(windowed(stdout, config.readWindowMs, ctx.signal), { repair: true })) {
           reportSkipped(chunk, SOURCE, 'bpftrace', ctx.stats);
           const out: RuntimeEvent[] = [];
           parser.chunk(chunk.lines, out);
@@ -263,6 +270,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
         stopChild(child);
+        fifo?.stream.destroy();
       }
       // blind until the next start has attached its probes again
       ctx.observing?.(false);

@@ -1,0 +1,64 @@
+// Where bpftrace writes its records: a FIFO, i.e. a kernel pipe, not the socket pair
+// that spawn()'s stdio 'pipe' makes (libuv creates every child stdio "pipe" with
+// socketpair(2)).
+//
+// bpftrace writes each record with its own write(), ~200 bytes, thousands a second
+// under an exec storm. On a Unix stream socket every write is a separate socket buffer:
+// allocated by the writer, charged to its memory cgroup, walked and freed one by one by
+// the reader, and the socket's send budget counts each one's overhead (several times a
+// small record's size), so the socket holds fewer records than its size says. A pipe appends small
+// writes to the page it is filling, and a read copies whole pages. Same records, same
+// readers (windowed() in index.ts), less work on both sides of it (docs/performance.md,
+// session 11: the agent's reading of a 3,750-exec storm segment went from 54.9 to 45.4 ms
+// of main-thread CPU).
+//
+// Node has no mkfifo(3): the FIFO is made by the mkfifo(1) program, in the source's
+// private temporary directory, opened at both ends and unlinked at once (the open
+// descriptors keep it). When that fails (no mkfifo on PATH), the caller falls back to
+// spawn's socket pair: slower, never wrong.
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
+import { Socket, type SocketConstructorOpts } from 'node:net';
+import { join } from 'node:path';
+import type { DuplexOptions, Readable } from 'node:stream';
+
+export interface FifoOutput {
+  /** the write end, for the child's stdout; close it in this process once the child has it */
+  writeFd: number;
+  /**
+   * the read end as a stream that stops reading the pipe after each chunk it buffers (a
+   * one-byte high-water mark, as windowed() expects); it ends when every writer has closed
+   */
+  stream: Readable;
+}
+
+/** a FIFO in dir (removed from dir at once: only the two descriptors keep it); undefined when it cannot be made */
+export function openFifo(dir: string, mkfifo = 'mkfifo'): FifoOutput | undefined {
+  const path = join(dir, `out-${process.pid}-${Date.now()}.fifo`);
+  try {
+    execFileSync(mkfifo, ['-m', '600', path], { stdio: 'ignore', timeout: 10000 });
+  } catch {
+    return undefined;
+  }
+  let readFd: number | undefined;
+  let writeFd: number | undefined;
+  try {
+    // the read end first, non-blocking: opening the write end then does not wait for a reader
+    readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    writeFd = openSync(path, constants.O_WRONLY);
+    // (net.Socket passes stream options on to its Duplex; its typings leave them out)
+    const opts: SocketConstructorOpts & DuplexOptions = { fd: readFd, readable: true, writable: false, readableHighWaterMark: 1 };
+    const stream = new Socket(opts);
+    return { writeFd, stream };
+  } catch {
+    if (writeFd !== undefined) closeSync(writeFd);
+    if (readFd !== undefined) closeSync(readFd);
+    return undefined;
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  }
+}
