@@ -18,7 +18,9 @@
 // `/usr/bin/true` on the next). A cgroup whose processes were once seen to share the
 // node's root (/proc/1/root: systemd services, host processes, containers without a root
 // of their own) is resolved in the node's root then; a container with its own root
-// needs one of its processes (as before).
+// needs one of its processes (as before). Where pid 1's root cannot be read (a sandbox
+// whose init hides it; an agent without the host's pid namespace), the agent's own root
+// stands in for it: a cgroup seen to share the agent's root is resolved there.
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { findCgroup2Root } from './cgroupid.ts';
 
@@ -44,8 +46,11 @@ export class BinaryPaths {
    */
   private memo = new Map<string, Map<string, string>>();
   private memoSize = 0;
-  /** per cgroup: do its processes see the node's root (that of pid 1)? */
-  private nodeRoot = new Map<string, boolean>();
+  /**
+   * per cgroup: the root its processes were seen to share, to resolve in once they are
+   * gone — the node's (pid 1), else the agent's own ('self') — or none (false)
+   */
+  private nodeRoot = new Map<string, 'node' | 'self' | false>();
   private readonly procRoot: string;
   private cgroupRoot: string | null | undefined;
   private readonly max: number;
@@ -92,8 +97,10 @@ export class BinaryPaths {
       }
     }
     if (by > 0 && rootKey !== undefined) this.noteRoot(rootKey, by);
-    // nobody of the cgroup left, but its processes see the node's root: resolve there
-    if (out === undefined && rootKey !== undefined && this.nodeRoot.get(rootKey) === true) out = this.resolveIn(1, path);
+    // nobody of the cgroup left, but its processes see the node's root (or the agent's): resolve there
+    const shared = out === undefined && rootKey !== undefined ? this.nodeRoot.get(rootKey) : undefined;
+    if (shared === 'node') out = this.resolveIn(1, path);
+    else if (shared === 'self') out = this.resolveIn('self', path);
     if (out === undefined) return path;
     if (rootKey !== undefined) this.remember(rootKey, path, out);
     return out;
@@ -113,23 +120,31 @@ export class BinaryPaths {
     paths.set(path, canonical);
   }
 
-  /** remember whether the processes of `rootKey` (alive as `pid`) see the node's root */
+  /** remember whether the processes of `rootKey` (alive as `pid`) see the node's root, or the agent's */
   private noteRoot(rootKey: string, pid: number): void {
     if (this.nodeRoot.has(rootKey)) return;
-    let same: boolean;
+    let mine;
     try {
-      const mine = statSync(`${this.procRoot}/${pid}/root/`);
-      const node = statSync(`${this.procRoot}/1/root/`);
-      same = mine.dev === node.dev && mine.ino === node.ino;
+      mine = statSync(`${this.procRoot}/${pid}/root/`);
     } catch {
-      return; // gone meanwhile, or pid 1 not ours to look at: ask again next time
+      return; // gone meanwhile: ask again next time
     }
+    const same = (ref: number | 'self'): boolean | undefined => {
+      try {
+        const r = statSync(`${this.procRoot}/${ref}/root/`);
+        return r.dev === mine.dev && r.ino === mine.ino;
+      } catch {
+        return undefined; // not ours to look at
+      }
+    };
+    const node = same(1);
+    const shared = node === true ? 'node' : node === undefined && same('self') === true ? 'self' : false;
     if (this.nodeRoot.size >= this.max) this.nodeRoot.delete(this.nodeRoot.keys().next().value as string);
-    this.nodeRoot.set(rootKey, same);
+    this.nodeRoot.set(rootKey, shared);
   }
 
   /** `path` with every symlink resolved inside pid's root; undefined when pid is gone or the path does not exist */
-  private resolveIn(pid: number, path: string): string | undefined {
+  private resolveIn(pid: number | 'self', path: string): string | undefined {
     const root = `${this.procRoot}/${pid}/root`;
     const out: string[] = [];
     let todo = path.split('/');

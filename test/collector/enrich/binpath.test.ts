@@ -82,6 +82,28 @@ describe('canonical binary paths', () => {
     assert.equal(b.canonical('/bin/bash', 21, '/own'), '/bin/bash', 'a root of its own, nobody left: never the node root');
   });
 
+  it("without pid 1's root to read, a cgroup seen on the agent's own root is resolved there once its processes are gone", () => {
+    // no /proc/1 here (a sandbox's init hides its root): the agent's own root stands in
+    processIn(10, { exe: '/usr/bin/bash', comm: 'bash', args: ['bash'] });
+    mkdirSync(join(proc, 'self'), { recursive: true });
+    symlinkSync(rootfs, join(proc, 'self/root'));
+    const b = new BinaryPaths({ procRoot: proc, cgroupRoot: null });
+    assert.equal(b.canonical('/bin/sh', 10, '/job'), '/usr/bin/dash', 'seen alive once');
+    rmSync(join(proc, '10'), { recursive: true });
+    assert.equal(b.canonical('/bin/bash', 11, '/job', [10]), '/usr/bin/bash', 'all gone: the agent\'s root answers');
+    // a cgroup with a root of its own is not the agent's
+    const own = join(dir, 'own');
+    mkdirSync(join(own, 'bin'), { recursive: true });
+    writeFileSync(join(own, 'bin/true'), '');
+    processIn(20, { exe: '/bin/true', comm: 'true', args: ['true'] });
+    rmSync(join(proc, '20/root'));
+    symlinkSync(own, join(proc, '20/root'));
+    assert.equal(b.canonical('/bin/true', 20, '/own'), '/bin/true');
+    rmSync(join(proc, '20'), { recursive: true });
+    writeFileSync(join(rootfs, 'usr/bin/true'), '');
+    assert.equal(b.canonical('/bin/sh', 21, '/own'), '/bin/sh', 'nobody left, a root of its own: not resolved in the agent\'s');
+  });
+
   it('is bounded', () => {
     processIn(10, { exe: '/usr/bin/bash', comm: 'bash', args: ['bash'] });
     const b = new BinaryPaths({ procRoot: proc, cgroupRoot: null, max: 2 });
