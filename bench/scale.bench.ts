@@ -127,7 +127,11 @@ export default defineBench({
     const a = await startBenchAgent(dir, {
       dataDir,
       sources: { enabled: ['events'], events: { paths: [evFile], follow: true } },
-    }, { nodeArgs: baseDaemonSet().nodeOptions.split(' ').filter(Boolean) });
+    }, { nodeArgs: [
+      ...baseDaemonSet().nodeOptions.split(' ').filter(Boolean),
+      // BENCH_AGENT_NODE_ARGS: more node options for the agent (e.g. --trace-gc, with BENCH_AGENT_LOG)
+      ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ] });
     try {
       const startRss = procRss(a.pid);
       ctx.progress(`judging ${perWorkload} events of each of ${WORKLOADS} workloads`);
