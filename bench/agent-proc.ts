@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { baseDaemonSet } from '../test/support/daemonset.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const TICKS = 100; // USER_HZ on Linux
@@ -131,7 +132,9 @@ export async function startBenchAgent(dir: string, cfg: Record<string, unknown>,
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, stringify({ node: 'bench', dataDir: join(dir, 'data'), log: { level: 'info' }, api: { listen: '127.0.0.1:0' }, ...cfg }));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(REPO, 'bin/habitwatch.js'), 'agent', '--config', file], {
+  // as it ships: the base DaemonSet's NODE_OPTIONS (heap limits) first, then the bench's own
+  const shipped = baseDaemonSet().nodeOptions.split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...shipped, ...(opts.nodeArgs ?? []), join(REPO, 'bin/habitwatch.js'), 'agent', '--config', file], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,7 +19,6 @@ import type { Item } from '../models/baseline/items.ts';
 import type { RuntimeEvent } from '../collector/event.ts';
 import { openDatabase } from '../agent/store/db.ts';
 import { BaselineStore } from '../agent/store/baselines.ts';
-import { baseDaemonSet } from '../test/support/daemonset.ts';
 
 const WORKLOADS = 400;
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -124,14 +123,12 @@ export default defineBench({
     writeFileSync(evFile, '');
     const perWorkload = ctx.quick ? 20 : 100;
     ctx.progress('starting the agent');
+    // the agent as it ships (startBenchAgent: the base DaemonSet's NODE_OPTIONS);
+    // BENCH_AGENT_NODE_ARGS: more node options for it (e.g. --trace-gc, with BENCH_AGENT_LOG)
     const a = await startBenchAgent(dir, {
       dataDir,
       sources: { enabled: ['events'], events: { paths: [evFile], follow: true } },
-    }, { nodeArgs: [
-      ...baseDaemonSet().nodeOptions.split(' ').filter(Boolean),
-      // BENCH_AGENT_NODE_ARGS: more node options for the agent (e.g. --trace-gc, with BENCH_AGENT_LOG)
-      ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    ] });
+    }, { nodeArgs: (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean) });
     try {
       const startRss = procRss(a.pid);
       ctx.progress(`judging ${perWorkload} events of each of ${WORKLOADS} workloads`);
