@@ -80,8 +80,8 @@ const BUSY_SPAN_MS = 100;
  * and that per-wake-up work cost more than decoding and judging the records.
  *
  * So the stream is made with a one-byte high-water mark (fifo.ts, or spawnQuiet for
- * the socket pair it falls back to): after each read of the pipe it stops reading, and the kernel's pipe buffer collects bpftrace's writes
- * without waking anyone. Once output flows faster than BUSY_BYTES per BUSY_SPAN_MS,
+ * the socket pair it falls back to): after each read of the pipe it stops reading, and
+ * the kernel's pipe buffer collects bpftrace's writes without waking anyone. Once output flows faster than BUSY_BYTES per BUSY_SPAN_MS,
  * the next read after a chunk waits `windowMs`, and the chunk it gets is what arrived
  * meanwhile: a record waits at most two windows. Below that rate every chunk is read
  * as it comes, as are the first records after a quiet spell: a relative path is
