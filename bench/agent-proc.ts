@@ -1,7 +1,8 @@
 // The real agent (`habitwatch agent --config FILE`) as a child process, for benches
 // that measure what a node pays: its CPU and RSS, and those of the bpftrace child it
 // starts, read from /proc (time spent waiting for a core does not count). It runs what
-// ships, the compiled dist/, built from this tree once per bench process.
+// ships: the compiled dist/, built from this tree once per bench process, with the base
+// DaemonSet's NODE_OPTIONS (the V8 heap caps).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { openFifo } from '../../../../collector/sources/bpftrace/fifo.ts';
 import { windowed } from '../../../../collector/sources/bpftrace/index.ts';
 
@@ -14,7 +15,7 @@ describe('bpftrace output FIFO', function () {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'hw-bt-fifo-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function readAll(stream: NodeJS.ReadableStream & import('node:stream').Readable, windowMs: number): Promise<{ text: string; chunks: number }> {
+  async function readAll(stream: Readable, windowMs: number): Promise<{ text: string; chunks: number }> {
     const ac = new AbortController();
     let text = '';
     let chunks = 0;
