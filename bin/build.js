@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
 
 /** files read at run time relative to their module (import.meta.url) */
 export const ASSETS = ['collector/sources/bpftrace/habitwatch.bt'];
+/** C helpers: source → program, under DIR (bin/build.js compiles them with `cc`) */
+export const NATIVE = [['collector/sources/bpftrace/pipe-size.c', 'collector/sources/bpftrace/pipe-size']];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
@@ -25,4 +27,10 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 for (const f of ASSETS) {
   mkdirSync(dirname(join(out, f)), { recursive: true });
   copyFileSync(join(root, f), join(out, f));
+}
+// native helpers, built beside their module when a C compiler is there (each module
+// works without its helper: see the .c file's header)
+for (const [src, exe] of NATIVE) {
+  const c = spawnSync('cc', ['-O2', '-Wall', '-o', join(out, exe), join(root, src)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (c.error || c.status !== 0) console.error(`build: ${exe} not built (no C compiler?); the agent works without it, at more CPU (see ${src})`);
 }

@@ -167,6 +167,10 @@ describe('image: built from the Containerfile, run as the bpftrace DaemonSet run
     log(`alert ${alert.rule} on ${alert.workload.id}`);
     // bpftrace's records through a FIFO (the image ships mkfifo), not the slower socket pair
     assert.doesNotMatch(await logs(), /no FIFO for bpftrace/);
+    // enlarged to 1 MiB by the image's pipe-size helper, so the agent reads it in 100 ms windows
+    const output = (await logs()).split('\n').find((l) => l.includes('"bpftrace output"'));
+    assert.match(output ?? '', /"pipeBytes":1048576/, `the FIFO not enlarged: ${output}`);
+    assert.match(output ?? '', /"readWindowMs":100\b/);
     // through the in-cluster configuration: the service account's token, this node's pods
     assert.ok(
       kube!.requests.some((r) => r.user === SA && r.resource === 'pods' && r.verb === 'watch' && r.query.fieldSelector === `spec.nodeName=${NODE}`),

@@ -23,7 +23,11 @@ export interface BpftraceConfig {
   sensitivePaths: string[];
   /** mount tracefs/debugfs when missing */
   mountTracefs: boolean;
-  /** ms between reads of bpftrace's output under load: more records per wake-up (0: read as they come) */
+  /**
+   * ms between reads of bpftrace's output under load: more records per wake-up (0: read
+   * as they come); shortened to what the output pipe holds (window.ts: ~21 ms when the
+   * pipe could not be enlarged from 64 KiB)
+   */
   readWindowMs: number;
   /** restart backoff after the child dies: doubles from min up to max, with jitter (collector/backoff.ts) */
   restartMinMs: number;
@@ -39,7 +43,7 @@ export const defaults: BpftraceConfig = {
   mapKeysMax: 65536,
   sensitivePaths: [...DEFAULT_SENSITIVE_PATHS],
   mountTracefs: true,
-  readWindowMs: 20,
+  readWindowMs: 100,
   restartMinMs: 1000,
   restartMaxMs: 30000,
 };

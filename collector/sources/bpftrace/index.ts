@@ -1,12 +1,11 @@
 // The bpftrace source: runs the shipped habitwatch.bt (tracepoints only) as a child
 // process in JSON output mode, parses its records into RuntimeEvents, and restarts it
 // with backoff when it dies. The default live source on a node with root.
-import { spawn, execFile, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { getDefaultHighWaterMark, setDefaultHighWaterMark, type Readable } from 'node:stream';
 import { defineSource, type EventBatches, type SourceContext } from '../types.ts';
 import { openInput, reportSkipped, splitLines } from '../../lines.ts';
 import { sleep } from '../../sleep.ts';
@@ -15,7 +14,8 @@ import type { RuntimeEvent } from '../../event.ts';
 import { CgroupIdMap } from '../../enrich/cgroupid.ts';
 import { BpftraceParser, SOURCE, STRLEN, type ParserDeps } from './parse.ts';
 import { buildProgram } from './program.ts';
-import { openFifo } from './fifo.ts';
+import { DEFAULT_PIPE_BYTES, openFifo } from './fifo.ts';
+import { spawnQuiet, windowFor, windowed } from './window.ts';
 import { cgroupPredicate } from './cgroup-filter.ts';
 import { ensureTraceMounts, tracefsReady } from './tracefs.ts';
 import { configSchema, defaults, type BpftraceConfig } from './config.ts';
@@ -63,79 +63,6 @@ export function byKernelTime(batch: RuntimeEvent[]): RuntimeEvent[] {
     if (batch[i].time < batch[i - 1].time) return batch.sort((x, y) => x.time - y.time);
   }
   return batch;
-}
-
-/** a read at least this big means the agent is behind: read on at once, no window */
-const BEHIND_BYTES = 32 * 1024;
-/** output rate from which reads are windowed: ~500 records/s (bytes per BUSY_SPAN_MS) */
-const BUSY_BYTES = 16 * 1024;
-const BUSY_SPAN_MS = 100;
-
-/**
- * The child's stdout in batches: under load, at most one read of the pipe per window.
- *
- * bpftrace writes every record with its own write(). Read as they came, each write
- * woke the agent (epoll, a read, a Buffer, the stream, then every stage of the
- * pipeline) for one or two records: 1.4–1.7 records per batch under an exec storm,
- * and that per-wake-up work cost more than decoding and judging the records.
- *
- * So the stream is made with a one-byte high-water mark (fifo.ts, or spawnQuiet for
- * the socket pair it falls back to): after each read of the pipe it stops reading, and
- * the kernel's pipe buffer collects bpftrace's writes without waking anyone. Once output flows faster than BUSY_BYTES per BUSY_SPAN_MS,
- * the next read after a chunk waits `windowMs`, and the chunk it gets is what arrived
- * meanwhile: a record waits at most two windows. Below that rate every chunk is read
- * as it comes, as are the first records after a quiet spell: a relative path is
- * resolved through /proc/PID/cwd, which is gone once a short-lived process exits. With
- * nothing to read the loop waits for 'readable': an idle agent runs no timer. A chunk
- * of BEHIND_BYTES or more means the pipe is filling: no wait. (The FIFO holds 64 KiB,
- * ~145 storm execs; a blocked writer backs up into bpftrace's perf buffers, which count
- * what they lose.)
- */
-export async function* windowed(stream: Readable, windowMs: number, signal: AbortSignal): AsyncGenerator<Buffer> {
-  let spanStart = 0;
-  let spanBytes = 0;
-  for (;;) {
-    const chunk = stream.read() as Buffer | null;
-    if (chunk !== null) {
-      const now = performance.now();
-      if (now - spanStart > BUSY_SPAN_MS) {
-        spanStart = now;
-        spanBytes = 0;
-      }
-      spanBytes += chunk.length;
-      yield chunk;
-      if (windowMs > 0 && spanBytes >= BUSY_BYTES && chunk.length < BEHIND_BYTES) await sleep(windowMs, signal);
-      continue;
-    }
-    if (stream.readableEnded || stream.destroyed) return;
-    await new Promise<void>((res) => {
-      const done = (): void => {
-        stream.off('readable', done);
-        stream.off('end', done);
-        stream.off('close', done);
-        res();
-      };
-      stream.on('readable', done);
-      stream.on('end', done);
-      stream.on('close', done);
-    });
-  }
-}
-
-/**
- * spawn() whose stdout stream stops reading the pipe after every chunk it buffers (see
- * windowed): streams take their high-water mark from the process default when they
- * are made, and spawn makes its pipes synchronously, so the default is lowered around
- * the call only.
- */
-export function spawnQuiet(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
-  const prev = getDefaultHighWaterMark(false);
-  setDefaultHighWaterMark(false, 1);
-  try {
-    return spawn(cmd, args, opts);
-  } finally {
-    setDefaultHighWaterMark(false, prev);
-  }
 }
 
 /** at most n log lines per window, so a chatty child cannot flood the log */
@@ -202,7 +129,11 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());
       // its records through a FIFO where mkfifo exists (fifo.ts), else spawn's socket pair
       const fifo = openFifo(dir);
-      if (starts === 1 && fifo === undefined) log.info('no FIFO for bpftrace\'s output (mkfifo failed): reading it through a socket pair, at more CPU per record');
+      if (starts === 1) {
+        if (fifo === undefined) log.info('no FIFO for bpftrace\'s output (mkfifo failed): reading it through a socket pair, at more CPU per record');
+        else if (fifo.notEnlarged !== undefined) log.info('bpftrace\'s output pipe not enlarged: shorter read windows, at more CPU per record', { reason: fifo.notEnlarged });
+        log.info('bpftrace output', { via: fifo ? 'fifo' : 'socketpair', pipeBytes: fifo?.bytes, readWindowMs: windowFor(config.readWindowMs, fifo?.bytes ?? DEFAULT_PIPE_BYTES) });
+      }
       const child = spawnQuiet(config.bpftracePath, ['-f', 'json', file], {
         stdio: ['ignore', fifo?.writeFd ?? 'pipe', 'pipe'],
         env: {
@@ -257,7 +188,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       try {
         // file names are the kernel's bytes: a line that is not UTF-8 is kept (repaired), or
         // any process could hide by naming its files with invalid bytes
-        for await (const chunk of splitLines(windowed(stdout, config.readWindowMs, ctx.signal), { repair: true })) {
+        for await (const chunk of splitLines(windowed(stdout, windowFor(config.readWindowMs, fifo?.bytes ?? DEFAULT_PIPE_BYTES), ctx.signal), { repair: true })) {
           reportSkipped(chunk, SOURCE, 'bpftrace', ctx.stats);
           const out: RuntimeEvent[] = [];
           parser.chunk(chunk.lines, out);
