@@ -129,10 +129,11 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       const toEpochMs = (ns: number): number => (Number.isFinite(ns) ? anchor + ns / 1e6 : ctx.now());
       // its records through a FIFO where mkfifo exists (fifo.ts), else spawn's socket pair
       const fifo = openFifo(dir);
+      const windowMs = windowFor(config.readWindowMs, fifo?.bytes ?? DEFAULT_PIPE_BYTES);
       if (starts === 1) {
         if (fifo === undefined) log.info('no FIFO for bpftrace\'s output (mkfifo failed): reading it through a socket pair, at more CPU per record');
         else if (fifo.notEnlarged !== undefined) log.info('bpftrace\'s output pipe not enlarged: shorter read windows, at more CPU per record', { reason: fifo.notEnlarged });
-        log.info('bpftrace output', { via: fifo ? 'fifo' : 'socketpair', pipeBytes: fifo?.bytes, readWindowMs: windowFor(config.readWindowMs, fifo?.bytes ?? DEFAULT_PIPE_BYTES) });
+        log.info('bpftrace output', { via: fifo ? 'fifo' : 'socketpair', pipeBytes: fifo?.bytes, readWindowMs: windowMs });
       }
       const child = spawnQuiet(config.bpftracePath, ['-f', 'json', file], {
         stdio: ['ignore', fifo?.writeFd ?? 'pipe', 'pipe'],
@@ -188,7 +189,7 @@ export async function* liveEvents(config: BpftraceConfig, ctx: SourceContext, ho
       try {
         // file names are the kernel's bytes: a line that is not UTF-8 is kept (repaired), or
         // any process could hide by naming its files with invalid bytes
-        for await (const chunk of splitLines(windowed(stdout, windowFor(config.readWindowMs, fifo?.bytes ?? DEFAULT_PIPE_BYTES), ctx.signal), { repair: true })) {
+        for await (const chunk of splitLines(windowed(stdout, windowMs, ctx.signal), { repair: true })) {
           reportSkipped(chunk, SOURCE, 'bpftrace', ctx.stats);
           const out: RuntimeEvent[] = [];
           parser.chunk(chunk.lines, out);
