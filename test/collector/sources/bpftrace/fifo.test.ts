@@ -78,7 +78,8 @@ describe('bpftrace output FIFO', function () {
   describe('enlarged by the pipe-size helper', () => {
     let helper: string;
     before(() => {
-      // what bin/build.js does (cc is on every machine the tests run on: CI installs it)
+      // what bin/build.js does (the C compiler node-gyp builds better-sqlite3 with, on every
+      // machine that installs this project from source)
       helper = join(mkdtempSync(join(tmpdir(), 'hw-pipe-size-')), 'pipe-size');
       execFileSync('cc', ['-O2', '-Wall', '-o', helper, join(REPO, 'collector/sources/bpftrace/pipe-size.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
     });
