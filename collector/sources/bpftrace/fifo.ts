@@ -8,7 +8,7 @@
 // the reader, and the socket's send budget counts each one's overhead (several times a
 // small record's size), so the socket holds fewer records than its size says. A pipe
 // appends small writes to the page it is filling, and a read copies whole pages. Same
-// records, same readers (windowed() in index.ts), less work on both sides of it
+// records, same readers (windowed() in window.ts), less work on both sides of it
 // (docs/performance.md, session 11: reading bpftrace's output of a 3,750-exec storm
 // segment, no parsing, took 54.9 ms of main-thread CPU through the socket pair and 45.4
 // through a FIFO).
