@@ -19,7 +19,8 @@
 import { EventRecord, type EventKind, type ProcessInfo, type RuntimeEvent } from '../../event.ts';
 import type { SourceStats } from '../../stats.ts';
 import { syscallName } from './syscalls-x86_64.ts';
-import { argvFromBytes, decodeArgv, decodeComm, decodeHexBytes, intOf, isInt, isUint, uintOf } from './decode.ts';
+import { decodeComm, intOf, isInt, isUint, uintOf } from './decode.ts';
+import { ARG_CHUNKS, ArgvRecords } from './argv-records.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
 import { PRINTF, printfFields } from './printf-fields.ts';
@@ -29,8 +30,7 @@ import { connectRecord, listenRecord } from './net.ts';
 export { SOURCE, STRLEN } from './files.ts';
 export { decodeR, decodeArgv } from './decode.ts';
 export { printfFields } from './printf-fields.ts';
-export const ARG_CHUNK = 180;
-export const ARG_CHUNKS = 8;
+export { ARG_CHUNK, ARG_CHUNKS } from './argv-records.ts';
 
 export interface ParserDeps {
   node: string;
@@ -53,16 +53,7 @@ export interface ParserDeps {
   sensitivePaths?: readonly string[];
 }
 
-interface PendingArgs {
-  argStart: string;
-  /** hex chunks (H records) or %r chunks (A records, older recordings) */
-  hex: boolean;
-  chunks: string[];
-}
-
-
 export class BpftraceParser implements RecordHost {
-  private args = new Map<number, PendingArgs>();
   private lastIntervalNs = 0;
   /** inside chunk(): relative paths to resolve at its end */
   private later: (() => void)[] | undefined;
@@ -72,11 +63,13 @@ export class BpftraceParser implements RecordHost {
   readonly stats: SourceStats;
   private readonly files: FileRecords;
   private readonly cwds = new Cwds((pid, dfd, path) => this.d.resolvePath?.(pid, dfd, path));
+  private readonly argv: ArgvRecords;
 
   constructor(private readonly d: ParserDeps) {
     this.stats = d.stats;
     this.sensitive = parsePatterns(d.sensitivePaths ?? DEFAULT_SENSITIVE_PATHS);
     this.files = new FileRecords(this);
+    this.argv = new ArgvRecords(d.stats);
   }
 
   /**
@@ -151,8 +144,7 @@ export class BpftraceParser implements RecordHost {
   /** emit what is still waiting for a partner record (end of input, shutdown) */
   flush(out: RuntimeEvent[]): void {
     this.files.flush(out);
-    if (this.args.size > 0) this.d.stats.dropped(SOURCE, 'unpaired_argv', this.args.size);
-    this.args.clear();
+    this.argv.flush();
   }
 
   private lost(n: number): void {
@@ -238,19 +230,7 @@ export class BpftraceParser implements RecordHost {
       this.d.stats.bad(SOURCE, 'bad_argv_record', `chunk index ${idx}`);
       return;
     }
-    let p = this.args.get(tid);
-    if (!p || p.argStart !== f[2] || p.hex !== hex) {
-      if (p) this.d.stats.dropped(SOURCE, 'unpaired_argv', 1);
-      p = { argStart: f[2], hex, chunks: [] };
-      this.args.set(tid, p);
-      if (this.args.size > 8192) {
-        // exec records lost wholesale: do not let orphans pile up
-        this.d.stats.dropped(SOURCE, 'unpaired_argv', this.args.size);
-        this.args.clear();
-        this.args.set(tid, p);
-      }
-    }
-    p.chunks[idx] = f[4];
+    this.argv.add(tid, f[2], idx, f[4], hex);
   }
 
   // P nsecs pid tid ppid pppid pfork cgroup uid argStart argLen pcomm filename… (pppid, pfork taken out by the caller)
@@ -268,40 +248,9 @@ export class BpftraceParser implements RecordHost {
       return;
     }
     this.cwds.exec(pid, ppid, Number(f[1]));
-    const pending = this.args.get(tid);
-    if (pending) this.args.delete(tid);
     const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
-    let partial = false;
-    let args: string[] = [];
-    if (pending && pending.argStart === f[7]) {
-      const want = Math.min(Math.ceil(Math.max(argLen, 0) / ARG_CHUNK), ARG_CHUNKS);
-      let complete = argLen <= ARG_CHUNK * ARG_CHUNKS;
-      let got = want;
-      for (let i = 0; i < want; i++) {
-        if (pending.chunks[i] === undefined) {
-          complete = false;
-          got = i;
-          break;
-        }
-      }
-      if (pending.hex) {
-        const parts: Buffer[] = [];
-        for (let i = 0; i < got; i++) {
-          const b = decodeHexBytes(pending.chunks[i]);
-          if (b === undefined) {
-            this.d.stats.bad(SOURCE, 'bad_argv_record', pending.chunks[i]);
-            complete = false;
-            break;
-          }
-          parts.push(b);
-        }
-        args = argvFromBytes(parts.length === 1 ? parts[0] : Buffer.concat(parts), complete);
-      } else args = decodeArgv(pending.chunks.slice(0, got).join(''), complete);
-      if (!complete) partial = true;
-    } else {
-      if (pending) this.d.stats.dropped(SOURCE, 'unpaired_argv', 1);
-      if (argLen > 0) partial = true; // argv records lost or unreadable
-    }
+    const args = this.argv.argv(tid, f[7], argLen);
+    let partial = this.argv.partial;
     if (filename === '') {
       this.d.stats.bad(SOURCE, 'unreadable_string', 'exec without filename');
       return;

@@ -24,6 +24,59 @@ describe('bpftrace records: argv in hex', () => {
   });
 });
 
+describe('bpftrace records: argv waiting for its exec record (argv-records.ts)', () => {
+  const hexOf = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const h = (tid: number, start: number, idx: number, argv: string): string => rec(`H\t${tid}\t${start}\t${idx}\t${hexOf(argv)}`);
+  const x = (tid: number, start: number, len: number, exe: string): string => rec(`X\t1000\t${tid}\t${tid}\t1\t5\t0\t${start}\t${len}\t${exe}`);
+
+  it('the same command line run again shares one argv array, decoded once', () => {
+    const a = 'sh\0-c\0curl -s localhost:8080/healthz\0';
+    const { out, stats } = parseAll([h(7, 99, 0, a), x(7, 99, Buffer.byteLength(a), '/bin/sh'), h(8, 99, 0, a), x(8, 99, Buffer.byteLength(a), '/bin/sh')]);
+    assert.equal(stats.totalBad(), 0);
+    assert.deepEqual(out[0].process.args, ['sh', '-c', 'curl -s localhost:8080/healthz']);
+    assert.equal(out[1].process.args, out[0].process.args);
+    assert.equal(out[0].enrichment, 'complete');
+  });
+
+  it('records of several execs interleaved (other CPUs between), chunks of a long argv, a lost exec record', () => {
+    const long = 'x'.repeat(179) + '\0' + 'y'.repeat(20) + '\0';
+    const b = Buffer.from(long);
+    const lines = [
+      h(1, 10, 0, 'one\0'),
+      h(2, 20, 0, 'two\0'),
+      x(2, 20, 4, '/bin/two'),
+      h(3, 30, 0, b.subarray(0, 180).toString('latin1')),
+      x(1, 10, 4, '/bin/one'),
+      rec(`H\t3\t30\t1\t${[...b.subarray(180)].map((v) => v.toString(16).padStart(2, '0')).join(' ')}`),
+      x(3, 30, b.length, '/bin/three'),
+      h(4, 40, 0, 'lost\0'), // its exec record lost: the next argv of that thread replaces it
+      h(4, 41, 0, 'four\0'),
+      x(4, 41, 5, '/bin/four'),
+      h(5, 50, 0, 'five\0'),
+      x(5, 51, 5, '/bin/five'), // another area: not its argv
+    ];
+    const { out, stats } = parseAll(lines);
+    assert.equal(stats.totalBad(), 0);
+    const byExe = new Map(out.map((e) => [e.process.exe, e]));
+    assert.deepEqual(byExe.get('/bin/one')?.process.args, ['one']);
+    assert.deepEqual(byExe.get('/bin/two')?.process.args, ['two']);
+    assert.deepEqual(byExe.get('/bin/three')?.process.args, ['x'.repeat(179), 'y'.repeat(20)]);
+    assert.equal(byExe.get('/bin/three')?.enrichment, 'complete');
+    assert.deepEqual(byExe.get('/bin/four')?.process.args, ['four']);
+    assert.deepEqual(byExe.get('/bin/five')?.process.args, []);
+    assert.equal(byExe.get('/bin/five')?.enrichment, 'partial');
+    assert.equal(stats.snap.dropped.bpftrace?.unpaired_argv, 2);
+  });
+
+  it('an argv whose later chunk never came is partial; one left at the end is counted', () => {
+    const b = Buffer.from('z'.repeat(200) + '\0');
+    const { out, stats } = parseAll([h(6, 60, 0, b.subarray(0, 180).toString('latin1')), x(6, 60, b.length, '/bin/six'), h(9, 90, 0, 'left\0')]);
+    assert.equal(out[0].enrichment, 'partial');
+    assert.equal(out[0].process.args[0], 'z'.repeat(180) + '…');
+    assert.equal(stats.snap.dropped.bpftrace?.unpaired_argv, 1);
+  });
+});
+
 describe('bpftrace records: exec with the parent\'s comm (E)', () => {
   it('carries the parent\'s name at the exec; a file name with a tab stays whole', () => {
     const { out, stats } = parseAll([
