@@ -1,15 +1,20 @@
 // Process cache: pid → {exe, args, ppid, cgroup path}, filled from exec events (which
 // carry everything, so short-lived processes are known even after /proc is gone) and
-// from /proc/PID on a miss. Bounded (oldest recorded out), so it cannot grow with
-// the pid space. Gives the ancestry chain (exe lineage) alerts show.
+// from /proc/PID on a miss. Bounded, so it cannot grow with the pid space: an exec nothing
+// asks about leaves after `freshMax` newer execs, the rest after `max` (proc-table.ts).
+// Gives the ancestry chain (exe lineage) alerts show.
 import type { Ancestor, RuntimeEvent } from '../event.ts';
 import { BinaryPaths } from './binpath.ts';
+import { ProcTable } from './proc-table.ts';
 import { procfsReader, type ProcEntry, type ProcReader } from './procfs-reader.ts';
 
 export { procfsReader, scriptOf, type ProcEntry, type ProcReader } from './procfs-reader.ts';
 
 export interface ProcessCacheOptions {
+  /** entries something asked for (a child's exec, a later event, an ancestry) */
   max?: number;
+  /** entries of the newest execs nothing has asked for yet (proc-table.ts) */
+  freshMax?: number;
   /** a pid not found in /proc is not looked up again for this long (ms) */
   missTtlMs?: number;
   /** a cached pid is checked for reuse at most this often (ms) */
@@ -37,7 +42,7 @@ const NONE: Ancestor[] = [];
 const REUSE_SLACK_MS = 2000;
 
 export class ProcessCache {
-  private entries = new Map<number, ProcEntry>();
+  private readonly entries: ProcTable<ProcEntry>;
   // pids already gone: short-lived processes produce several events each, and a failed
   // /proc read (an exception) costs far more than parsing the event
   private misses = new Map<number, number>();
@@ -58,6 +63,7 @@ export class ProcessCache {
 
   constructor(opts: ProcessCacheOptions = {}) {
     this.max = opts.max ?? 16384;
+    this.entries = new ProcTable(this.max, opts.freshMax ?? 512);
     this.reader = opts.reader ?? procfsReader();
     this.maxDepth = opts.maxDepth ?? 8;
     this.missTtlMs = opts.missTtlMs ?? 2000;
@@ -107,8 +113,7 @@ export class ProcessCache {
     comm: string,
     parents: Ancestor[] | undefined,
   ): void {
-    const prev = this.entries.get(pid);
-    this.entries.delete(pid);
+    const prev = this.entries.peek(pid);
     this.misses.delete(pid);
     const e: ProcEntry = { pid, exe, args, from: 'exec', comm };
     if (time !== undefined) e.seen = time;
@@ -119,8 +124,7 @@ export class ProcessCache {
     else if (prev?.cgroupPath) e.cgroupPath = prev.cgroupPath;
     if (prev?.cgroupText !== undefined) e.cgroupText = prev.cgroupText;
     if (parents !== undefined) e.parents = parents;
-    this.entries.set(pid, e);
-    this.trim();
+    this.entries.recordFresh(pid, e);
   }
 
   /** cached entry, else read from /proc (and cached); undefined when the process is gone */
@@ -143,8 +147,7 @@ export class ProcessCache {
       return undefined;
     }
     const e: ProcEntry = { ...r, from: 'procfs', seen: this.now() };
-    this.entries.set(pid, e);
-    this.trim();
+    this.entries.keep(pid, e);
     return e;
   }
 
@@ -204,7 +207,7 @@ export class ProcessCache {
     this.lastSweep = at;
     const r = this.reader;
     const exists = r.exists !== undefined ? (pid: number) => r.exists!(pid) : (pid: number) => r.startedMs!(pid) !== undefined;
-    for (const [pid, e] of this.entries) {
+    for (const [pid, e] of this.entries.entries()) {
       if (e.seen !== undefined && e.seen < before && !exists(pid)) this.entries.delete(pid);
     }
   }
@@ -262,7 +265,7 @@ export class ProcessCache {
         return this.chainOf(parent, visiting);
       }
       const e: ProcEntry = { ...fresh, from: 'procfs', seen: this.now() };
-      this.entries.set(ppid, e);
+      this.entries.keep(ppid, e);
       return this.chainOf(e, visiting);
     }
     this.corrected = true;
@@ -312,7 +315,7 @@ export class ProcessCache {
     // its chain was built through the adopter
     delete fixed.chain;
     delete fixed.asAncestor;
-    this.entries.set(ppid, fixed);
+    this.entries.keep(ppid, fixed);
     return fixed;
   }
 
@@ -328,9 +331,9 @@ export class ProcessCache {
     return this.reader.read(pid);
   }
 
-  /** only what is cached, never touching /proc */
+  /** only what is cached, never touching /proc (nor marking it asked for) */
   peek(pid: number): ProcEntry | undefined {
-    return this.entries.get(pid);
+    return this.entries.peek(pid);
   }
 
   /**
@@ -340,7 +343,8 @@ export class ProcessCache {
    * later exec of an ancestor; lineage is about who started whom, which exec keeps.
    */
   ancestors(pid: number, ppid?: number): Ancestor[] {
-    const own = this.entries.get(pid);
+    // its own entry is not asked for (an exec without ancestry comes here next); its parent is
+    const own = this.entries.peek(pid);
     const parentPid = ppid ?? (own ?? this.get(pid))?.ppid;
     if (own?.parents !== undefined && own.ppid === parentPid) return own.parents;
     if (parentPid === undefined || parentPid <= 0 || parentPid === pid) return [];
@@ -373,18 +377,6 @@ export class ProcessCache {
     if (!cut) e.chain = chain;
     return chain;
   }
-
-  private trim(): void {
-    if (this.entries.size <= this.max) return;
-    // evict a tenth at once: deleted Map slots stay until the table is rebuilt, so
-    // taking the oldest key one insert at a time would rescan them every time
-    const target = Math.floor(this.max * 0.9);
-    for (const pid of this.entries.keys()) {
-      if (this.entries.size <= target) break;
-      this.entries.delete(pid);
-    }
-  }
-
 }
 
 /** the name the kernel gives a process that exec'd `file`: its last component, 15 bytes at most */

@@ -47,11 +47,32 @@ describe('process cache', () => {
   });
 
   it('stays within its size bound, evicting the oldest entries', () => {
-    const c = new ProcessCache({ reader: fakeReader({}), max: 100 });
+    const c = new ProcessCache({ reader: fakeReader({}), max: 100, freshMax: 50 });
     for (let pid = 1; pid <= 1000; pid++) c.recordExec({ pid, exe: `/b/${pid}`, args: [] });
-    assert.ok(c.size <= 100 && c.size >= 90, String(c.size));
+    assert.ok(c.size <= 50 && c.size >= 45, String(c.size));
     assert.equal(c.peek(1), undefined);
     assert.equal(c.peek(1000)?.exe, '/b/1000');
+    // asked for, each one is kept: then the bound is max (plus the fresh ones)
+    for (let pid = 1001; pid <= 2000; pid++) {
+      c.recordExec({ pid, exe: `/b/${pid}`, args: [] });
+      c.get(pid);
+    }
+    assert.ok(c.size <= 150 && c.size >= 90, String(c.size));
+    assert.equal(c.peek(1001), undefined);
+    assert.equal(c.peek(2000)?.exe, '/b/2000');
+  });
+
+  it('an exec storm nothing asks about passes through the fresh part and leaves what was asked for', () => {
+    const c = new ProcessCache({ reader: fakeReader({}), max: 100, freshMax: 50 });
+    c.recordExec({ pid: 10, ppid: 1, exe: '/bin/sh', args: ['sh', 'loop.sh'] });
+    c.recordExec({ pid: 11, ppid: 10, exe: '/bin/true', args: ['true'] });
+    // the shell's child asked for it (the lineage), the child itself nobody
+    assert.deepEqual(c.ancestors(11, 10).map((a) => a.exe), ['/bin/sh']);
+    for (let pid = 1000; pid < 11_000; pid++) c.recordExec({ pid, ppid: 10, exe: '/bin/true', args: ['true'] });
+    assert.equal(c.peek(10)?.exe, '/bin/sh', 'asked for: kept through 10,000 execs');
+    assert.equal(c.peek(11), undefined, 'never asked for: gone after freshMax newer execs');
+    assert.equal(c.peek(10_999)?.exe, '/bin/true');
+    assert.ok(c.size <= 51, String(c.size));
   });
 
   it('does not loop on a ppid cycle and honours the depth limit', () => {
