@@ -4,6 +4,7 @@
 // asks about leaves after `freshMax` newer execs, the rest after `max` (proc-table.ts).
 // Gives the ancestry chain (exe lineage) alerts show.
 import type { Ancestor, RuntimeEvent } from '../event.ts';
+import { keptArgv } from '../redact-event.ts';
 import { BinaryPaths } from './binpath.ts';
 import { ProcTable } from './proc-table.ts';
 import { procfsReader, type ProcEntry, type ProcReader } from './procfs-reader.ts';
@@ -116,6 +117,7 @@ export class ProcessCache {
     const prev = this.entries.peek(pid);
     this.misses.delete(pid);
     const e: ProcEntry = { pid, exe, args, from: 'exec', comm };
+    keptArgv(args); // the argv of this process's events and its children's ancestry, from now on
     if (time !== undefined) e.seen = time;
     if (ppid !== undefined) e.ppid = ppid;
     else if (prev?.ppid !== undefined) e.ppid = prev.ppid;
@@ -147,6 +149,7 @@ export class ProcessCache {
       return undefined;
     }
     const e: ProcEntry = { ...r, from: 'procfs', seen: this.now() };
+    keptArgv(e.args);
     this.entries.keep(pid, e);
     return e;
   }
