@@ -36,7 +36,19 @@ export function resolveFromProc(pid: number, dfd: number, path: string): string 
 export function prefixFilter(prefixes: string[]): ParserDeps['accept'] {
   if (prefixes.length === 0) return undefined;
   // plain string prefix: `/kubepods` keeps both /kubepods/… (cgroupfs) and /kubepods.slice/…
-  return (_id, path) => path !== undefined && prefixes.some((p) => path.startsWith(p));
+  // The cgroup id map hands out one path string per cgroup, and records come in runs from
+  // one cgroup: the last path's answer is kept (a pod's path is ~140 characters to compare).
+  let last: string | undefined;
+  let lastOk = false;
+  return (_id, path) => {
+    if (path === undefined) return false;
+    if (path === last) return lastOk;
+    let ok = false;
+    for (let i = 0; i < prefixes.length && !ok; i++) ok = path.startsWith(prefixes[i]);
+    last = path;
+    lastOk = ok;
+    return ok;
+  };
 }
 
 /** parser deps shared by live and replay */

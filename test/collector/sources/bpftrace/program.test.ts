@@ -47,6 +47,14 @@ describe('bpftrace program builder', () => {
     assert.equal(f('1', '/kubepods.slice'), true);
     assert.equal(f('1', '/system.slice/x'), false);
     assert.equal(f('1', undefined), false);
+    // the last answer is kept for the same path, not for another one
+    assert.equal(f('2', '/system.slice/x'), false);
+    assert.equal(f('1', '/kubepods.slice/a/b'), true);
+    assert.equal(f('1', '/kubepods.slice/a/b'), true);
+    assert.equal(f('3', '/kubepods.slicex'), true);
+    assert.equal(f('4', '/kube'), false);
+    const two = prefixFilter(['/kubepods', '/system.slice/containerd.service'])!;
+    assert.deepEqual(['/system.slice/containerd.service/x', '/system.slice/y', '/kubepods/burstable/p1'].map((p) => two('1', p)), [true, false, true]);
     assert.equal(prefixFilter([]), undefined);
   });
 
