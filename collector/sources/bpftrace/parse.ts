@@ -165,17 +165,14 @@ export class BpftraceParser implements RecordHost {
       case 'A':
         return this.argChunk(f, false);
       case 'P': {
-        // the parent's parent and whether the parent is a fork: taken out, the rest is an E record
+        // the parent's parent and whether the parent is a fork; from the cgroup on, an E record two fields on
         if (!isUint(f[5]) || !isUint(f[6])) return this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
-        const pppid = Number(f[5]);
-        const forked = f[6] !== '0';
-        f.splice(5, 2);
-        return this.exec(f, out, true, pppid, forked);
+        return this.exec(f, out, true, 2, Number(f[5]), f[6] !== '0');
       }
       case 'E':
-        return this.exec(f, out, true);
+        return this.exec(f, out, true, 0);
       case 'X':
-        return this.exec(f, out, false);
+        return this.exec(f, out, false, 0);
       case 'W':
         return this.files.write(f, out);
       case 'O':
@@ -233,23 +230,25 @@ export class BpftraceParser implements RecordHost {
     this.argv.add(tid, f[2], idx, f[4], hex);
   }
 
-  // P nsecs pid tid ppid pppid pfork cgroup uid argStart argLen pcomm filename… (pppid, pfork taken out by the caller)
+  // P nsecs pid tid ppid pppid pfork cgroup uid argStart argLen pcomm filename… (pppid, pfork read by the caller: s = 2)
   // E nsecs pid tid ppid cgroup uid argStart argLen pcomm filename…
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
-  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean, parentPpid?: number, parentForked?: boolean): void {
-    const at = withParentComm ? 10 : 9; // where the file name starts
+  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean, s: number, parentPpid?: number, parentForked?: boolean): void {
+    const at = (withParentComm ? 10 : 9) + s; // where the file name starts
     const pid = uintOf(f[2]);
     const tid = uintOf(f[3]);
     const ppid = intOf(f[4]);
-    const uid = intOf(f[6]);
-    const argLen = intOf(f[8]);
-    if (f.length < at + 1 || !isUint(f[1]) || Number.isNaN(pid) || Number.isNaN(tid) || Number.isNaN(ppid) || !isUint(f[5]) || Number.isNaN(uid) || !isUint(f[7]) || Number.isNaN(argLen)) {
+    const cgroup = f[5 + s];
+    const uid = intOf(f[6 + s]);
+    const argStart = f[7 + s];
+    const argLen = intOf(f[8 + s]);
+    if (f.length < at + 1 || !isUint(f[1]) || Number.isNaN(pid) || Number.isNaN(tid) || Number.isNaN(ppid) || !isUint(cgroup) || Number.isNaN(uid) || !isUint(argStart) || Number.isNaN(argLen)) {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
     this.cwds.exec(pid, ppid, Number(f[1]));
     const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
-    const args = this.argv.argv(tid, f[7], argLen);
+    const args = this.argv.argv(tid, argStart, argLen);
     let partial = this.argv.partial;
     if (filename === '') {
       this.d.stats.bad(SOURCE, 'unreadable_string', 'exec without filename');
@@ -259,17 +258,17 @@ export class BpftraceParser implements RecordHost {
     const process: ProcessInfo = { pid, exe: filename, args, ppid, uid };
     if (withParentComm) {
       // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
-      const pcomm = decodeComm(f[9]);
+      const pcomm = decodeComm(f[9 + s]);
       if (pcomm !== '') process.parentComm = pcomm;
     }
     if (parentPpid !== undefined) {
       process.parentPpid = parentPpid;
       process.parentForked = parentForked === true;
     }
-    const ev = this.envelope(f[1], f[5], process, 'exec');
+    const ev = this.envelope(f[1], cgroup, process, 'exec');
     if (!ev) return;
     if (partial) ev.enrichment = 'partial';
-    this.absoluteInto(pid, ppid, AT_FDCWD, filename, f[1], ev, (abs) => (process.exe = abs));
+    if (!filename.startsWith('/')) this.absoluteInto(pid, ppid, AT_FDCWD, filename, f[1], ev, (abs) => (process.exe = abs));
     this.counts.exec++;
     this.emit(ev.event(), out);
   }
