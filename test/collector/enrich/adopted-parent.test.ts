@@ -145,4 +145,28 @@ describe('attribution: a parent adopted or gone since the exec (the parent\'s pa
     step.enrich(c);
     assert.deepEqual(lineage(c), ['50:/usr/bin/python3', '5:/usr/bin/node', '1:/sbin/init']);
   });
+
+  it('the execs of one fork share its ancestry, built once; a new image of the forker, a new one', () => {
+    const table = worker();
+    const { step } = setup(table);
+    step.enrich(exec(20, 5, '/usr/bin/bash', WORKER, 'node', 1, false));
+    const a = exec(22, 21, '/usr/bin/sha1sum', ['sha1sum'], 'bash', 20, true);
+    const b = exec(23, 21, '/usr/bin/cut', ['cut', '-c1-8'], 'bash', 20, true);
+    step.enrich(a);
+    step.enrich(b);
+    assert.deepEqual(lineage(a), WORKER_LINEAGE);
+    assert.equal(b.process.ancestors, a.process.ancestors, 'one array for the fork');
+    // another fork of the worker: its own ancestry
+    const c = exec(25, 24, '/usr/bin/tr', ['tr'], 'bash', 20, true);
+    step.enrich(c);
+    assert.deepEqual(lineage(c), ['24:/usr/bin/bash', '20:/usr/bin/bash', '5:/usr/bin/node', '1:/sbin/init']);
+    // the worker exec'd another script: its forks are that image's
+    const again = ['/bin/bash', '/app/other.sh'];
+    table[20] = { ppid: 5, exe: '/usr/bin/bash', comm: 'bash', args: again };
+    step.enrich(exec(20, 5, '/usr/bin/bash', again, 'node', 1, false));
+    const d = exec(26, 21, '/usr/bin/sha1sum', ['sha1sum'], 'bash', 20, true);
+    step.enrich(d);
+    assert.deepEqual(d.process.ancestors?.[0].args, again);
+    assert.notEqual(d.process.ancestors, a.process.ancestors);
+  });
 });
