@@ -71,7 +71,7 @@ export class ArgvRecords {
     this.partial = false;
     if (this.tid === tid) {
       this.tid = -1;
-      if (this.start === argStart && argLen <= ARG_CHUNK) {
+      if (this.start === argStart && argLen > 0 && argLen <= ARG_CHUNK) {
         const args = this.hex ? this.memo.get(this.text) : undefined;
         if (args !== undefined) return args;
       }
