@@ -23,7 +23,7 @@ import { decodeComm, intOf, isInt, isUint, uintOf } from './decode.ts';
 import { ARG_CHUNKS, ArgvRecords } from './argv-records.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
-import { PRINTF, printfFields } from './printf-fields.ts';
+import { argvLine, PRINTF, printfFields } from './printf-fields.ts';
 import { Cwds } from './cwd.ts';
 import { connectRecord, listenRecord } from './net.ts';
 
@@ -93,6 +93,7 @@ export class BpftraceParser implements RecordHost {
     this.lines++;
     if (line.length === 0) return;
     if (line.length >= PRINTF.length + 2 && line.startsWith(PRINTF) && line.endsWith('"}')) {
+      if (argvLine(line, this.argv)) return;
       const f = printfFields(line);
       if (f !== undefined) return this.fields(f, out);
     }

@@ -1,5 +1,6 @@
 // A printf record's fields straight from bpftrace's JSON line, without JSON.parse (the
 // parser's fast path, parse.ts): the JSON decides every line this cannot take exactly.
+import { ARG_CHUNKS } from './argv-records.ts';
 
 /** how bpftrace -f json starts a printf record's line (its JSON is written by hand, spacing included) */
 export const PRINTF = '{"type": "printf", "data": "';
@@ -62,3 +63,42 @@ function unescapePairs(x: string): string | undefined {
 
 /** a raw control character: not valid inside a JSON string, so JSON.parse is the judge */
 const CONTROL = /[\u0000-\u001f]/;
+
+/**
+ * An argv chunk's line (H, half of all exec records) taken apart in one pass, without the
+ * splitting and unescaping above: `H\t<tid>\t<argStart>\t<idx>\t<hex>\n` holds only
+ * digits, lowercase hex and spaces, so nothing in it is escaped and the JSON string is
+ * its text. Any other form returns false and the line takes the general path, which
+ * decides as before (bad input included). `to.add` gets the fields.
+ */
+export function argvLine(line: string, to: { add(tid: number, argStart: string, idx: number, hex: string, isHex: boolean): void }): boolean {
+  let i = PRINTF.length;
+  if (line.charCodeAt(i) !== 72 /* H */ || !tab(line, i + 1)) return false;
+  i += 3;
+  const tidAt = i;
+  let tid = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) tid = tid * 10 + (c - 48);
+  if (i === tidAt || i - tidAt > 15 || !tab(line, i)) return false;
+  const startAt = (i += 2);
+  while (isDigit(line.charCodeAt(i))) i++;
+  if (i === startAt || i - startAt > 20 || !tab(line, i)) return false;
+  const argStart = line.slice(startAt, i);
+  const idxAt = (i += 2);
+  let idx = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) idx = idx * 10 + (c - 48);
+  if (i === idxAt || i - idxAt > 2 || idx >= ARG_CHUNKS || !tab(line, i)) return false;
+  const hexAt = (i += 2);
+  // the record's `\n`, then the line's `"}`
+  const end = line.length - 4;
+  if (end < hexAt || line.charCodeAt(end) !== 92 || line.charCodeAt(end + 1) !== 110) return false;
+  for (let j = hexAt; j < end; j++) {
+    const c = line.charCodeAt(j);
+    if (!(isDigit(c) || (c >= 97 && c <= 102) || c === 32)) return false;
+  }
+  to.add(tid, argStart, idx, line.slice(hexAt, end), true);
+  return true;
+}
+
+/** `\t` (a backslash, then t) at i */
+const tab = (s: string, i: number): boolean => s.charCodeAt(i) === 92 && s.charCodeAt(i + 1) === 116;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;

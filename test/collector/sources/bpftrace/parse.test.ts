@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceParser, decodeR, decodeArgv, printfFields, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
 import { decodeHexBytes, intOf, uintOf } from '../../../../collector/sources/bpftrace/decode.ts';
+import { argvLine } from '../../../../collector/sources/bpftrace/printf-fields.ts';
 import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
 import { REPO } from '../../../support/env.ts';
 import { of, parseAll } from './helpers.ts';
@@ -227,6 +228,42 @@ describe('bpftrace record fields without JSON.parse', () => {
     }
     // a raw control character is not JSON: it goes to JSON.parse, which refuses it
     assert.equal(printfFields('{"type": "printf", "data": "X\u0001\\n"}'.replace('\\u0001', '\u0001')), undefined);
+  });
+
+  it('an argv line (H) taken in one pass gives what the general path gives; any other form is left to it', () => {
+    const got: unknown[] = [];
+    const to = { add: (tid: number, argStart: string, idx: number, hex: string, isHex: boolean) => got.push([tid, argStart, idx, hex, isHex]) };
+    // the general path: fields as JSON.parse gives them, then the checks argChunk makes
+    const general = (line: string): unknown => {
+      const f = slow(line);
+      if (f[0] !== 'H' || f.length !== 5 || ![1, 2, 3].every((i) => /^\d{1,15}$/.test(f[i])) || Number(f[3]) >= 8) return undefined;
+      return [Number(f[1]), f[2], Number(f[3]), f[4], true];
+    };
+    // as the program prints them (the recorded fixture predates H records)
+    for (const l of [printfLine('H\t16621\t140725114021267\t0\t2f 62 69 6e 2f 73 68 00 2d 63 00\n'), printfLine('H\t1\t2\t7\t00\n')]) {
+      got.length = 0;
+      assert.equal(argvLine(l, to), true, l);
+      assert.deepEqual(got, [general(l)], l);
+    }
+    const alphabet = ['1', '0', '9', 'a', 'f', ' ', '\t', '\n', 'g', 'A', '\\', '"', '-', '\u0001', 'é'];
+    let s = 11;
+    const rnd = (n: number): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const pick = (n: number, from = alphabet): string => Array.from({ length: n }, () => from[rnd(from.length)]).join('');
+    let fast = 0;
+    for (let i = 0; i < 20000; i++) {
+      const digits = ['0', '1', '7', '8', '9', '12', ''];
+      const data = rnd(4) === 0 ? 'H' + pick(rnd(30)) : `H\t${pick(rnd(4), digits)}\t${pick(1 + rnd(3), digits)}\t${pick(1, digits)}\t${pick(rnd(12))}`;
+      const line = printfLine(data + (rnd(5) ? '\n' : ''));
+      got.length = 0;
+      const took = argvLine(line, to);
+      if (!took) continue;
+      fast++;
+      assert.deepEqual(got, [general(line)], line);
+    }
+    assert.ok(fast > 200, `fast ${fast}`);
+    // a chunk index past the eight printed goes to the general path (bad input there)
+    assert.equal(argvLine(printfLine('H\t7\t99\t8\t2f 00\n'), to), false);
+    assert.equal(argvLine(printfLine('H\t7\t99\t0\t\n'), to), true);
   });
 
   it('decodes numbers and hex argv as before: NaN and undefined for what is not one', () => {
