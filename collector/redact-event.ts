@@ -17,13 +17,17 @@ import { redactArgs, redactText } from './redact.ts';
  * verdict goes with its array, nothing to bound.
  */
 const verdicts = new WeakMap<readonly string[], string | null>();
+/** whether any array was registered: a process with no process cache (a replay) does not look */
+let anyKept = false;
 
 /** args will be handed out again (a process cache entry's): remember its redaction */
 export function keptArgv(args: readonly string[]): void {
+  anyKept = true;
   if (!verdicts.has(args)) verdicts.set(args, null);
 }
 
 function redactKept(args: string[], exe: string): string[] {
+  if (!anyKept) return redactArgs(args, exe);
   const v = verdicts.get(args);
   if (v === exe) return args;
   const r = redactArgs(args, exe);
