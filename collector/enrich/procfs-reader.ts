@@ -38,11 +38,6 @@ export interface ProcEntry {
    * looking the ppid up again
    */
   parents?: Ancestor[];
-  /**
-   * the ancestry of each fork of this process that exec'd something (forkOf), by the
-   * fork's pid, with the chain of this process it was built on
-   */
-  forks?: Map<number, { up: Ancestor[]; chain: Ancestor[] }>;
 }
 
 export interface ProcReader {
@@ -150,17 +145,4 @@ export function scriptOf(dir: string, exe: string, comm: string, args: string[])
     }
   }
   return undefined;
-}
-
-/** the name the kernel gives a process that exec'd `file`: its last component, 15 bytes at most */
-export function commOfFile(file: string): string {
-  const name = file.slice(file.lastIndexOf('/') + 1);
-  if (name.length <= 5) return name; // ≤ 15 bytes whatever the characters
-  if (name.length <= 15) {
-    let ascii = true;
-    for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
-    if (ascii) return name; // a byte a character
-  }
-  const b = Buffer.from(name, 'utf8');
-  return b.length <= 15 ? name : b.subarray(0, 15).toString('utf8');
 }

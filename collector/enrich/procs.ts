@@ -7,9 +7,9 @@ import type { Ancestor, RuntimeEvent } from '../event.ts';
 import { keptArgv } from '../redact-event.ts';
 import { BinaryPaths } from './binpath.ts';
 import { ProcTable } from './proc-table.ts';
-import { commOfFile, procfsReader, type ProcEntry, type ProcReader } from './procfs-reader.ts';
+import { procfsReader, type ProcEntry, type ProcReader } from './procfs-reader.ts';
 
-export { commOfFile, procfsReader, scriptOf, type ProcEntry, type ProcReader } from './procfs-reader.ts';
+export { procfsReader, scriptOf, type ProcEntry, type ProcReader } from './procfs-reader.ts';
 
 export interface ProcessCacheOptions {
   /** entries something asked for (a child's exec, a later event, an ancestry) */
@@ -242,7 +242,7 @@ export class ProcessCache {
     if (ppid === pid) return NONE;
     if (forked === true && pppid !== undefined) {
       this.corrected = true;
-      return this.forkOf(ppid, pppid, comm, at, pid);
+      return this.forkOf(ppid, pppid, comm, at, new Set([pid]));
     }
     const reads = this.procReads;
     let parent = this.current(ppid, at);
@@ -273,7 +273,7 @@ export class ProcessCache {
     }
     this.corrected = true;
     // (a parent the kernel says had exec'd is no fork: unknown)
-    return forked === false ? NONE : this.forkOf(ppid, pppid ?? (fresh ?? parent).ppid, comm, at, pid, visiting);
+    return forked === false ? NONE : this.forkOf(ppid, pppid ?? (fresh ?? parent).ppid, comm, at, visiting);
   }
 
   /**
@@ -282,16 +282,11 @@ export class ProcessCache {
    * what the parent was. Names that differ: gp renamed since its exec (prctl: /proc has
    * the name), or the fork renamed since its fork (a pre-fork server's worker: /proc shows
    * it with the name and gp's executable). Else unknown (NONE): a reaper that adopted the
-   * fork is not its forker. `pid`: the process that exec'd (with `visiting`, those whose
-   * chains are being built). A fork's ancestry is the same for every exec under it while
-   * its forker's chain is (a pre-fork server's worker, a shell's subshell running a
-   * pipeline): built once and kept on the forker's entry (`forks`, by the fork's pid).
+   * fork is not its forker.
    */
-  private forkOf(ppid: number, gp: number | undefined, comm: string | undefined, at: number, pid: number, visiting?: Set<number>): Ancestor[] {
-    const g = comm !== undefined && gp !== undefined && gp > 0 && gp !== ppid && !(visiting?.has(gp) ?? gp === pid) ? this.current(gp, at) : undefined;
+  private forkOf(ppid: number, gp: number | undefined, comm: string | undefined, at: number, visiting: Set<number>): Ancestor[] {
+    const g = comm !== undefined && gp !== undefined && gp > 0 && gp !== ppid && !visiting.has(gp) ? this.current(gp, at) : undefined;
     if (g === undefined) return NONE;
-    const known = g.comm === comm ? g.forks?.get(ppid) : undefined;
-    if (known !== undefined && known.up === g.chain) return known.chain;
     let self: Ancestor | undefined;
     if (g.comm !== comm) {
       if (g.from === 'exec' && this.readAgain(g.pid)?.comm === comm) g.comm = comm;
@@ -301,18 +296,10 @@ export class ProcessCache {
         self = { pid: ppid, exe: p.exe, args: p.args };
       }
     }
-    const v = visiting ?? new Set([pid]);
-    v.add(ppid);
-    const up = this.chainOf(g, v);
-    const image = self === undefined;
+    visiting.add(ppid);
+    const up = this.chainOf(g, visiting);
     self ??= { pid: ppid, exe: g.exe, args: g.args };
-    const chain = [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
-    if (image && up === g.chain) {
-      const forks = (g.forks ??= new Map());
-      if (forks.size >= 64) forks.clear();
-      forks.set(ppid, { up, chain });
-    }
-    return chain;
+    return [self, ...(up.length >= this.maxDepth ? up.slice(0, this.maxDepth - 1) : up)];
   }
 
   /**
@@ -393,4 +380,12 @@ export class ProcessCache {
     if (!cut) e.chain = chain;
     return chain;
   }
+}
+
+/** the name the kernel gives a process that exec'd `file`: its last component, 15 bytes at most */
+export function commOfFile(file: string): string {
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  if (name.length <= 5) return name; // ≤ 15 bytes whatever the characters
+  const b = Buffer.from(name, 'utf8');
+  return b.length <= 15 ? name : b.subarray(0, 15).toString('utf8');
 }

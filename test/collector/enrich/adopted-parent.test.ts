@@ -146,7 +146,7 @@ describe('attribution: a parent adopted or gone since the exec (the parent\'s pa
     assert.deepEqual(lineage(c), ['50:/usr/bin/python3', '5:/usr/bin/node', '1:/sbin/init']);
   });
 
-  it('the execs of one fork share its ancestry, built once; a new image of the forker, a new one', () => {
+  it('the execs of one fork have its ancestry; another fork its own; a new image of the forker, its', () => {
     const table = worker();
     const { step } = setup(table);
     step.enrich(exec(20, 5, '/usr/bin/bash', WORKER, 'node', 1, false));
@@ -155,7 +155,7 @@ describe('attribution: a parent adopted or gone since the exec (the parent\'s pa
     step.enrich(a);
     step.enrich(b);
     assert.deepEqual(lineage(a), WORKER_LINEAGE);
-    assert.equal(b.process.ancestors, a.process.ancestors, 'one array for the fork');
+    assert.deepEqual(lineage(b), WORKER_LINEAGE);
     // another fork of the worker: its own ancestry
     const c = exec(25, 24, '/usr/bin/tr', ['tr'], 'bash', 20, true);
     step.enrich(c);
@@ -167,6 +167,5 @@ describe('attribution: a parent adopted or gone since the exec (the parent\'s pa
     const d = exec(26, 21, '/usr/bin/sha1sum', ['sha1sum'], 'bash', 20, true);
     step.enrich(d);
     assert.deepEqual(d.process.ancestors?.[0].args, again);
-    assert.notEqual(d.process.ancestors, a.process.ancestors);
   });
 });
