@@ -23,7 +23,7 @@ import { decodeComm, intOf, isInt, isUint, uintOf } from './decode.ts';
 import { ARG_CHUNKS, ArgvRecords } from './argv-records.ts';
 import { AT_FDCWD, FileRecords, SOURCE, STRLEN, type RecordHost } from './files.ts';
 import { parsePatterns, DEFAULT_SENSITIVE_PATHS, type SensitivePattern } from './sensitive.ts';
-import { argvLine, PRINTF, printfFields } from './printf-fields.ts';
+import { argvLine, execLine, newExecFields, PRINTF, printfFields, type ExecFields } from './printf-fields.ts';
 import { Cwds } from './cwd.ts';
 import { connectRecord, listenRecord } from './net.ts';
 
@@ -64,6 +64,8 @@ export class BpftraceParser implements RecordHost {
   private readonly files: FileRecords;
   private readonly cwds = new Cwds((pid, dfd, path) => this.d.resolvePath?.(pid, dfd, path));
   private readonly argv: ArgvRecords;
+  /** the exec record being decoded (one object, reused) */
+  private readonly x = newExecFields();
 
   constructor(private readonly d: ParserDeps) {
     this.stats = d.stats;
@@ -94,6 +96,7 @@ export class BpftraceParser implements RecordHost {
     if (line.length === 0) return;
     if (line.length >= PRINTF.length + 2 && line.startsWith(PRINTF) && line.endsWith('"}')) {
       if (argvLine(line, this.argv)) return;
+      if (execLine(line, this.x)) return this.execOf(this.x, out);
       const f = printfFields(line);
       if (f !== undefined) return this.fields(f, out);
     }
@@ -234,42 +237,50 @@ export class BpftraceParser implements RecordHost {
   // P nsecs pid tid ppid pppid pfork cgroup uid argStart argLen pcomm filename… (pppid, pfork read by the caller: s = 2)
   // E nsecs pid tid ppid cgroup uid argStart argLen pcomm filename…
   // X nsecs pid tid ppid cgroup uid argStart argLen filename…
-  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean, s: number, parentPpid?: number, parentForked?: boolean): void {
+  private exec(f: string[], out: RuntimeEvent[], withParentComm: boolean, s: number, parentPpid = -1, parentForked = false): void {
     const at = (withParentComm ? 10 : 9) + s; // where the file name starts
-    const pid = uintOf(f[2]);
-    const tid = uintOf(f[3]);
-    const ppid = intOf(f[4]);
-    const cgroup = f[5 + s];
-    const uid = intOf(f[6 + s]);
-    const argStart = f[7 + s];
-    const argLen = intOf(f[8 + s]);
-    if (f.length < at + 1 || !isUint(f[1]) || Number.isNaN(pid) || Number.isNaN(tid) || Number.isNaN(ppid) || !isUint(cgroup) || Number.isNaN(uid) || !isUint(argStart) || Number.isNaN(argLen)) {
+    const x = this.x;
+    x.pid = uintOf(f[2]);
+    x.tid = uintOf(f[3]);
+    x.ppid = intOf(f[4]);
+    x.uid = intOf(f[6 + s]);
+    x.argLen = intOf(f[8 + s]);
+    if (f.length < at + 1 || !isUint(f[1]) || Number.isNaN(x.pid) || Number.isNaN(x.tid) || Number.isNaN(x.ppid) || !isUint(f[5 + s]) || Number.isNaN(x.uid) || !isUint(f[7 + s]) || Number.isNaN(x.argLen)) {
       this.d.stats.bad(SOURCE, 'bad_exec_record', f.join('\t'));
       return;
     }
-    this.cwds.exec(pid, ppid, Number(f[1]));
-    const filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
-    const args = this.argv.argv(tid, argStart, argLen);
+    x.nsecs = f[1];
+    x.cgroup = f[5 + s];
+    x.argStart = f[7 + s];
+    x.pppid = parentPpid;
+    x.forked = parentForked;
+    x.filename = f.length > at + 1 ? f.slice(at).join('\t') : f[at];
+    x.pcomm = withParentComm ? decodeComm(f[9 + s]) : '';
+    this.execOf(x, out);
+  }
+
+  /** an exec record's fields, decoded: from exec() (split fields) or execLine() (a P line in one pass) */
+  private execOf(x: ExecFields, out: RuntimeEvent[]): void {
+    const { pid, ppid, nsecs, filename } = x;
+    this.cwds.exec(pid, ppid, Number(nsecs));
+    const args = this.argv.argv(x.tid, x.argStart, x.argLen);
     let partial = this.argv.partial;
     if (filename === '') {
       this.d.stats.bad(SOURCE, 'unreadable_string', 'exec without filename');
       return;
     }
     if (filename.length >= STRLEN - 1) partial = true;
-    const process: ProcessInfo = { pid, exe: filename, args, ppid, uid };
-    if (withParentComm) {
-      // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
-      const pcomm = decodeComm(f[9 + s]);
-      if (pcomm !== '') process.parentComm = pcomm;
+    const process: ProcessInfo = { pid, exe: filename, args, ppid, uid: x.uid };
+    // empty: no parent name (a kernel thread's child reads one; an empty one is no check)
+    if (x.pcomm !== '') process.parentComm = x.pcomm;
+    if (x.pppid >= 0) {
+      process.parentPpid = x.pppid;
+      process.parentForked = x.forked;
     }
-    if (parentPpid !== undefined) {
-      process.parentPpid = parentPpid;
-      process.parentForked = parentForked === true;
-    }
-    const ev = this.envelope(f[1], cgroup, process, 'exec');
+    const ev = this.envelope(nsecs, x.cgroup, process, 'exec');
     if (!ev) return;
     if (partial) ev.enrichment = 'partial';
-    if (!filename.startsWith('/')) this.absoluteInto(pid, ppid, AT_FDCWD, filename, f[1], ev, (abs) => (process.exe = abs));
+    if (!filename.startsWith('/')) this.absoluteInto(pid, ppid, AT_FDCWD, filename, nsecs, ev, (abs) => (process.exe = abs));
     this.counts.exec++;
     this.emit(ev.event(), out);
   }

@@ -102,3 +102,99 @@ export function argvLine(line: string, to: { add(tid: number, argStart: string, 
 /** `\t` (a backslash, then t) at i */
 const tab = (s: string, i: number): boolean => s.charCodeAt(i) === 92 && s.charCodeAt(i + 1) === 116;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** an exec record's fields, decoded (parse.ts fills one and reuses it) */
+export interface ExecFields {
+  nsecs: string;
+  pid: number;
+  tid: number;
+  ppid: number;
+  /** the parent's parent (P records); -1: not in the record (E, X) */
+  pppid: number;
+  forked: boolean;
+  cgroup: string;
+  uid: number;
+  argStart: string;
+  argLen: number;
+  /** the parent's name, its NUL padding cut; '' none */
+  pcomm: string;
+  filename: string;
+}
+
+export const newExecFields = (): ExecFields => ({ nsecs: '', pid: 0, tid: 0, ppid: 0, pppid: -1, forked: false, cgroup: '', uid: 0, argStart: '', argLen: 0, pcomm: '', filename: '' });
+
+/**
+ * An exec record's line (P) taken apart in one pass, as argvLine does for H: its ten
+ * numbers are digits only (at most 15 for those read as numbers, 20 for those kept as
+ * text), the parent's name is printable ASCII with no quote or backslash, then its NUL
+ * padding (`\\x00`, as the JSON holds %r's `\x00`), and the file name holds no quote,
+ * backslash or control character — so nothing in the line is escaped but the padding,
+ * which is cut. Any other form (a negative number, an escape in either name) returns
+ * false and takes the general path. Fills `x`.
+ */
+export function execLine(line: string, x: ExecFields): boolean {
+  let i = PRINTF.length;
+  if (line.charCodeAt(i) !== 80 /* P */ || !tab(line, i + 1)) return false;
+  i += 3;
+  let at = i;
+  // nsecs: kept as text
+  while (isDigit(line.charCodeAt(i))) i++;
+  if (i === at || i - at > 20 || !tab(line, i)) return false;
+  x.nsecs = line.slice(at, i);
+  let n = 0;
+  // pid, tid, ppid, pppid
+  for (let k = 0; k < 4; k++) {
+    at = i += 2;
+    n = 0;
+    for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
+    if (i === at || i - at > 15 || !tab(line, i)) return false;
+    if (k === 0) x.pid = n;
+    else if (k === 1) x.tid = n;
+    else if (k === 2) x.ppid = n;
+    else x.pppid = n;
+  }
+  // pfork: any digits; a fork unless it is 0
+  at = i += 2;
+  while (isDigit(line.charCodeAt(i))) i++;
+  if (i === at || i - at > 20 || !tab(line, i)) return false;
+  x.forked = !(i - at === 1 && line.charCodeAt(at) === 48);
+  // cgroup id: text
+  at = i += 2;
+  while (isDigit(line.charCodeAt(i))) i++;
+  if (i === at || i - at > 20 || !tab(line, i)) return false;
+  x.cgroup = line.slice(at, i);
+  // uid
+  at = i += 2;
+  n = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
+  if (i === at || i - at > 15 || !tab(line, i)) return false;
+  x.uid = n;
+  // argStart: text
+  at = i += 2;
+  while (isDigit(line.charCodeAt(i))) i++;
+  if (i === at || i - at > 20 || !tab(line, i)) return false;
+  x.argStart = line.slice(at, i);
+  // argLen
+  at = i += 2;
+  n = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
+  if (i === at || i - at > 15 || !tab(line, i)) return false;
+  x.argLen = n;
+  // the parent's name: printable ASCII but quote and backslash, then its padding
+  at = i += 2;
+  for (let c = line.charCodeAt(i); c >= 32 && c <= 126 && c !== 34 && c !== 92; c = line.charCodeAt(++i));
+  const head = i;
+  while (line.startsWith(ESCAPED_NUL, i)) i += 5;
+  if (!tab(line, i)) return false;
+  x.pcomm = line.slice(at, head);
+  // the file name, to the record's `\n` and the line's `"}`
+  at = i += 2;
+  const end = line.length - 4;
+  if (end < at || line.charCodeAt(end) !== 92 || line.charCodeAt(end + 1) !== 110) return false;
+  for (let j = at; j < end; j++) {
+    const c = line.charCodeAt(j);
+    if (c < 32 || c === 34 || c === 92) return false;
+  }
+  x.filename = line.slice(at, end);
+  return true;
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceParser, decodeR, decodeArgv, printfFields, type ParserDeps } from '../../../../collector/sources/bpftrace/parse.ts';
 import { decodeHexBytes, intOf, uintOf } from '../../../../collector/sources/bpftrace/decode.ts';
-import { argvLine } from '../../../../collector/sources/bpftrace/printf-fields.ts';
+import { argvLine, execLine, newExecFields } from '../../../../collector/sources/bpftrace/printf-fields.ts';
 import type { RuntimeEvent, EventOf } from '../../../../collector/event.ts';
 import { REPO } from '../../../support/env.ts';
 import { of, parseAll } from './helpers.ts';
@@ -264,6 +264,39 @@ describe('bpftrace record fields without JSON.parse', () => {
     // a chunk index past the eight printed goes to the general path (bad input there)
     assert.equal(argvLine(printfLine('H\t7\t99\t8\t2f 00\n'), to), false);
     assert.equal(argvLine(printfLine('H\t7\t99\t0\t\n'), to), true);
+  });
+
+  it('an exec line (P) taken in one pass gives the events and counts the general path gives; any other form is left to it', () => {
+    // the general path, forced: the record letter written as a JSON escape (\u0050 is P)
+    const general = (line: string): string => line.replace('"data": "P', '"data": "\\u0050');
+    const run = (lines: string[]) => {
+      const r = parseAll(lines, { resolvePath: (pid, dfd, p) => (dfd === -100 && pid % 2 === 0 ? `/cwd/${pid}/${p}` : undefined) });
+      const { examples: _, ...counts } = r.stats.snap;
+      return JSON.stringify([r.out, counts]);
+    };
+    let s = 5;
+    const rnd = (n: number): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const of = (xs: readonly string[]): string => xs[rnd(xs.length)];
+    const num = ['0', '1', '42', '4242', '123456789012345', '1234567890123456', '-1', '', 'x', '007'];
+    const comm = ['bash', '', 'a b', 'q\\"x', 'b\\\\s', 'tab\\t', 'x\\x01', 'é', 'storm'];
+    const file = ['/bin/true', 'rel/x', '', '/tmp/a\\tb', '/tmp/q\\"', '/tmp/é', '/t\\\\x41', '/x\\u0001'];
+    let fast = 0;
+    for (let i = 0; i < 4000; i++) {
+      const good = rnd(3) !== 0;
+      const n = (): string => (good ? of(['1', '42', '4242', '123456789012345', '0']) : of(num));
+      const tid = String(100 + rnd(5));
+      const pad = '\\\\x00'.repeat(rnd(18));
+      const fields = ['P', n(), tid, tid, n(), n(), of(['0', '64', '00']), n(), n(), '99', good ? '5' : n(), (good ? of(['bash', '', 'storm']) : of(comm)) + (rnd(4) ? pad : pad + 'z'), good ? of(['/bin/true', 'rel/x', '/tmp/é', '']) : of(file)];
+      const drop = rnd(8) === 0 ? rnd(fields.length) : -1;
+      const data = fields.filter((_, k) => k !== drop).join('\\t') + (rnd(6) ? '\\n' : '');
+      const p = `{"type": "printf", "data": "${data}"}`;
+      const h = `{"type": "printf", "data": "H\\t${tid}\\t99\\t0\\t61 62 00\\n"}`;
+      const lines = rnd(2) ? [h, p] : [p];
+      const x = newExecFields();
+      if (execLine(p, x)) fast++;
+      assert.equal(run(lines), run(lines.map(general)), p);
+    }
+    assert.ok(fast > 1000, `fast ${fast}`);
   });
 
   it('decodes numbers and hex argv as before: NaN and undefined for what is not one', () => {
