@@ -72,22 +72,18 @@ const CONTROL = /[\u0000-\u001f]/;
  * decides as before (bad input included). `to.add` gets the fields.
  */
 export function argvLine(line: string, to: { add(tid: number, argStart: string, idx: number, hex: string, isHex: boolean): void }): boolean {
-  let i = PRINTF.length;
-  if (line.charCodeAt(i) !== 72 /* H */ || !tab(line, i + 1)) return false;
-  i += 3;
-  const tidAt = i;
-  let tid = 0;
-  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) tid = tid * 10 + (c - 48);
-  if (i === tidAt || i - tidAt > 15 || !tab(line, i)) return false;
-  const startAt = (i += 2);
-  while (isDigit(line.charCodeAt(i))) i++;
-  if (i === startAt || i - startAt > 20 || !tab(line, i)) return false;
-  const argStart = line.slice(startAt, i);
-  const idxAt = (i += 2);
-  let idx = 0;
-  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) idx = idx * 10 + (c - 48);
-  if (i === idxAt || i - idxAt > 2 || idx >= ARG_CHUNKS || !tab(line, i)) return false;
-  const hexAt = (i += 2);
+  const p = PRINTF.length;
+  if (line.charCodeAt(p) !== 72 /* H */ || !tab(line, p + 1)) return false;
+  const tidAt = p + 3;
+  const tidEnd = digitsTo(line, tidAt, 15);
+  if (tidEnd < 0) return false;
+  const startEnd = digitsTo(line, tidEnd + 2, 20);
+  if (startEnd < 0) return false;
+  const idxEnd = digitsTo(line, startEnd + 2, 2);
+  if (idxEnd < 0) return false;
+  const idx = valueOf(line, startEnd + 2, idxEnd);
+  if (idx >= ARG_CHUNKS) return false;
+  const hexAt = idxEnd + 2;
   // the record's `\n`, then the line's `"}`
   const end = line.length - 4;
   if (end < hexAt || line.charCodeAt(end) !== 92 || line.charCodeAt(end + 1) !== 110) return false;
@@ -95,7 +91,7 @@ export function argvLine(line: string, to: { add(tid: number, argStart: string, 
     const c = line.charCodeAt(j);
     if (!(isDigit(c) || (c >= 97 && c <= 102) || c === 32)) return false;
   }
-  to.add(tid, argStart, idx, line.slice(hexAt, end), true);
+  to.add(valueOf(line, tidAt, tidEnd), line.slice(tidEnd + 2, startEnd), idx, line.slice(hexAt, end), true);
   return true;
 }
 
@@ -133,68 +129,61 @@ export const newExecFields = (): ExecFields => ({ nsecs: '', pid: 0, tid: 0, ppi
  * false and takes the general path. Fills `x`.
  */
 export function execLine(line: string, x: ExecFields): boolean {
-  let i = PRINTF.length;
-  if (line.charCodeAt(i) !== 80 /* P */ || !tab(line, i + 1)) return false;
-  i += 3;
-  let at = i;
-  // nsecs: kept as text
-  while (isDigit(line.charCodeAt(i))) i++;
-  if (i === at || i - at > 20 || !tab(line, i)) return false;
-  x.nsecs = line.slice(at, i);
-  let n = 0;
-  // pid, tid, ppid, pppid
-  for (let k = 0; k < 4; k++) {
-    at = i += 2;
-    n = 0;
-    for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
-    if (i === at || i - at > 15 || !tab(line, i)) return false;
-    if (k === 0) x.pid = n;
-    else if (k === 1) x.tid = n;
-    else if (k === 2) x.ppid = n;
-    else x.pppid = n;
+  const p = PRINTF.length;
+  if (line.charCodeAt(p) !== 80 /* P */ || !tab(line, p + 1)) return false;
+  const at = STARTS;
+  let i = p + 3;
+  for (let k = 0; k < 10; k++) {
+    const end = digitsTo(line, i, AS_NUMBER[k] ? 15 : 20);
+    if (end < 0) return false;
+    at[k] = i;
+    i = end + 2;
   }
-  // pfork: any digits; a fork unless it is 0
-  at = i += 2;
-  while (isDigit(line.charCodeAt(i))) i++;
-  if (i === at || i - at > 20 || !tab(line, i)) return false;
-  x.forked = !(i - at === 1 && line.charCodeAt(at) === 48);
-  // cgroup id: text
-  at = i += 2;
-  while (isDigit(line.charCodeAt(i))) i++;
-  if (i === at || i - at > 20 || !tab(line, i)) return false;
-  x.cgroup = line.slice(at, i);
-  // uid
-  at = i += 2;
-  n = 0;
-  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
-  if (i === at || i - at > 15 || !tab(line, i)) return false;
-  x.uid = n;
-  // argStart: text
-  at = i += 2;
-  while (isDigit(line.charCodeAt(i))) i++;
-  if (i === at || i - at > 20 || !tab(line, i)) return false;
-  x.argStart = line.slice(at, i);
-  // argLen
-  at = i += 2;
-  n = 0;
-  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) n = n * 10 + (c - 48);
-  if (i === at || i - at > 15 || !tab(line, i)) return false;
-  x.argLen = n;
+  at[10] = i;
+  x.nsecs = line.slice(at[0], at[1] - 2);
+  x.pid = valueOf(line, at[1], at[2] - 2);
+  x.tid = valueOf(line, at[2], at[3] - 2);
+  x.ppid = valueOf(line, at[3], at[4] - 2);
+  x.pppid = valueOf(line, at[4], at[5] - 2);
+  // pfork: a fork unless it is 0
+  x.forked = !(at[6] - 2 - at[5] === 1 && line.charCodeAt(at[5]) === 48);
+  x.cgroup = line.slice(at[6], at[7] - 2);
+  x.uid = valueOf(line, at[7], at[8] - 2);
+  x.argStart = line.slice(at[8], at[9] - 2);
+  x.argLen = valueOf(line, at[9], at[10] - 2);
   // the parent's name: printable ASCII but quote and backslash, then its padding
-  at = i += 2;
   for (let c = line.charCodeAt(i); c >= 32 && c <= 126 && c !== 34 && c !== 92; c = line.charCodeAt(++i));
   const head = i;
   while (line.startsWith(ESCAPED_NUL, i)) i += 5;
   if (!tab(line, i)) return false;
-  x.pcomm = line.slice(at, head);
+  x.pcomm = line.slice(at[10], head);
   // the file name, to the record's `\n` and the line's `"}`
-  at = i += 2;
+  const from = i + 2;
   const end = line.length - 4;
-  if (end < at || line.charCodeAt(end) !== 92 || line.charCodeAt(end + 1) !== 110) return false;
-  for (let j = at; j < end; j++) {
+  if (end < from || line.charCodeAt(end) !== 92 || line.charCodeAt(end + 1) !== 110) return false;
+  for (let j = from; j < end; j++) {
     const c = line.charCodeAt(j);
     if (c < 32 || c === 34 || c === 92) return false;
   }
-  x.filename = line.slice(at, end);
+  x.filename = line.slice(from, end);
   return true;
+}
+
+/** where each of a P line's fields starts (execLine's scratch: ten numbers, then the parent's name) */
+const STARTS = new Int32Array(11);
+/** nsecs pid tid ppid pppid pfork cgroup uid argStart argLen: read as a number (≤ 15 digits, exact) or kept as text (≤ 20) */
+const AS_NUMBER = [false, true, true, true, true, false, false, true, false, true];
+
+/** where the field of 1 to max digits at `at` ends (the tab after it), or -1 */
+function digitsTo(s: string, at: number, max: number): number {
+  let i = at;
+  while (isDigit(s.charCodeAt(i))) i++;
+  return i > at && i - at <= max && tab(s, i) ? i : -1;
+}
+
+/** the number the digits s[from, to) spell */
+function valueOf(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
 }
