@@ -81,7 +81,7 @@ export function argvLine(line: string, to: { add(tid: number, argStart: string, 
   if (startEnd < 0) return false;
   const idxEnd = digitsTo(line, startEnd + 2, 2);
   if (idxEnd < 0) return false;
-  const idx = valueOf(line, startEnd + 2, idxEnd);
+  const idx = digitsValue(line, startEnd + 2, idxEnd);
   if (idx >= ARG_CHUNKS) return false;
   const hexAt = idxEnd + 2;
   // the record's `\n`, then the line's `"}`
@@ -91,7 +91,7 @@ export function argvLine(line: string, to: { add(tid: number, argStart: string, 
     const c = line.charCodeAt(j);
     if (!(isDigit(c) || (c >= 97 && c <= 102) || c === 32)) return false;
   }
-  to.add(valueOf(line, tidAt, tidEnd), line.slice(tidEnd + 2, startEnd), idx, line.slice(hexAt, end), true);
+  to.add(digitsValue(line, tidAt, tidEnd), line.slice(tidEnd + 2, startEnd), idx, line.slice(hexAt, end), true);
   return true;
 }
 
@@ -141,16 +141,16 @@ export function execLine(line: string, x: ExecFields): boolean {
   }
   at[10] = i;
   x.nsecs = line.slice(at[0], at[1] - 2);
-  x.pid = valueOf(line, at[1], at[2] - 2);
-  x.tid = valueOf(line, at[2], at[3] - 2);
-  x.ppid = valueOf(line, at[3], at[4] - 2);
-  x.pppid = valueOf(line, at[4], at[5] - 2);
+  x.pid = digitsValue(line, at[1], at[2] - 2);
+  x.tid = digitsValue(line, at[2], at[3] - 2);
+  x.ppid = digitsValue(line, at[3], at[4] - 2);
+  x.pppid = digitsValue(line, at[4], at[5] - 2);
   // pfork: a fork unless it is 0
   x.forked = !(at[6] - 2 - at[5] === 1 && line.charCodeAt(at[5]) === 48);
   x.cgroup = line.slice(at[6], at[7] - 2);
-  x.uid = valueOf(line, at[7], at[8] - 2);
+  x.uid = digitsValue(line, at[7], at[8] - 2);
   x.argStart = line.slice(at[8], at[9] - 2);
-  x.argLen = valueOf(line, at[9], at[10] - 2);
+  x.argLen = digitsValue(line, at[9], at[10] - 2);
   // the parent's name: printable ASCII but quote and backslash, then its padding
   for (let c = line.charCodeAt(i); c >= 32 && c <= 126 && c !== 34 && c !== 92; c = line.charCodeAt(++i));
   const head = i;
@@ -182,7 +182,7 @@ function digitsTo(s: string, at: number, max: number): number {
 }
 
 /** the number the digits s[from, to) spell */
-function valueOf(s: string, from: number, to: number): number {
+function digitsValue(s: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
   return n;
